@@ -1,0 +1,1 @@
+"""Document backends: ``pycrdt_backend`` (default) and ``ypy_backend`` (optional)."""

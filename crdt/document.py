@@ -1,0 +1,110 @@
+"""Backend-neutral document interface over the Yrs bindings.
+
+Two backends implement it: ``pycrdt`` (the default) and ``y-py`` (optional, Python <= 3.12).
+Updates are Yjs v1 updates, so one backend's updates load in the other.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from typing import Final, Protocol
+
+from .errors import BackendUnavailableError
+
+__all__ = ["Backend", "Document", "available_backends", "load_backend"]
+
+_MODULES: Final = {
+    "pycrdt": "crdt.backends.pycrdt_backend",
+    "y-py": "crdt.backends.ypy_backend",
+}
+
+
+class Document(Protocol):
+    """One Yjs document. Root types need not be declared: :meth:`render` infers them."""
+
+    backend: str  # "pycrdt" | "y-py"
+
+    def apply_update(self, update: bytes) -> None:
+        """Apply a v1 update. Raises UpdateError (document unchanged) on a bad update."""
+        ...
+
+    def state_vector(self) -> bytes:
+        """The encoded (v1) state vector."""
+        ...
+
+    def encode_state(self, state_vector: bytes | None = None) -> bytes:
+        """The whole state as a v1 update, or the diff against ``state_vector``.
+
+        Raises UpdateError on a malformed state vector.
+        """
+        ...
+
+    def render(self) -> dict[str, object]:
+        """Every root with content by name, as JSON-serialisable values (see docs/crdt.md)."""
+        ...
+
+    def on_local_update(self, callback: Callable[[bytes], None]) -> Callable[[], None]:
+        """Call ``callback`` with the v1 update of every transaction made through
+        :attr:`native` (not of :meth:`apply_update`); returns an unsubscribe function."""
+        ...
+
+    @property
+    def client_id(self) -> int:
+        """The Yjs client id of this document's own (local) edits."""
+        ...
+
+    @property
+    def native(self) -> object:
+        """The backend's own document (``pycrdt.Doc`` or ``y_py.YDoc``), for editing."""
+        ...
+
+    def text(self, name: str) -> str:
+        """The root Y.Text ``name`` as a string ("" if absent)."""
+        ...
+
+
+class Backend(Protocol):
+    """A document backend."""
+
+    name: str
+
+    def new_document(self) -> Document:
+        """A new, empty document."""
+        ...
+
+    def merge_updates(self, updates: Sequence[bytes]) -> bytes:
+        """Merge v1 updates into one v1 update.
+
+        Raises UpdateError if one of them is malformed.
+        """
+        ...
+
+
+def load_backend(name: str = "pycrdt") -> Backend:
+    """Return the backend called ``name`` ("pycrdt" or "y-py").
+
+    Raises:
+        ValueError: unknown backend name.
+        BackendUnavailableError: the backend's library is not installed.
+    """
+    module_name = _MODULES.get(name)
+    if module_name is None:
+        raise ValueError(f"unknown CRDT backend {name!r}; expected one of {sorted(_MODULES)}")
+    try:
+        backend: Backend = importlib.import_module(module_name).load()
+    except ImportError as exc:
+        raise BackendUnavailableError(f"CRDT backend {name!r} is not installed") from exc
+    return backend
+
+
+def available_backends() -> list[str]:
+    """Names of the backends that are installed, default first."""
+    names = []
+    for name in _MODULES:
+        try:
+            load_backend(name)
+        except BackendUnavailableError:
+            continue
+        names.append(name)
+    return names

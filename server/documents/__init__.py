@@ -1,0 +1,1 @@
+"""Live documents: connections, relaying, persistence and the document lifecycle."""

@@ -1,0 +1,163 @@
+"""Loads documents on their first connection and unloads them after the last one leaves."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine
+from typing import Any
+
+from crdt.document import Backend
+from server.closecodes import CloseCode
+from server.documents.connection import Access, DocumentConnection, TokenBucket
+from server.documents.shared import SharedDocument
+from server.metrics import Metrics
+from server.settings import Settings
+from storage.document_log import DocumentLog
+from storage.errors import DocumentNotFound
+from storage.group_commit import GroupCommitter
+
+log = logging.getLogger(__name__)
+
+AWARENESS_SWEEP_SECONDS = 5.0
+
+
+class DocumentRegistry:
+    """Every document loaded on this node, by name.
+
+    Loading and unloading of one name are serialised by a per-name lock, so a connection that
+    arrives while its document is being unloaded waits and then loads it afresh.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        log_: DocumentLog,
+        committer: GroupCommitter,
+        backend: Backend,
+        metrics: Metrics,
+    ) -> None:
+        self._settings = settings
+        self._log = log_
+        self._committer = committer
+        self._backend = backend
+        self._metrics = metrics
+        self._documents: dict[str, SharedDocument] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def __contains__(self, name: str) -> bool:
+        return name in self._documents
+
+    def get(self, name: str) -> SharedDocument | None:
+        return self._documents.get(name)
+
+    async def start(self) -> None:
+        self._spawn(self._sweep_awareness())
+
+    async def stop(self) -> None:
+        """Close every connection, wait for their writes, checkpoint and unload everything."""
+        for task in list(self._tasks):
+            task.cancel()
+        for name in list(self._documents):
+            shared = self._documents[name]
+            for connection in list(shared.connections.values()):
+                connection.close(CloseCode.GOING_AWAY, "server shutting down")
+        for name in list(self._documents):
+            await self._unload(name)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+    async def connect(self, name: str, access: Access) -> tuple[SharedDocument, DocumentConnection]:
+        """Attach a new connection to `name`, loading the document if needed.
+
+        Raises storage.errors.StorageError when the database cannot be read.
+        """
+        lock = self._locks.setdefault(name, asyncio.Lock())
+        async with lock:
+            shared = self._documents.get(name)
+            if shared is None:
+                shared = await self._load(name)
+                self._documents[name] = shared
+                self._metrics.documents_loaded.set(len(self._documents))
+            if shared.unload_task is not None:
+                shared.unload_task.cancel()
+                shared.unload_task = None
+            connection = DocumentConnection(
+                shared.document,
+                access,
+                outbox_bytes=self._settings.send_queue_bytes,
+                bucket=TokenBucket(self._settings.update_rate, self._settings.update_burst),
+            )
+            shared.attach(connection)
+        self._metrics.connections.inc()
+        return shared, connection
+
+    def disconnect(self, shared: SharedDocument, connection: DocumentConnection) -> None:
+        shared.detach(connection)
+        self._metrics.connections.dec()
+        if not shared.connections and shared.unload_task is None:
+            shared.unload_task = self._spawn(self._unload_later(shared))
+
+    async def _load(self, name: str) -> SharedDocument:
+        try:
+            state = await self._log.load(name)
+        except DocumentNotFound:
+            await self._log.ensure_document(name)
+            state = await self._log.load(name)
+        document = self._backend.new_document()
+        if state.checkpoint is not None:
+            document.apply_update(state.checkpoint)
+        for update in state.updates:
+            document.apply_update(update)
+        shared = SharedDocument(
+            state.document,
+            document,
+            last_seq=state.last_seq,
+            checkpoint_seq=state.checkpoint_seq,
+            committer=self._committer,
+            metrics=self._metrics,
+            checkpoint_every=self._settings.checkpoint_every,
+        )
+        if len(state.updates) >= self._settings.checkpoint_every:
+            shared.checkpoint()  # a long tail (e.g. after a crash): make the next open fast
+        return shared
+
+    async def _unload_later(self, shared: SharedDocument) -> None:
+        await asyncio.sleep(self._settings.unload_grace)
+        lock = self._locks.setdefault(shared.name, asyncio.Lock())
+        async with lock:
+            if shared.connections or self._documents.get(shared.name) is not shared:
+                return
+            shared.unload_task = None
+            await self._unload(shared.name)
+
+    async def _unload(self, name: str) -> None:
+        shared = self._documents.get(name)
+        if shared is None:
+            return
+        await shared.settle()
+        shared.checkpoint()
+        await shared.settle()
+        del self._documents[name]
+        self._metrics.documents_loaded.set(len(self._documents))
+        log.debug("unloaded %s at seq %d", name, shared.last_seq)
+
+    async def _sweep_awareness(self) -> None:
+        while True:
+            await asyncio.sleep(AWARENESS_SWEEP_SECONDS)
+            now = time.monotonic()
+            for shared in list(self._documents.values()):
+                shared.expire_awareness(now)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(_log_failure)
+        return task
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("background task failed", exc_info=task.exception())

@@ -1,0 +1,219 @@
+"""A document loaded in memory with its connections: applies, relays, persists, acknowledges."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+
+from crdt.awareness import AwarenessRegistry, encode_awareness_update
+from crdt.document import Document
+from crdt.messages import (
+    AwarenessMessage,
+    MessageType,
+    SavedNotice,
+    SyncMessageType,
+    encode_message,
+)
+from crdt.session import (
+    AwarenessQueried,
+    AwarenessReceived,
+    SavedNoticesRequested,
+    UpdateApplied,
+    WriteDenied,
+)
+from crdt.update_info import summarize_update
+from server.closecodes import CloseCode
+from server.documents.connection import DocumentConnection
+from server.metrics import Metrics
+from storage.document_log import NewCheckpoint, NewUpdate, StoredDocument
+from storage.group_commit import GroupCommitter
+
+_WRITE_SUBTYPES = (SyncMessageType.STEP2, SyncMessageType.UPDATE)
+
+
+def is_write(frame: bytes) -> bool:
+    """Whether a frame is a sync step 2 or update message (checked without decoding it)."""
+    return len(frame) > 1 and frame[0] == MessageType.SYNC and frame[1] in _WRITE_SUBTYPES
+
+
+class SharedDocument:
+    """The single in-memory copy of one document on this node.
+
+    Every accepted update gets the next sequence number, is relayed to the other connections
+    as the very bytes received, and is handed to the group committer; the writer's *saved*
+    notice follows the commit. `pending` holds the commits not yet done, so unloading can wait
+    for them: nothing accepted is dropped.
+    """
+
+    def __init__(
+        self,
+        stored: StoredDocument,
+        document: Document,
+        *,
+        last_seq: int,
+        checkpoint_seq: int,
+        committer: GroupCommitter,
+        metrics: Metrics,
+        checkpoint_every: int,
+    ) -> None:
+        self.stored = stored
+        self.document = document
+        self.last_seq = last_seq
+        self.checkpoint_seq = checkpoint_seq
+        self.connections: dict[int, DocumentConnection] = {}
+        self.awareness = AwarenessRegistry()
+        self.pending: set[asyncio.Future[None]] = set()
+        self.unload_task: asyncio.Task[None] | None = None
+        self._committer = committer
+        self._metrics = metrics
+        self._checkpoint_every = checkpoint_every
+
+    @property
+    def name(self) -> str:
+        return self.stored.name
+
+    def attach(self, connection: DocumentConnection) -> None:
+        self.connections[connection.id] = connection
+        connection.session.start()
+        states = self.awareness.states()
+        if states:
+            connection.outbox.put(encode_message(AwarenessMessage(encode_awareness_update(states))))
+        self._flush(connection)
+
+    def detach(self, connection: DocumentConnection) -> None:
+        if self.connections.pop(connection.id, None) is None:
+            return
+        removed = self.awareness.remove_owner(connection.id)
+        if removed:
+            self.broadcast(encode_message(AwarenessMessage(encode_awareness_update(removed))))
+
+    def receive(self, connection: DocumentConnection, frame: bytes) -> None:
+        """Handle one frame; raises crdt's ProtocolError (nothing applied) on bad input."""
+        commit: asyncio.Future[None] | None = None
+        for event in connection.session.receive(frame):
+            if isinstance(event, UpdateApplied):
+                commit = self._accept_update(connection, event.update, event.relay_frame)
+            elif isinstance(event, AwarenessReceived):
+                accepted = self.awareness.apply(connection.id, event.entries, time.monotonic())
+                if len(accepted) == len(event.entries):
+                    self.broadcast(event.frame, exclude=connection)
+                elif accepted:
+                    payload = encode_awareness_update(accepted)
+                    self.broadcast(encode_message(AwarenessMessage(payload)), exclude=connection)
+            elif isinstance(event, AwarenessQueried):
+                payload = encode_awareness_update(self.awareness.states())
+                connection.outbox.put(encode_message(AwarenessMessage(payload)))
+            elif isinstance(event, SavedNoticesRequested):
+                connection.wants_saved_notices = True
+                self._notify_saved(connection)
+            elif isinstance(event, WriteDenied):
+                pass  # the session queued the permission-denied reply
+        if is_write(frame) and connection.access.can_write:
+            self._count_write(connection, commit)
+        self._flush(connection)
+
+    def broadcast(self, frame: bytes, exclude: DocumentConnection | None = None) -> int:
+        """Queue a frame to every connection but `exclude`; closes those that overflow."""
+        sent = 0
+        for other in list(self.connections.values()):
+            if other is exclude:
+                continue
+            if other.outbox.put(frame):
+                sent += 1
+            else:
+                self._close_slow_reader(other)
+        return sent
+
+    def expire_awareness(self, now: float) -> None:
+        removed = self.awareness.expire(now)
+        if removed:
+            self.broadcast(encode_message(AwarenessMessage(encode_awareness_update(removed))))
+
+    def checkpoint(self) -> asyncio.Future[None] | None:
+        """Queue the full state as a checkpoint at `last_seq`, if anything was logged since."""
+        if self.last_seq == self.checkpoint_seq:
+            return None
+        future = self._committer.submit_checkpoint(
+            NewCheckpoint(
+                document_id=self.stored.id,
+                seq=self.last_seq,
+                state=self.document.encode_state(),
+                created_at=datetime.now(UTC),
+            )
+        )
+        self.checkpoint_seq = self.last_seq
+        self._track(future)
+        return future
+
+    async def settle(self) -> None:
+        """Wait until every accepted update and checkpoint of this document is committed."""
+        while self.pending:
+            await asyncio.gather(*list(self.pending), return_exceptions=True)
+
+    def _accept_update(
+        self, connection: DocumentConnection, update: bytes, relay: bytes
+    ) -> asyncio.Future[None]:
+        self._metrics.updates_received.inc()
+        self._metrics.updates_relayed.inc(self.broadcast(relay, exclude=connection))
+        self.last_seq += 1
+        future = self._committer.submit(
+            NewUpdate(
+                document_id=self.stored.id,
+                seq=self.last_seq,
+                data=update,
+                author=connection.access.author,
+                client_id=summarize_update(update).primary_client,
+                origin="connection",
+                created_at=datetime.now(UTC),
+            )
+        )
+        self._track(future)
+        if self.last_seq - self.checkpoint_seq >= self._checkpoint_every:
+            self.checkpoint()
+        return future
+
+    def _count_write(
+        self, connection: DocumentConnection, commit: asyncio.Future[None] | None
+    ) -> None:
+        """Number a write message; acknowledge it once it (if empty: the last one) is durable."""
+        connection.writes_received += 1
+        number = connection.writes_received
+        if commit is not None:
+            connection.last_commit, connection.last_seq = commit, self.last_seq
+        pending, seq = connection.last_commit, connection.last_seq
+        if pending is None or pending.done():
+            self._acknowledge(connection, number, seq, pending)
+        else:
+            pending.add_done_callback(lambda f: self._acknowledge(connection, number, seq, f))
+
+    def _acknowledge(
+        self,
+        connection: DocumentConnection,
+        number: int,
+        seq: int,
+        future: asyncio.Future[None] | None = None,
+    ) -> None:
+        if future is not None and (future.cancelled() or future.exception() is not None):
+            return
+        if number > connection.acknowledged:
+            connection.acknowledged, connection.acknowledged_seq = number, seq
+            self._notify_saved(connection)
+
+    def _notify_saved(self, connection: DocumentConnection) -> None:
+        if not connection.wants_saved_notices or connection.close_code is not None:
+            return
+        notice = SavedNotice(acknowledged=connection.acknowledged, seq=connection.acknowledged_seq)
+        if not connection.outbox.put(encode_message(notice)):
+            self._close_slow_reader(connection)
+
+    def _track(self, future: asyncio.Future[None]) -> None:
+        self.pending.add(future)
+        future.add_done_callback(self.pending.discard)
+
+    def _flush(self, connection: DocumentConnection) -> None:
+        if not connection.flush_session():
+            self._close_slow_reader(connection)
+
+    def _close_slow_reader(self, connection: DocumentConnection) -> None:
+        connection.close(CloseCode.SLOW_READER, "too slow to read; reconnect to resync")

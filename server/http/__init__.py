@@ -1,0 +1,1 @@
+"""HTTP and WebSocket endpoints: thin adapters between the transport and the domain."""

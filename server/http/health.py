@@ -1,0 +1,46 @@
+"""`/healthz`, `/readyz` and `/metrics` (DESIGN §2.2)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from server.metrics import CONTENT_TYPE
+
+if TYPE_CHECKING:
+    from server.app import Services
+
+READY_TIMEOUT = 2.0
+
+
+async def healthz(request: Request) -> Response:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> Response:
+    services: Services = request.app.state.services
+    checks: dict[str, str] = {}
+    try:
+        await asyncio.wait_for(services.database.ping(), READY_TIMEOUT)
+        checks["database"] = "ok"
+    except Exception as exc:  # any failure means "not ready"; the reason goes to the body
+        checks["database"] = f"unavailable: {type(exc).__name__}"
+    if services.redis is not None:
+        try:
+            await asyncio.wait_for(services.redis.ping(), READY_TIMEOUT)
+            checks["redis"] = "ok"
+        except Exception as exc:
+            checks["redis"] = f"unavailable: {type(exc).__name__}"
+    ready = all(v == "ok" for v in checks.values())
+    return JSONResponse(
+        {"status": "ready" if ready else "unavailable", "checks": checks},
+        status_code=200 if ready else 503,
+    )
+
+
+async def metrics(request: Request) -> Response:
+    services: Services = request.app.state.services
+    return Response(services.metrics.render(), media_type=CONTENT_TYPE)

@@ -1,0 +1,130 @@
+"""`/api/v1/documents/{document}`: content at a version, and the list of versions."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from server.http.problems import Problem
+from storage.document_log import Version
+from storage.errors import DocumentNotFound, InvalidCursor
+
+if TYPE_CHECKING:
+    from server.app import Services
+
+MAX_LIMIT = 200
+
+
+def _int_param(request: Request, name: str, default: int, low: int, high: int | None) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise Problem(
+            422,
+            "invalid-parameter",
+            "Invalid parameter",
+            f"{name} must be an integer, got {raw!r}",
+            parameter=name,
+        ) from None
+    if value < low or (high is not None and value > high):
+        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
+        raise Problem(
+            422,
+            "invalid-parameter",
+            "Invalid parameter",
+            f"{name} must be {bound}, got {value}",
+            parameter=name,
+        )
+    return value
+
+
+def _not_found(name: str) -> Problem:
+    return Problem(404, "document-not-found", "Document not found", f"no document named {name!r}")
+
+
+def _version(v: Version) -> dict[str, Any]:
+    return {
+        "author": v.author,
+        "first_seq": v.first_seq,
+        "last_seq": v.last_seq,
+        "updates": v.count,
+        "first_at": v.first_at.isoformat(),
+        "last_at": v.last_at.isoformat(),
+        "client_ids": v.client_ids,
+    }
+
+
+async def document_history(request: Request) -> Response:
+    services: Services = request.app.state.services
+    name = request.path_params["document"]
+    limit = _int_param(request, "limit", 50, 1, MAX_LIMIT)
+    pause = _int_param(request, "pause", 60, 0, 7 * 24 * 3600)
+    order = request.query_params.get("order", "desc")
+    if order not in ("asc", "desc"):
+        raise Problem(
+            422,
+            "invalid-parameter",
+            "Invalid parameter",
+            f"order must be 'asc' or 'desc', got {order!r}",
+            parameter="order",
+        )
+    stored = await services.log.find_document(name)
+    if stored is None:
+        raise _not_found(name)
+    try:
+        page = await services.log.history(
+            stored.id,
+            cursor=request.query_params.get("cursor"),
+            limit=limit,
+            pause=timedelta(seconds=pause),
+            newest_first=order == "desc",
+        )
+    except InvalidCursor as exc:
+        raise Problem(
+            422, "invalid-parameter", "Invalid parameter", str(exc), parameter="cursor"
+        ) from None
+    return JSONResponse(
+        {
+            "document": name,
+            "versions": [_version(v) for v in page.versions],
+            "next_cursor": page.next_cursor,
+        }
+    )
+
+
+async def document_content(request: Request) -> Response:
+    services: Services = request.app.state.services
+    name = request.path_params["document"]
+    at = _int_param(request, "at", -1, 0, None) if "at" in request.query_params else None
+    try:
+        state = await services.log.load(name, upto_seq=at)
+    except DocumentNotFound:
+        raise _not_found(name) from None
+    last = await services.log.last_seq(state.document.id)
+    if at is not None and at > last:
+        raise Problem(
+            422,
+            "invalid-parameter",
+            "Invalid parameter",
+            f"at must be at most {last}, the document's last version",
+            parameter="at",
+        )
+    document = services.backend.new_document()
+    if state.checkpoint is not None:
+        document.apply_update(state.checkpoint)
+    for update in state.updates:
+        document.apply_update(update)
+    return JSONResponse(
+        {
+            "document": name,
+            "seq": state.last_seq if at is None else at,
+            "latest_seq": last,
+            "content": document.render(),
+        }
+    )

@@ -1,0 +1,47 @@
+"""Prometheus metrics of one application instance (its own registry, so tests can run many)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+
+@dataclass
+class Metrics:
+    registry: CollectorRegistry = field(default_factory=CollectorRegistry)
+
+    def __post_init__(self) -> None:
+        r = self.registry
+        self.connections = Gauge("veche_connections", "Open document connections", registry=r)
+        self.documents_loaded = Gauge("veche_documents_loaded", "Documents in memory", registry=r)
+        self.updates_received = Counter(
+            "veche_updates_received", "Update messages applied from clients", registry=r
+        )
+        self.updates_relayed = Counter(
+            "veche_updates_relayed", "Update frames queued to other connections", registry=r
+        )
+        self.updates_throttled = Counter(
+            "veche_updates_throttled", "Update messages delayed by the rate limit", registry=r
+        )
+        self.connections_closed = Counter(
+            "veche_connections_closed", "Connections closed by the server", ["reason"], registry=r
+        )
+        self.commit_seconds = Histogram(
+            "veche_commit_seconds",
+            "Duration of one group commit",
+            buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0),
+            registry=r,
+        )
+        self.committed_rows = Counter(
+            "veche_committed_rows", "Rows written by group commits", registry=r
+        )
+
+    def observe_commit(self, seconds: float, rows: int) -> None:
+        self.commit_seconds.observe(seconds)
+        self.committed_rows.inc(rows)
+
+    def render(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,101 @@
+"""One `Settings` object: environment variables, overridden by CLI flags."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/veche.db"
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or malformed."""
+
+
+def _int(env: Mapping[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0.0) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8000
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    secret_key: str | None = None
+    allowed_origins: tuple[str, ...] = ()
+    crdt_backend: str = "pycrdt"
+    # Largest WebSocket frame accepted; a larger one closes the connection with 1009.
+    max_frame_bytes: int = 1024 * 1024
+    # Token bucket per connection for update-bearing messages; over it the server stops
+    # reading that socket until tokens refill (TCP backpressure, nothing dropped).
+    update_rate: float = 100.0
+    update_burst: int = 200
+    # Bytes queued for one connection before it counts as a slow reader and is closed.
+    send_queue_bytes: int = 4 * 1024 * 1024
+    # Seconds a document stays loaded after its last connection leaves.
+    unload_grace: float = 30.0
+    # Updates logged since the last checkpoint that trigger a new one.
+    checkpoint_every: int = 500
+    commit_max_delay: float = 0.002
+    commit_max_batch: int = 500
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Read every `VECHE_*` variable; raises SettingsError on a malformed value."""
+        env = os.environ if env is None else env
+        origins = tuple(
+            o.strip() for o in env.get("VECHE_ALLOWED_ORIGINS", "").split(",") if o.strip()
+        )
+        return cls(
+            host=env.get("VECHE_HOST", "127.0.0.1"),
+            port=_int(env, "VECHE_PORT", 8000, 0),
+            database_url=env.get("VECHE_DATABASE_URL") or DEFAULT_DATABASE_URL,
+            redis_url=env.get("VECHE_REDIS_URL") or None,
+            secret_key=env.get("VECHE_SECRET_KEY") or None,
+            allowed_origins=origins,
+            crdt_backend=env.get("VECHE_CRDT_BACKEND") or "pycrdt",
+            max_frame_bytes=_int(env, "VECHE_MAX_FRAME_BYTES", 1024 * 1024, 64),
+            update_rate=_float(env, "VECHE_UPDATE_RATE", 100.0, 0.001),
+            update_burst=_int(env, "VECHE_UPDATE_BURST", 200, 1),
+            send_queue_bytes=_int(env, "VECHE_SEND_QUEUE_BYTES", 4 * 1024 * 1024, 1024),
+            unload_grace=_float(env, "VECHE_UNLOAD_GRACE", 30.0),
+            checkpoint_every=_int(env, "VECHE_CHECKPOINT_EVERY", 500, 1),
+        )
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with the given fields replaced; `None` values are ignored (unset CLI flags)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file of the database URL, or None for other databases."""
+        prefix = "sqlite+aiosqlite:///"
+        if not self.database_url.startswith(prefix):
+            return None
+        path = self.database_url[len(prefix) :]
+        return None if path in ("", ":memory:") else Path(path)

@@ -1,0 +1,306 @@
+"""The document log: documents, their append-only updates, checkpoints and history.
+
+Write transactions start with a write, never with a read: on SQLite a transaction that reads
+first and then writes fails at once (``SQLITE_BUSY``) when another writer committed meanwhile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Insert, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from storage.database import Database
+from storage.errors import DocumentNotFound
+from storage.history import HistoryPage, Version, VersionGrouper, decode_cursor, encode_cursor
+from storage.models import CheckpointRecord, DocumentRecord, UpdateRecord, utc_now
+
+__all__ = [
+    "DocumentLog",
+    "HistoryPage",
+    "LoadedState",
+    "NewCheckpoint",
+    "NewUpdate",
+    "StoredDocument",
+    "Version",
+]
+
+HISTORY_CHUNK = 1000  # rows read per query while grouping history into versions
+
+
+@dataclass(frozen=True)
+class NewUpdate:
+    document_id: int
+    seq: int
+    data: bytes
+    author: str | None
+    client_id: int | None
+    origin: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class NewCheckpoint:
+    document_id: int
+    seq: int
+    state: bytes
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    id: int
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class LoadedState:
+    document: StoredDocument
+    checkpoint: bytes | None
+    checkpoint_seq: int
+    updates: list[bytes]
+    last_seq: int
+
+
+class DocumentLog:
+    """Reads and appends the document log; every method is one unit of work."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._sessions = database.sessionmaker
+
+    async def ensure_document(self, name: str) -> StoredDocument:
+        """Return the document called ``name``, creating it if needed (safe under races)."""
+        found = await self.find_document(name)
+        if found is not None:
+            return found
+        record = DocumentRecord(name=name, created_at=utc_now())
+        try:
+            async with self._sessions() as session, session.begin():
+                session.add(record)
+        except IntegrityError:
+            found = await self.find_document(name)
+            if found is None:
+                raise
+            return found
+        return _stored(record)
+
+    async def find_document(self, name: str) -> StoredDocument | None:
+        """Return the document called ``name``, or None."""
+        async with self._sessions() as session:
+            record = await session.scalar(select(DocumentRecord).where(DocumentRecord.name == name))
+            return None if record is None else _stored(record)
+
+    async def load(self, name: str, *, upto_seq: int | None = None) -> LoadedState:
+        """Read what is needed to rebuild a document: a checkpoint and the updates after it.
+
+        Args:
+            name: the document name.
+            upto_seq: rebuild the state as of this sequence number (default: the newest).
+
+        Raises:
+            DocumentNotFound: no document is called ``name``.
+        """
+        async with self._sessions() as session, session.begin():
+            record = await session.scalar(select(DocumentRecord).where(DocumentRecord.name == name))
+            if record is None:
+                raise DocumentNotFound(name)
+            query = (
+                select(CheckpointRecord.seq, CheckpointRecord.state)
+                .where(CheckpointRecord.document_id == record.id)
+                .order_by(CheckpointRecord.seq.desc())
+                .limit(1)
+            )
+            if upto_seq is not None:
+                query = query.where(CheckpointRecord.seq <= upto_seq)
+            checkpoint = (await session.execute(query)).first()
+            checkpoint_seq = 0 if checkpoint is None else checkpoint.seq
+            tail = (
+                select(UpdateRecord.seq, UpdateRecord.data)
+                .where(UpdateRecord.document_id == record.id, UpdateRecord.seq > checkpoint_seq)
+                .order_by(UpdateRecord.seq)
+            )
+            if upto_seq is not None:
+                tail = tail.where(UpdateRecord.seq <= upto_seq)
+            rows = (await session.execute(tail)).all()
+        return LoadedState(
+            document=_stored(record),
+            checkpoint=None if checkpoint is None else checkpoint.state,
+            checkpoint_seq=checkpoint_seq,
+            updates=[row.data for row in rows],
+            last_seq=rows[-1].seq if rows else checkpoint_seq,
+        )
+
+    async def append(
+        self, updates: Sequence[NewUpdate], checkpoints: Sequence[NewCheckpoint] = ()
+    ) -> None:
+        """Store updates and checkpoints in one transaction.
+
+        A checkpoint already stored at the same sequence number is kept as it is.
+
+        Raises:
+            sqlalchemy.exc.IntegrityError: a sequence number is taken or a document is unknown;
+                nothing of the batch is stored.
+        """
+        if not updates and not checkpoints:
+            return
+        async with self._sessions() as session, session.begin():
+            if updates:
+                await session.execute(insert(UpdateRecord), [_update_row(u) for u in updates])
+            if checkpoints:
+                await session.execute(
+                    self._insert_checkpoints(), [_checkpoint_row(c) for c in checkpoints]
+                )
+
+    async def read_updates(
+        self, document_id: int, *, after_seq: int = 0, upto_seq: int | None = None
+    ) -> list[tuple[int, bytes]]:
+        """Return ``(seq, data)`` of the updates with ``after_seq < seq <= upto_seq``, ascending.
+
+        For filling a gap seen on the bus, and for checking a row after an ambiguous commit.
+        """
+        query = (
+            select(UpdateRecord.seq, UpdateRecord.data)
+            .where(UpdateRecord.document_id == document_id, UpdateRecord.seq > after_seq)
+            .order_by(UpdateRecord.seq)
+        )
+        if upto_seq is not None:
+            query = query.where(UpdateRecord.seq <= upto_seq)
+        async with self._sessions() as session:
+            return [(row.seq, row.data) for row in await session.execute(query)]
+
+    async def last_seq(self, document_id: int) -> int:
+        """The highest sequence number stored for the document (update or checkpoint), or 0."""
+        async with self._sessions() as session, session.begin():
+            updates = await session.scalar(
+                select(func.max(UpdateRecord.seq)).where(UpdateRecord.document_id == document_id)
+            )
+            checkpoints = await session.scalar(
+                select(func.max(CheckpointRecord.seq)).where(
+                    CheckpointRecord.document_id == document_id
+                )
+            )
+        return max(updates or 0, checkpoints or 0)
+
+    async def history(
+        self,
+        document_id: int,
+        *,
+        cursor: str | None = None,
+        limit: int = 50,
+        pause: timedelta = timedelta(minutes=1),
+        newest_first: bool = True,
+    ) -> HistoryPage:
+        """Group the log into versions and return one page of them.
+
+        A version is a run of consecutive updates by the same author in which no two
+        neighbours are more than ``pause`` apart.
+
+        Args:
+            cursor: ``next_cursor`` of the previous page in the same direction, or None.
+            limit: at most this many versions (>= 1).
+            newest_first: page from the newest version back, or from the oldest forward.
+
+        Raises:
+            InvalidCursor: the cursor was not issued for this direction.
+            ValueError: ``limit`` < 1.
+        """
+        if limit < 1:
+            raise ValueError("limit must be at least 1")
+        boundary = None if cursor is None else decode_cursor(cursor, newest_first)
+        grouper = VersionGrouper(pause, limit)
+        async with self._sessions() as session, session.begin():
+            while not grouper.full:
+                query = (
+                    select(
+                        UpdateRecord.seq,
+                        UpdateRecord.author,
+                        UpdateRecord.client_id,
+                        UpdateRecord.created_at,
+                    )
+                    .where(UpdateRecord.document_id == document_id)
+                    .limit(HISTORY_CHUNK)
+                )
+                if newest_first:
+                    query = query.order_by(UpdateRecord.seq.desc())
+                    if boundary is not None:
+                        query = query.where(UpdateRecord.seq < boundary)
+                else:
+                    query = query.order_by(UpdateRecord.seq)
+                    if boundary is not None:
+                        query = query.where(UpdateRecord.seq > boundary)
+                rows = (await session.execute(query)).all()
+                for row in rows:
+                    grouper.add(row.seq, row.author, row.client_id, row.created_at)
+                    if grouper.full:
+                        break
+                if len(rows) < HISTORY_CHUNK:
+                    break
+                boundary = rows[-1].seq
+        versions = grouper.finish()
+        next_cursor = None
+        if grouper.full:  # the page ends where its last version ends, in reading order
+            next_cursor = encode_cursor(versions[-1].last_seq, newest_first)
+        if newest_first:
+            versions = [v.reversed() for v in versions]
+        return HistoryPage(versions=versions, next_cursor=next_cursor)
+
+    async def list_checkpoints(self, document_id: int) -> list[int]:
+        """The sequence numbers of the document's checkpoints, ascending."""
+        query = (
+            select(CheckpointRecord.seq)
+            .where(CheckpointRecord.document_id == document_id)
+            .order_by(CheckpointRecord.seq)
+        )
+        async with self._sessions() as session:
+            return list(await session.scalars(query))
+
+    async def checkpoint_count(self, document_id: int) -> int:
+        """How many checkpoints the document has."""
+        query = select(func.count()).where(CheckpointRecord.document_id == document_id)
+        async with self._sessions() as session:
+            return (await session.scalar(query)) or 0
+
+    async def update_count(self, document_id: int) -> int:
+        """How many updates the document's log holds."""
+        query = select(func.count()).where(UpdateRecord.document_id == document_id)
+        async with self._sessions() as session:
+            return (await session.scalar(query)) or 0
+
+    def _insert_checkpoints(self) -> Insert:
+        if self._database.dialect == "postgresql":
+            return postgresql.insert(CheckpointRecord).on_conflict_do_nothing()
+        if self._database.dialect == "sqlite":
+            return sqlite.insert(CheckpointRecord).on_conflict_do_nothing()
+        return insert(CheckpointRecord)
+
+
+def _stored(record: DocumentRecord) -> StoredDocument:
+    return StoredDocument(id=record.id, name=record.name, created_at=record.created_at)
+
+
+def _update_row(update: NewUpdate) -> dict[str, Any]:
+    return {
+        "document_id": update.document_id,
+        "seq": update.seq,
+        "author": update.author,
+        "client_id": update.client_id,
+        "origin": update.origin,
+        "created_at": update.created_at,
+        "data": update.data,
+    }
+
+
+def _checkpoint_row(checkpoint: NewCheckpoint) -> dict[str, Any]:
+    return {
+        "document_id": checkpoint.document_id,
+        "seq": checkpoint.seq,
+        "created_at": checkpoint.created_at,
+        "state": checkpoint.state,
+    }

@@ -1,0 +1,31 @@
+"""Errors raised by the storage package.
+
+Hierarchy::
+
+    StorageError              root; also raised when the database cannot be reached (ping)
+     ├── DocumentNotFound     no document with that name exists
+     ├── InvalidCursor        a history cursor that this package did not issue
+     └── UpdateRejected       the database refused a submitted row for good: its sequence
+                              number already holds different bytes, or its document is unknown
+
+Errors of the database driver (SQLAlchemy's ``DBAPIError`` family) pass through unchanged
+everywhere except in ``GroupCommitter``, which retries them.
+"""
+
+from __future__ import annotations
+
+
+class StorageError(Exception):
+    """Root of every error raised by ``storage``."""
+
+
+class DocumentNotFound(StorageError):
+    """No document with the given name exists."""
+
+
+class InvalidCursor(StorageError):
+    """A history cursor is malformed or belongs to the other direction."""
+
+
+class UpdateRejected(StorageError):
+    """A row can never be committed (sequence number taken, or unknown document)."""

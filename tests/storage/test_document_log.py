@@ -1,0 +1,147 @@
+from __future__ import annotations
+
+import asyncio
+
+import pycrdt
+import pytest
+from sqlalchemy.exc import IntegrityError
+
+from storage.document_log import DocumentLog
+from storage.errors import DocumentNotFound
+from tests.storage.factories import checkpoint, update
+
+
+async def test_ensure_document_creates_once(log: DocumentLog) -> None:
+    assert await log.find_document("Пловдив/бюджет-2026") is None
+    created = await log.ensure_document("Пловдив/бюджет-2026")
+    again = await log.ensure_document("Пловдив/бюджет-2026")
+    assert again == created
+    assert await log.find_document("Пловдив/бюджет-2026") == created
+    assert created.created_at.tzinfo is not None
+
+
+async def test_ensure_document_is_safe_under_races(log: DocumentLog) -> None:
+    documents = await asyncio.gather(*(log.ensure_document("Смолян") for _ in range(20)))
+    assert len({d.id for d in documents}) == 1
+    other = await log.ensure_document("Пловдив")
+    assert other.id != documents[0].id
+
+
+async def test_load_unknown_document_raises(log: DocumentLog) -> None:
+    with pytest.raises(DocumentNotFound):
+        await log.load("nowhere")
+
+
+async def test_load_empty_document(log: DocumentLog) -> None:
+    document = await log.ensure_document("empty")
+    state = await log.load("empty")
+    assert state.document == document
+    assert (state.checkpoint, state.checkpoint_seq, state.updates, state.last_seq) == (
+        None,
+        0,
+        [],
+        0,
+    )
+    assert await log.last_seq(document.id) == 0
+
+
+async def test_load_is_newest_checkpoint_plus_tail(log: DocumentLog) -> None:
+    doc = (await log.ensure_document("d")).id
+    await log.append([update(doc, seq) for seq in range(1, 11)], [checkpoint(doc, 4)])
+    await log.append([], [checkpoint(doc, 7)])
+
+    state = await log.load("d")
+    assert state.checkpoint == b"state 1@7"
+    assert state.checkpoint_seq == 7
+    assert state.updates == [b"update 1/8", b"update 1/9", b"update 1/10"]
+    assert state.last_seq == 10
+    assert await log.last_seq(doc) == 10
+
+
+async def test_load_upto_seq(log: DocumentLog) -> None:
+    doc = (await log.ensure_document("d")).id
+    await log.append(
+        [update(doc, seq) for seq in range(1, 11)], [checkpoint(doc, 4), checkpoint(doc, 7)]
+    )
+    cases = [(3, 0, [1, 2, 3]), (4, 4, []), (6, 4, [5, 6]), (7, 7, []), (9, 7, [8, 9])]
+    for upto, checkpoint_seq, tail in cases:
+        state = await log.load("d", upto_seq=upto)
+        assert state.checkpoint_seq == checkpoint_seq, upto
+        assert state.updates == [f"update {doc}/{seq}".encode() for seq in tail], upto
+        assert state.last_seq == upto
+
+
+async def test_checkpointing_never_deletes_updates(log: DocumentLog) -> None:
+    doc = (await log.ensure_document("d")).id
+    await log.append([update(doc, seq) for seq in range(1, 101)])
+    for seq in (25, 50, 100):
+        await log.append([], [checkpoint(doc, seq)])
+    assert await log.update_count(doc) == 100
+    assert await log.checkpoint_count(doc) == 3
+    assert await log.list_checkpoints(doc) == [25, 50, 100]
+    state = await log.load("d")
+    assert (state.checkpoint_seq, state.updates, state.last_seq) == (100, [], 100)
+    assert len(await log.read_updates(doc)) == 100
+
+
+async def test_a_checkpoint_already_stored_is_kept(log: DocumentLog) -> None:
+    doc = (await log.ensure_document("d")).id
+    await log.append([update(doc, 1)], [checkpoint(doc, 1, b"first")])
+    await log.append([], [checkpoint(doc, 1, b"second")])
+    assert (await log.load("d")).checkpoint == b"first"
+
+
+async def test_append_is_all_or_nothing(log: DocumentLog) -> None:
+    doc = (await log.ensure_document("d")).id
+    await log.append([update(doc, 1)])
+    with pytest.raises(IntegrityError):
+        await log.append([update(doc, 2), update(doc, 1, data=b"clash")], [checkpoint(doc, 2)])
+    assert await log.update_count(doc) == 1
+    assert await log.checkpoint_count(doc) == 0
+
+
+async def test_append_to_an_unknown_document_is_refused(log: DocumentLog) -> None:
+    with pytest.raises(IntegrityError):
+        await log.append([update(999, 1)])
+
+
+async def test_rows_keep_every_field(log: DocumentLog) -> None:
+    doc = (await log.ensure_document("d")).id
+    await log.append(
+        [
+            update(doc, 1, author="Мария Петрова", client_id=2**53 - 1, origin="import"),
+            update(doc, 2, author=None, client_id=None, data=b"\x00\xff" * 1000),
+        ]
+    )
+    assert await log.read_updates(doc, after_seq=1) == [(2, b"\x00\xff" * 1000)]
+    assert await log.read_updates(doc, after_seq=0, upto_seq=1) == [(1, b"update 1/1")]
+    [version, anonymous] = (await log.history(doc, newest_first=False)).versions
+    assert (version.author, version.client_ids) == ("Мария Петрова", [2**53 - 1])
+    assert (anonymous.author, anonymous.client_ids) == (None, [])
+
+
+async def test_load_rebuilds_a_real_document(log: DocumentLog) -> None:
+    doc = (await log.ensure_document("proposal")).id
+    source: pycrdt.Doc[pycrdt.Text] = pycrdt.Doc()
+    body = source.get("body", type=pycrdt.Text)
+    updates: list[bytes] = []
+    source.observe(lambda event: updates.append(event.update))
+    for word in ["Предложение", " за", " бюджет", " 2026"]:
+        body += word
+    at_four = source.get_update()
+    for word in [": ", "парк", " и", " библиотека"]:
+        body += word
+    await log.append([update(doc, seq, data=data) for seq, data in enumerate(updates, 1)])
+    await log.append([], [checkpoint(doc, 4, at_four)])
+
+    state = await log.load("proposal")
+    assert (state.checkpoint_seq, len(state.updates), state.last_seq) == (4, 4, 8)
+    rebuilt: pycrdt.Doc[pycrdt.Text] = pycrdt.Doc()
+    assert state.checkpoint is not None
+    rebuilt.apply_update(state.checkpoint)
+    for data in state.updates:
+        rebuilt.apply_update(data)
+    assert (
+        str(rebuilt.get("body", type=pycrdt.Text))
+        == "Предложение за бюджет 2026: парк и библиотека"
+    )

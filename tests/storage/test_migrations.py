@@ -1,0 +1,72 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, insert, inspect, text
+
+from storage.database import alembic_config, create_engine, upgrade
+from storage.models import Base, DocumentRecord, utc_now
+
+REPO = Path(__file__).resolve().parents[2]
+TABLES = {"documents", "document_updates", "document_checkpoints"}
+
+
+def _tables(connection: Connection) -> set[str]:
+    return set(inspect(connection).get_table_names())
+
+
+def _diff(connection: Connection) -> list[Any]:
+    context = MigrationContext.configure(connection)
+    return list(compare_metadata(context, Base.metadata))
+
+
+def _revision(connection: Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def test_upgrade_creates_the_tables_and_matches_the_models(database_url: str) -> None:
+    engine = create_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            assert not await connection.run_sync(_tables)
+
+        await upgrade(database_url)
+
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_tables) == TABLES | {"alembic_version"}
+            assert await connection.run_sync(_diff) == []
+            assert await connection.run_sync(_revision) == "0001"
+    finally:
+        await engine.dispose()
+
+
+async def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
+    await upgrade(database_url)
+    engine = create_engine(database_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                insert(DocumentRecord).values(name="kept", created_at=utc_now())
+            )
+        await upgrade(database_url)
+        async with engine.connect() as connection:
+            assert await connection.run_sync(_revision) == "0001"
+            names = (await connection.execute(text("SELECT name FROM documents"))).scalars()
+            assert list(names) == ["kept"]
+    finally:
+        await engine.dispose()
+
+
+def test_the_package_has_a_single_head() -> None:
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == ["0001"]
+
+
+def test_the_repository_alembic_ini_points_at_the_package_migrations() -> None:
+    developer = ScriptDirectory.from_config(Config(str(REPO / "alembic.ini")))
+    packaged = ScriptDirectory.from_config(alembic_config())
+    assert Path(developer.dir).resolve() == Path(packaged.dir).resolve()

@@ -1,0 +1,142 @@
+"""Run Veche for a test: in this event loop (fast) or as a child process (for kill -9)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import sys
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from server.app import create_app
+from server.settings import Settings
+from server.transport import VecheWebSocketProtocol
+from tests.support.waiting import eventually
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@dataclass(frozen=True)
+class RunningServer:
+    port: int
+    settings: Settings
+    app: object
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def yjs(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/yjs"
+
+
+@contextlib.asynccontextmanager
+async def serve_in_process(settings: Settings) -> AsyncIterator[RunningServer]:
+    """Serve `settings` on a free loopback port inside the test's event loop."""
+    port = free_port()
+    settings = settings.with_overrides(host="127.0.0.1", port=port)
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        ws=VecheWebSocketProtocol,
+        ws_max_size=settings.max_frame_bytes,
+        ws_per_message_deflate=False,
+        lifespan="on",
+        log_level="warning",
+        timeout_graceful_shutdown=5,
+    )
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    async with asyncio.timeout(20):
+        while not server.started:
+            if task.done():
+                task.result()
+                raise RuntimeError("server stopped during start-up")
+            await asyncio.sleep(0.01)
+    try:
+        yield RunningServer(port, settings, app)
+    finally:
+        server.should_exit = True
+        async with asyncio.timeout(30):
+            await task
+
+
+class ServerProcess:
+    """`veche serve` in a child process, so a test can SIGKILL it like a crash."""
+
+    def __init__(self, database_url: str, *, env: dict[str, str] | None = None) -> None:
+        self.port = free_port()
+        self.database_url = database_url
+        self.env = {**os.environ, "VECHE_DATABASE_URL": database_url, **(env or {})}
+        self.process: asyncio.subprocess.Process | None = None
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def yjs(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/yjs"
+
+    async def start(self, timeout: float = 30.0) -> None:
+        self.process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "server.cli",
+            "serve",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warning",
+            cwd=ROOT,
+            env=self.env,
+        )
+        process = self.process
+
+        async def healthy() -> bool:
+            if process.returncode is not None:
+                raise RuntimeError(f"server exited with {process.returncode}")
+            try:
+                async with httpx.AsyncClient() as http:
+                    return (await http.get(f"{self.http}/healthz")).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        await eventually(healthy, timeout)
+
+    async def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, like a crash."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        await self.process.wait()
+
+    async def stop(self) -> int | None:
+        """SIGTERM and wait: a clean shutdown."""
+        if self.process is None:
+            return None
+        if self.process.returncode is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                async with asyncio.timeout(30):
+                    await self.process.wait()
+            except TimeoutError:
+                self.process.kill()
+                await self.process.wait()
+        return self.process.returncode
