@@ -30,11 +30,8 @@ def free_port() -> int:
         return port
 
 
-@dataclass(frozen=True)
-class RunningServer:
+class LoopbackAddress:
     port: int
-    settings: Settings
-    app: object
 
     @property
     def http(self) -> str:
@@ -43,6 +40,13 @@ class RunningServer:
     @property
     def yjs(self) -> str:
         return f"ws://127.0.0.1:{self.port}/yjs"
+
+
+@dataclass(frozen=True)
+class RunningServer(LoopbackAddress):
+    port: int
+    settings: Settings
+    app: object
 
 
 @contextlib.asynccontextmanager
@@ -78,7 +82,7 @@ async def serve_in_process(settings: Settings) -> AsyncIterator[RunningServer]:
             await task
 
 
-class ServerProcess:
+class ServerProcess(LoopbackAddress):
     """`veche serve` in a child process, so a test can SIGKILL it like a crash."""
 
     def __init__(self, database_url: str, *, env: dict[str, str] | None = None) -> None:
@@ -86,14 +90,6 @@ class ServerProcess:
         self.database_url = database_url
         self.env = {**os.environ, "VECHE_DATABASE_URL": database_url, **(env or {})}
         self.process: asyncio.subprocess.Process | None = None
-
-    @property
-    def http(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def yjs(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/yjs"
 
     async def start(self, timeout: float = 30.0) -> None:
         self.process = await asyncio.create_subprocess_exec(
