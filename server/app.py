@@ -5,17 +5,17 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Route
 
 from crdt.document import Backend, load_backend
+from server.document_socket import WriteCoalescer
 from server.documents.registry import DocumentRegistry
 from server.http import health, history, problems
 from server.http.openapi import openapi
-from server.http.yjs import document_endpoint
 from server.metrics import Metrics
 from server.settings import Settings
 from storage.database import Database, upgrade
@@ -50,6 +50,7 @@ class Services:
     backend: Backend
     metrics: Metrics
     redis: RedisProbe | None
+    coalescer: WriteCoalescer = field(default_factory=WriteCoalescer)
 
     @classmethod
     async def start(cls, settings: Settings, *, migrate: bool = True) -> Services:
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
     settings = settings or Settings.from_env()
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Services]]:
         services = await Services.start(settings, migrate=migrate)
         app.state.services = services
         log.info(
@@ -93,7 +94,8 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
             settings.crdt_backend,
         )
         try:
-            yield
+            # the lifespan state reaches uvicorn's WebSocket protocols (server/document_socket.py)
+            yield {"services": services}
         finally:
             await services.stop()
 
@@ -104,7 +106,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         Route("/api/v1/openapi.json", openapi),
         Route("/api/v1/documents/{document}/history", history.document_history),
         Route("/api/v1/documents/{document}", history.document_content),
-        WebSocketRoute("/yjs/{document}", document_endpoint),
     ]
     return Starlette(
         routes=routes,

@@ -34,7 +34,7 @@ def _serve(settings: Settings, log_level: str) -> None:
     import uvicorn
 
     from server.app import create_app
-    from server.transport import VecheWebSocketProtocol
+    from server.document_socket import VecheWebSocketProtocol
 
     try:
         import uvloop  # noqa: F401  # optional extra: a faster event loop when installed

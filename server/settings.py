@@ -54,8 +54,8 @@ class Settings:
     max_frame_bytes: int = 1024 * 1024
     # Token bucket per connection for update-bearing messages; over it the server stops
     # reading that socket until tokens refill (TCP backpressure, nothing dropped).
-    update_rate: float = 100.0
-    update_burst: int = 200
+    update_rate: float = 500.0
+    update_burst: int = 1000
     # Bytes queued for one connection before it counts as a slow reader and is closed.
     send_queue_bytes: int = 4 * 1024 * 1024
     # Seconds a document stays loaded after its last connection leaves.
@@ -81,8 +81,8 @@ class Settings:
             allowed_origins=origins,
             crdt_backend=env.get("VECHE_CRDT_BACKEND") or "pycrdt",
             max_frame_bytes=_int(env, "VECHE_MAX_FRAME_BYTES", 1024 * 1024, 64),
-            update_rate=_float(env, "VECHE_UPDATE_RATE", 100.0, 0.001),
-            update_burst=_int(env, "VECHE_UPDATE_BURST", 200, 1),
+            update_rate=_float(env, "VECHE_UPDATE_RATE", 500.0, 0.001),
+            update_burst=_int(env, "VECHE_UPDATE_BURST", 1000, 1),
             send_queue_bytes=_int(env, "VECHE_SEND_QUEUE_BYTES", 4 * 1024 * 1024, 1024),
             unload_grace=_float(env, "VECHE_UNLOAD_GRACE", 30.0),
             checkpoint_every=_int(env, "VECHE_CHECKPOINT_EVERY", 500, 1),

@@ -6,14 +6,28 @@ import asyncio
 import itertools
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from crdt.document import Document
 from crdt.session import Role, SyncSession
 from server.closecodes import CloseCode
-from server.documents.outbox import Outbox
+from server.wire import encode_binary_frame
 
 _ids = itertools.count(1)
-_URGENT = frozenset({CloseCode.SLOW_READER, CloseCode.PROTOCOL_ERROR, CloseCode.UNSUPPORTED_DATA})
+
+
+class Channel(Protocol):
+    """The transport end of a connection, as the document sees it."""
+
+    def send_wire(self, wire: bytes) -> bool:
+        """Write an encoded WebSocket frame; False once the peer is too far behind to keep."""
+        ...
+
+    def close(self, code: CloseCode, reason: str) -> None: ...
+
+    def keepalive(self, now: float) -> None:
+        """Called every few seconds: ping a quiet peer, drop one that stopped answering."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,7 +39,9 @@ class Access:
 
 
 class TokenBucket:
-    """Rate limit for update messages: `rate` per second with bursts of `burst`."""
+    """Rate limit for write messages: `rate` per second with bursts of `burst`."""
+
+    __slots__ = ("_burst", "_rate", "_stamp", "_tokens")
 
     def __init__(self, rate: float, burst: int) -> None:
         self._rate = rate
@@ -43,20 +59,35 @@ class TokenBucket:
 
 
 class DocumentConnection:
-    """A connection's state: its sync session, its outbox and what it may do.
+    """A connection's state: its sync session, its channel and what it may do.
 
-    Counting: every update-bearing message (sync step 2 or update) the connection sends is
-    numbered; `acknowledged` is how many of them are durable, which the *saved* notice reports.
+    Counting: every write message (sync step 2 or update) the connection sends is numbered;
+    `acknowledged` is how many of them are durable, which the *saved* notice reports.
     """
 
+    __slots__ = (
+        "access",
+        "acknowledged",
+        "acknowledged_seq",
+        "bucket",
+        "channel",
+        "close_code",
+        "id",
+        "last_commit",
+        "last_seq",
+        "session",
+        "wants_saved_notices",
+        "writes_received",
+    )
+
     def __init__(
-        self, document: Document, access: Access, *, outbox_bytes: int, bucket: TokenBucket
+        self, document: Document, access: Access, channel: Channel, bucket: TokenBucket
     ) -> None:
         self.id = next(_ids)
         self.access = access
-        self.session = SyncSession(document, Role.SERVER, writable=access.can_write)
-        self.outbox = Outbox(outbox_bytes)
+        self.channel = channel
         self.bucket = bucket
+        self.session = SyncSession(document, Role.SERVER, writable=access.can_write)
         self.writes_received = 0
         self.acknowledged = 0
         self.acknowledged_seq = 0
@@ -64,23 +95,23 @@ class DocumentConnection:
         self.last_seq = 0
         self.wants_saved_notices = False
         self.close_code: CloseCode | None = None
-        self.close_reason = ""
-        self.writer: asyncio.Task[None] | None = None
 
     def __repr__(self) -> str:
         return f"<DocumentConnection {self.id} author={self.access.author!r}>"
 
+    def send(self, frame: bytes) -> bool:
+        """Send one message to this connection alone."""
+        return self.close_code is not None or self.channel.send_wire(encode_binary_frame(frame))
+
+    def send_wire(self, wire: bytes) -> bool:
+        """Send a frame already encoded for the wire (the same bytes go to every receiver)."""
+        return self.close_code is not None or self.channel.send_wire(wire)
+
     def flush_session(self) -> bool:
-        """Move the session's pending frames into the outbox; False on overflow."""
-        return all(self.outbox.put(frame) for frame in self.session.data_to_send())
+        """Send the session's pending frames; False on overflow."""
+        return all(self.send(frame) for frame in self.session.data_to_send())
 
     def close(self, code: CloseCode, reason: str) -> None:
-        """Close after what is queued; a slow reader or bad input is closed at once."""
-        if self.close_code is not None:
-            return
-        self.close_code, self.close_reason = code, reason
-        urgent = code in _URGENT
-        self.outbox.close(code, reason, discard=urgent)
-        if urgent and self.writer is not None:
-            # The writer may be blocked on a socket the peer no longer reads: do not wait.
-            self.writer.cancel()
+        if self.close_code is None:
+            self.close_code = code
+            self.channel.close(code, reason)

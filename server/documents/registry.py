@@ -10,7 +10,7 @@ from typing import Any
 
 from crdt.document import Backend
 from server.closecodes import CloseCode
-from server.documents.connection import Access, DocumentConnection, TokenBucket
+from server.documents.connection import Access, Channel, DocumentConnection, TokenBucket
 from server.documents.shared import SharedDocument
 from server.metrics import Metrics
 from server.settings import Settings
@@ -20,7 +20,7 @@ from storage.group_commit import GroupCommitter
 
 log = logging.getLogger(__name__)
 
-AWARENESS_SWEEP_SECONDS = 5.0
+SWEEP_SECONDS = 5.0
 
 
 class DocumentRegistry:
@@ -54,7 +54,7 @@ class DocumentRegistry:
         return self._documents.get(name)
 
     async def start(self) -> None:
-        self._spawn(self._sweep_awareness())
+        self._spawn(self._sweep())
 
     async def stop(self) -> None:
         """Close every connection, wait for their writes, checkpoint and unload everything."""
@@ -68,7 +68,15 @@ class DocumentRegistry:
             await self._unload(name)
         await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def connect(self, name: str, access: Access) -> tuple[SharedDocument, DocumentConnection]:
+    def loaded(self, name: str) -> SharedDocument | None:
+        """The document if it is in memory and not being unloaded (attach without waiting)."""
+        shared = self._documents.get(name)
+        lock = self._locks.get(name)
+        return shared if shared is not None and not (lock and lock.locked()) else None
+
+    async def connect(
+        self, name: str, access: Access, channel: Channel
+    ) -> tuple[SharedDocument, DocumentConnection]:
         """Attach a new connection to `name`, loading the document if needed.
 
         Raises storage.errors.StorageError when the database cannot be read.
@@ -80,18 +88,24 @@ class DocumentRegistry:
                 shared = await self._load(name)
                 self._documents[name] = shared
                 self._metrics.documents_loaded.set(len(self._documents))
-            if shared.unload_task is not None:
-                shared.unload_task.cancel()
-                shared.unload_task = None
-            connection = DocumentConnection(
-                shared.document,
-                access,
-                outbox_bytes=self._settings.send_queue_bytes,
-                bucket=TokenBucket(self._settings.update_rate, self._settings.update_burst),
-            )
-            shared.attach(connection)
+            return shared, self.attach(shared, access, channel)
+
+    def attach(
+        self, shared: SharedDocument, access: Access, channel: Channel
+    ) -> DocumentConnection:
+        """Attach a connection to a document in memory (see `loaded` and `connect`)."""
+        if shared.unload_task is not None:
+            shared.unload_task.cancel()
+            shared.unload_task = None
+        connection = DocumentConnection(
+            shared.document,
+            access,
+            channel,
+            TokenBucket(self._settings.update_rate, self._settings.update_burst),
+        )
+        shared.attach(connection)
         self._metrics.connections.inc()
-        return shared, connection
+        return connection
 
     def disconnect(self, shared: SharedDocument, connection: DocumentConnection) -> None:
         shared.detach(connection)
@@ -143,12 +157,15 @@ class DocumentRegistry:
         self._metrics.documents_loaded.set(len(self._documents))
         log.debug("unloaded %s at seq %d", name, shared.last_seq)
 
-    async def _sweep_awareness(self) -> None:
+    async def _sweep(self) -> None:
+        """Expire stale awareness states and keep idle connections alive."""
         while True:
-            await asyncio.sleep(AWARENESS_SWEEP_SECONDS)
+            await asyncio.sleep(SWEEP_SECONDS)
             now = time.monotonic()
             for shared in list(self._documents.values()):
                 shared.expire_awareness(now)
+                for connection in list(shared.connections.values()):
+                    connection.channel.keepalive(now)
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(coro)

@@ -26,6 +26,7 @@ from crdt.update_info import summarize_update
 from server.closecodes import CloseCode
 from server.documents.connection import DocumentConnection
 from server.metrics import Metrics
+from server.wire import encode_binary_frame
 from storage.document_log import NewCheckpoint, NewUpdate, StoredDocument
 from storage.group_commit import GroupCommitter
 
@@ -78,7 +79,7 @@ class SharedDocument:
         connection.session.start()
         states = self.awareness.states()
         if states:
-            connection.outbox.put(encode_message(AwarenessMessage(encode_awareness_update(states))))
+            connection.send(encode_message(AwarenessMessage(encode_awareness_update(states))))
         self._flush(connection)
 
     def detach(self, connection: DocumentConnection) -> None:
@@ -103,7 +104,7 @@ class SharedDocument:
                     self.broadcast(encode_message(AwarenessMessage(payload)), exclude=connection)
             elif isinstance(event, AwarenessQueried):
                 payload = encode_awareness_update(self.awareness.states())
-                connection.outbox.put(encode_message(AwarenessMessage(payload)))
+                connection.send(encode_message(AwarenessMessage(payload)))
             elif isinstance(event, SavedNoticesRequested):
                 connection.wants_saved_notices = True
                 self._notify_saved(connection)
@@ -114,12 +115,17 @@ class SharedDocument:
         self._flush(connection)
 
     def broadcast(self, frame: bytes, exclude: DocumentConnection | None = None) -> int:
-        """Queue a frame to every connection but `exclude`; closes those that overflow."""
+        """Send a message to every connection but `exclude`; closes those that overflow.
+
+        The frame is encoded for the wire once and the same bytes are written to each
+        receiver (relaying is then one transport write per connection).
+        """
+        wire = encode_binary_frame(frame)
         sent = 0
         for other in list(self.connections.values()):
             if other is exclude:
                 continue
-            if other.outbox.put(frame):
+            if other.send_wire(wire):
                 sent += 1
             else:
                 self._close_slow_reader(other)
@@ -204,7 +210,7 @@ class SharedDocument:
         if not connection.wants_saved_notices or connection.close_code is not None:
             return
         notice = SavedNotice(acknowledged=connection.acknowledged, seq=connection.acknowledged_seq)
-        if not connection.outbox.put(encode_message(notice)):
+        if not connection.send(encode_message(notice)):
             self._close_slow_reader(connection)
 
     def _track(self, future: asyncio.Future[None]) -> None:

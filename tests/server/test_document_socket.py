@@ -1,0 +1,64 @@
+"""The event-loop-driven `/yjs/` socket: fragments, keepalive, routing of other paths."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from websockets.asyncio.client import connect
+from websockets.exceptions import InvalidStatus
+
+from crdt.messages import SyncStep1, SyncUpdate, encode_message
+from server.closecodes import CloseCode
+from server.document_socket import PING_INTERVAL, PING_TIMEOUT
+from tests.support.server import RunningServer
+from tests.support.wire import RawPeer
+from tests.support.ydocs import Typist
+
+
+async def test_a_fragmented_message_is_assembled_and_relayed_whole(
+    server: RunningServer,
+) -> None:
+    sender = await RawPeer.open(f"{server.yjs}/fragments")
+    receiver = await RawPeer.open(f"{server.yjs}/fragments")
+    for peer in (sender, receiver):
+        assert isinstance(await peer.recv_message(), SyncStep1)
+    frame = encode_message(SyncUpdate(Typist().type("разделено на части")))
+    await sender.ws.send([frame[:3], frame[3:10], frame[10:]])  # three WebSocket frames
+    assert await receiver.recv() == frame
+    await sender.close()
+    await receiver.close()
+
+
+async def test_keepalive_pings_quiet_peers_and_drops_silent_ones(server: RunningServer) -> None:
+    answering = await RawPeer.open(f"{server.yjs}/keepalive")
+    silent = await RawPeer.open(f"{server.yjs}/keepalive")
+    for peer in (answering, silent):
+        assert isinstance(await peer.recv_message(), SyncStep1)
+    shared = server.app.state.services.documents.get("keepalive")  # type: ignore[attr-defined]
+    first, second = [c.channel for c in shared.connections.values()]
+    silent.ws.transport.pause_reading()  # it will never see the ping, so never answers it
+
+    now = time.monotonic() + PING_INTERVAL + 1
+    first.keepalive(now)
+    second.keepalive(now)
+    # Two round trips: the answering peer's pong (sent when it read the ping, before the
+    # first reply) has reached the server by the time the second reply comes back.
+    for _ in range(2):
+        await answering.send(encode_message(SyncStep1(b"\x00")))
+        await answering.recv()
+    later = now + PING_TIMEOUT + 1
+    first.keepalive(later)
+    second.keepalive(later)
+
+    assert len(shared.connections) == 1
+    silent.ws.transport.resume_reading()
+    assert await silent.closed_with() == CloseCode.INTERNAL_ERROR
+    await answering.close()
+    await silent.close()
+
+
+async def test_other_websocket_paths_go_to_the_asgi_application(server: RunningServer) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        await connect(f"ws://127.0.0.1:{server.port}/not-a-socket")
+    assert refused.value.response.status_code == 403
