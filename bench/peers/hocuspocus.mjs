@@ -1,0 +1,25 @@
+// Starts @hocuspocus/server (installed by bench/run into bench/.peers/node) on 127.0.0.1:PORT.
+// Usage: node hocuspocus.mjs PORT [SQLITE_FILE]   — with a file, the official SQLite extension
+// persists documents (its default debounce applies).
+import { createRequire } from 'node:module'
+import { pathToFileURL } from 'node:url'
+
+const peers = process.env.BENCH_PEERS_NODE
+if (!peers) throw new Error('BENCH_PEERS_NODE must point at bench/.peers/node')
+const require = createRequire(`${peers}/package.json`)
+const load = async (name) => import(pathToFileURL(require.resolve(name)).href)
+
+const port = Number(process.argv[2])
+const sqliteFile = process.argv[3]
+const { Server } = await load('@hocuspocus/server')
+const extensions = []
+if (sqliteFile) {
+  const { SQLite } = await load('@hocuspocus/extension-sqlite')
+  extensions.push(new SQLite({ database: sqliteFile }))
+}
+const server = new Server({ port, address: '127.0.0.1', quiet: true, extensions })
+await server.listen()
+process.stderr.write(`hocuspocus listening on 127.0.0.1:${port}\n`)
+const stop = async () => { await server.destroy(); process.exit(0) }
+process.on('SIGTERM', stop)
+process.on('SIGINT', stop)

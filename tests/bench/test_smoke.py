@@ -1,0 +1,73 @@
+"""Smoke run of the benchmark harness (tiny N, Veche only) so that it cannot rot.
+
+Performance is never asserted here: only that every scenario produced results and that no
+delivery was lost. The real measurements are made by ``bench/run`` (docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.support.services import unavailable
+
+ROOT = Path(__file__).resolve().parents[2]
+RUN = ROOT / "bench" / "run"
+
+
+def test_quick_bench_run_delivers_everything(tmp_path: Path) -> None:
+    if shutil.which("node") is None:
+        unavailable("Node.js is not installed: the benchmark's load generator needs it")
+    if shutil.which("npm") is None and not (ROOT / "bench" / "loadgen" / "node_modules").exists():
+        unavailable("npm is not installed: the load generator's packages cannot be installed")
+    out = tmp_path / "quick.json"
+    env = dict(os.environ, VECHE_PYTHON=sys.executable)
+    proc = subprocess.run(
+        [
+            str(RUN),
+            "--quick",
+            "--only",
+            "veche",
+            "--scenarios",
+            "fanout,connections,coldopen,durability",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report: dict[str, Any] = json.loads(out.read_text())
+    rows: list[dict[str, Any]] = report["rows"]
+    errors = [r for r in rows if "error" in r]
+    assert not errors, errors
+
+    fanouts = [
+        r for r in rows if r["bench_scenario"] in ("fanout", "durability") and "observers" in r
+    ]
+    assert {r["bench_scenario"] for r in fanouts} == {"fanout", "durability"}
+    for r in fanouts:
+        assert r["writes"] > 0
+        assert r["lost"] == 0, r
+        assert r["delivered"] == r["expected"] == r["writes"] * r["observers"]
+        assert r["p99_ms"] is not None
+
+    connections = [r for r in rows if r["bench_scenario"] == "connections"]
+    assert connections
+    assert all(r["alive"] == r["count"] and r["rss_after_kib"] > 0 for r in connections)
+
+    cold = [r for r in rows if r["bench_scenario"] == "coldopen" and "sync_ms" in r]
+    assert {r["kind"] for r in cold} == {"log", "big"}
+    assert all(r["complete"] for r in cold), cold
+
+    saved = [r for r in rows if r.get("param") == "saved notice"]
+    assert saved
+    assert all(r["acknowledged"] == r["count"] for r in saved)
