@@ -29,6 +29,14 @@ class Document(Protocol):
         """Apply a v1 update. Raises UpdateError (document unchanged) on a bad update."""
         ...
 
+    def restore(self, update: bytes) -> None:
+        """Apply an update this program validated before (e.g. read back from its own store).
+
+        Skips the validation of `apply_update`: loading a long history costs what the binding
+        costs. Raises UpdateError if the binding refuses it anyway.
+        """
+        ...
+
     def state_vector(self) -> bytes:
         """The encoded (v1) state vector."""
         ...
@@ -96,6 +104,23 @@ def load_backend(name: str = "pycrdt") -> Backend:
     except ImportError as exc:
         raise BackendUnavailableError(f"CRDT backend {name!r} is not installed") from exc
     return backend
+
+
+# A small update (a Y.Text "вече", a Y.Array and a Y.Map entry, client 1), for warm_up().
+_WARM_UP_UPDATE = bytes.fromhex(
+    "010301000401017408d0b2d0b5d187d0b508010161017c3f8000002801016d016b0177017600"
+)
+
+
+def warm_up(backend: Backend) -> None:
+    """Pay the binding's one-time set-up now rather than on the first document opened.
+
+    The first update a process applies with pycrdt costs ~15-18 ms more than the next ones
+    (measured on a 72 KB checkpoint: 18.7 ms, then 0.4 ms); a server calls this at start.
+    """
+    document = backend.new_document()
+    document.apply_update(_WARM_UP_UPDATE)
+    document.encode_state()
 
 
 def available_backends() -> list[str]:

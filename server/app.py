@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
-from crdt.document import Backend, load_backend
+from crdt.document import Backend, load_backend, warm_up
 from server.document_socket import WriteCoalescer
 from server.documents.registry import DocumentRegistry
 from server.http import health, history, problems
@@ -55,6 +55,7 @@ class Services:
     @classmethod
     async def start(cls, settings: Settings, *, migrate: bool = True) -> Services:
         backend = load_backend(settings.crdt_backend)
+        warm_up(backend)
         if migrate:
             await upgrade(settings.database_url)
         database = Database(settings.database_url)

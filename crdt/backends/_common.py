@@ -208,6 +208,20 @@ class BaseDocument(ABC):
         if any(client_id > limit for client_id in ids):
             raise UpdateError(f"the {self.backend} backend cannot hold client ids above {limit}")
 
+    def restore(self, update: bytes) -> None:
+        """Apply an update validated before (read back from storage), without validating it.
+
+        Raises:
+            UpdateError: the binding refused it.
+        """
+        self._applying = True
+        try:
+            with native_errors("stored update refused"):
+                self._apply_native(update)
+        finally:
+            self._applying = False
+        self._own_clock = -1  # nested-type ids unknown now: rescan on the next parent check
+
     def _parents_known(self, summary: UpdateSummary, have: dict[int, int]) -> bool:
         """Whether every parent the update names by id is known to be a type."""
         if not summary.parent_ids:

@@ -120,10 +120,12 @@ class DocumentRegistry:
             await self._log.ensure_document(name)
             state = await self._log.load(name)
         document = self._backend.new_document()
+        # What the log holds was validated when it arrived: restoring skips the Python-level
+        # checks (they took ~49 ms for a 20,000-update checkpoint, bench coldopen).
         if state.checkpoint is not None:
-            document.apply_update(state.checkpoint)
+            document.restore(state.checkpoint)
         for update in state.updates:
-            document.apply_update(update)
+            document.restore(update)
         shared = SharedDocument(
             state.document,
             document,

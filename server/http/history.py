@@ -117,9 +117,9 @@ async def document_content(request: Request) -> Response:
         )
     document = services.backend.new_document()
     if state.checkpoint is not None:
-        document.apply_update(state.checkpoint)
+        document.restore(state.checkpoint)
     for update in state.updates:
-        document.apply_update(update)
+        document.restore(update)
     return JSONResponse(
         {
             "document": name,
