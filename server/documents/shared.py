@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from datetime import UTC, datetime
 
@@ -29,6 +30,8 @@ from server.metrics import Metrics
 from server.wire import encode_binary_frame
 from storage.document_log import NewCheckpoint, NewUpdate, StoredDocument
 from storage.group_commit import GroupCommitter
+
+log = logging.getLogger(__name__)
 
 _WRITE_SUBTYPES = (SyncMessageType.STEP2, SyncMessageType.UPDATE)
 
@@ -216,6 +219,17 @@ class SharedDocument:
     def _track(self, future: asyncio.Future[None]) -> None:
         self.pending.add(future)
         future.add_done_callback(self.pending.discard)
+        future.add_done_callback(self._report_refused)
+
+    def _report_refused(self, future: asyncio.Future[None]) -> None:
+        # The committer retries outages itself; a failure here is a row the database refused
+        # for good (storage.errors.UpdateRejected). The writer gets no saved notice for it.
+        if not future.cancelled() and future.exception() is not None:
+            log.error(
+                "document %r: a write was refused by the database",
+                self.name,
+                exc_info=future.exception(),
+            )
 
     def _flush(self, connection: DocumentConnection) -> None:
         if not connection.flush_session():

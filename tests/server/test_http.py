@@ -145,3 +145,16 @@ async def test_document_unloads_with_a_checkpoint_after_the_grace_period(
     stored = await log.find_document("unloading")
     assert await log.list_checkpoints(stored.id) == [2]
     assert await log.update_count(stored.id) == 2  # history kept
+
+
+async def test_a_checkpoint_is_written_each_time_the_tail_passes_the_threshold(
+    settings: Settings,
+) -> None:
+    async with serve_in_process(settings.with_overrides(checkpoint_every=3)) as server:
+        await type_versions(server, "threshold", list("абвгдеж"))  # 7 updates
+        log = server.app.state.services.log  # type: ignore[attr-defined]
+        stored = await log.find_document("threshold")
+        assert (await log.list_checkpoints(stored.id))[:2] == [3, 6]
+        assert await log.update_count(stored.id) == 7
+        state = await log.load("threshold")
+        assert (state.checkpoint_seq, len(state.updates)) in ((6, 1), (7, 0))
