@@ -14,6 +14,7 @@ that are not complete.
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Sequence
 from types import ModuleType
 from typing import Any, Final
@@ -31,6 +32,22 @@ from crdt.update_info import RootType
 __all__ = ["YpyBackend", "YpyDocument", "load"]
 
 _y: ModuleType | None = None
+
+# y-py's YDoc may only be dropped on the thread that made it (else it raises and leaks). A
+# wrapper caught in a reference cycle is finalised by whichever thread runs the garbage
+# collector (a database driver's worker thread, say), so it parks its YDoc here instead, and
+# the next document made on the owning thread drops it there.
+_parked: list[tuple[int, Any]] = []
+_parked_lock = threading.Lock()
+
+
+def _drop_parked(thread: int) -> None:
+    with _parked_lock:
+        if not _parked:
+            return
+        mine = [entry for entry in _parked if entry[0] == thread]
+        _parked[:] = [entry for entry in _parked if entry[0] != thread]
+    mine.clear()  # the YDocs die here, on their own thread
 
 
 def _y_py() -> Any:
@@ -82,10 +99,18 @@ class YpyDocument(BaseDocument):
     def __init__(self, doc: Any = None) -> None:
         super().__init__()
         self._y = _y_py()
+        self._thread = threading.get_ident()
+        _drop_parked(self._thread)
         self._doc = self._y.YDoc() if doc is None else doc
         self._observing = False
         if doc is not None:
             self._own_clock = -1  # existing content: scan on first need
+
+    def __del__(self) -> None:
+        thread = getattr(self, "_thread", None)
+        if thread is not None and thread != threading.get_ident():
+            with _parked_lock:
+                _parked.append((thread, self._doc))
 
     @property
     def native(self) -> Any:

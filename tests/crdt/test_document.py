@@ -265,3 +265,23 @@ def test_restore_loads_stored_state_and_keeps_validating_later_updates(backend: 
 def test_warm_up_leaves_nothing_behind(backend: Backend) -> None:
     warm_up(backend)
     assert backend.new_document().render() == {}
+
+
+def test_ypy_documents_collected_on_another_thread_are_dropped_on_their_own() -> None:
+    require_backend("y-py")
+    import gc
+    import threading
+
+    from crdt.backends import ypy_backend
+
+    document = ypy_backend.YpyDocument()
+    cycle: list[object] = [document]
+    cycle.append(cycle)  # only the cyclic collector can free it now
+    del document, cycle
+    collector = threading.Thread(target=gc.collect)
+    collector.start()  # y-py would raise "dropped on another thread" here without parking
+    collector.join()
+    me = threading.get_ident()
+    assert any(thread == me for thread, _ in ypy_backend._parked)
+    ypy_backend.YpyDocument()  # a new document on this thread drops what it parked
+    assert not any(thread == me for thread, _ in ypy_backend._parked)
