@@ -418,6 +418,19 @@ def fmt(stat: dict[str, float] | None, unit: str = "", digits: int = 1) -> str:
     return f"{f(stat['median'])}{unit} ({f(stat['min'])}{DASH}{f(stat['max'])})"
 
 
+def user_command(argv: list[str]) -> str:
+    """The command as the user typed it: without the --skip-peers that bench/run adds."""
+    words, skip_next = ["bench/run"], False
+    for word in argv:
+        if skip_next:
+            skip_next = False
+        elif word == "--skip-peers":
+            skip_next = True
+        elif not word.startswith("--skip-peers="):
+            words.append(word)
+    return " ".join(words)
+
+
 def render(summary: list[dict[str, Any]], meta: dict[str, Any]) -> str:
     lines = [
         f"Measured {meta['date']} on {meta['machine']}; {meta['runs']} runs per cell, median "
@@ -623,7 +636,7 @@ def main(argv: list[str]) -> int:
         "date": time.strftime("%Y-%m-%d %H:%M %Z"),
         "machine": machine(),
         "runs": plan.runs,
-        "command": "bench/run " + " ".join(sys.argv[1:] if argv is sys.argv[1:] else argv),
+        "command": user_command(argv),
         "results": str(out.relative_to(ROOT)) if out.is_relative_to(ROOT) else str(out),
         "seconds": round(time.monotonic() - t0, 1),
     }
