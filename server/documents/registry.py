@@ -46,6 +46,7 @@ class DocumentRegistry:
         self._documents: dict[str, SharedDocument] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
 
     def __contains__(self, name: str) -> bool:
         return name in self._documents
@@ -58,6 +59,7 @@ class DocumentRegistry:
 
     async def stop(self) -> None:
         """Close every connection, wait for their writes, checkpoint and unload everything."""
+        self._stopping = True  # no more delayed unloads: everything is unloaded below
         for task in list(self._tasks):
             task.cancel()
         for name in list(self._documents):
@@ -110,7 +112,7 @@ class DocumentRegistry:
     def disconnect(self, shared: SharedDocument, connection: DocumentConnection) -> None:
         shared.detach(connection)
         self._metrics.connections.dec()
-        if not shared.connections and shared.unload_task is None:
+        if not shared.connections and shared.unload_task is None and not self._stopping:
             shared.unload_task = self._spawn(self._unload_later(shared))
 
     async def _load(self, name: str) -> SharedDocument:
