@@ -21,6 +21,7 @@ from server.settings import Settings
 from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
+TEST_SECRET_KEY = "veche-tests-only-signing-key-0123456789"
 
 
 def free_port() -> int:
@@ -88,7 +89,13 @@ class ServerProcess(LoopbackAddress):
     def __init__(self, database_url: str, *, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.database_url = database_url
-        self.env = {**os.environ, "VECHE_DATABASE_URL": database_url, **(env or {})}
+        self.env = {
+            **os.environ,
+            "VECHE_DATABASE_URL": database_url,
+            # else a PostgreSQL-backed child would keep a generated key in the repository's var/
+            "VECHE_SECRET_KEY": TEST_SECRET_KEY,
+            **(env or {}),
+        }
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self, timeout: float = 30.0) -> None:
