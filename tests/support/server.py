@@ -55,6 +55,9 @@ async def serve_in_process(settings: Settings) -> AsyncIterator[RunningServer]:
     """Serve `settings` on a free loopback port inside the test's event loop."""
     port = free_port()
     settings = settings.with_overrides(host="127.0.0.1", port=port)
+    if settings.secret_key is None and settings.sqlite_path() is None:
+        # a generated key would land in ./var of the working directory (the repository)
+        settings = settings.with_overrides(secret_key=TEST_SECRET_KEY)
     app = create_app(settings)
     config = uvicorn.Config(
         app,
