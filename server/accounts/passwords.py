@@ -9,6 +9,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 MIN_PASSWORD_LENGTH = 8
+# Longer passwords are refused (and fail login without hashing): hashing megabytes would let
+# one request burn CPU.
+MAX_PASSWORD_LENGTH = 1024
 
 
 class Passwords:

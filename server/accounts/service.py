@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from server.accounts import InvalidCredentials, InvalidInput, InvalidToken, LoginThrottled
-from server.accounts.passwords import MIN_PASSWORD_LENGTH, Passwords
+from server.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Passwords
 from server.accounts.ratelimit import SlidingWindow
 from server.accounts.signing import TokenSigner, secret_hash
 from storage.accounts import AccountStore, Rotation, StoredApiToken, StoredUser
@@ -75,8 +75,12 @@ class Accounts:
         check_name(name)
         if locale not in LOCALES:
             raise InvalidInput(f"locale must be one of {', '.join(LOCALES)}")
-        if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-            raise InvalidInput(f"a password has at least {MIN_PASSWORD_LENGTH} characters")
+        if password is not None and not (
+            MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH
+        ):
+            raise InvalidInput(
+                f"a password has {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
+            )
         password_hash = None if password is None else await self.passwords.hash(password)
         try:
             user = await self.store.create_user(
@@ -153,6 +157,9 @@ class SignIn:
         self.access_ttl, self.session_ttl = access_ttl, session_ttl
         self.per_account = per_account or SlidingWindow(10, 15 * 60)
         self.per_address = per_address or SlidingWindow(50, 15 * 60)
+        # One audit row per throttled account/address pair and window, so a flood of refused
+        # attempts cannot flood the audit table.
+        self._throttle_reports = SlidingWindow(1, self.per_account.window)
 
     async def login(self, name: str, password: str, address: str | None) -> IssuedTokens:
         """Tokens for a new session.
@@ -171,12 +178,15 @@ class SignIn:
             if w is not None
         ]
         if waits:
-            await self.audit.record(
-                "auth.login_throttled", address=address, details={"name": name[:100]}
-            )
+            report_key = f"{account_key}\n{address_key}"
+            if self._throttle_reports.retry_after(report_key) is None:
+                self._throttle_reports.hit(report_key)
+                await self.audit.record(
+                    "auth.login_throttled", address=address, details={"name": name[:100]}
+                )
             raise LoginThrottled(max(waits))
         user = await self.store.find_user(name)
-        ok = await self.accounts.passwords.verify(
+        ok = len(password) <= MAX_PASSWORD_LENGTH and await self.accounts.passwords.verify(
             None if user is None else user.password_hash, password
         )
         if user is None or not ok:
