@@ -6,18 +6,25 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.routing import Route
 
 from crdt.document import Backend, load_backend, warm_up
+from server.accounts import secret_key
+from server.accounts.ratelimit import SlidingWindow
+from server.accounts.service import Accounts, SignIn
+from server.accounts.signing import TokenSigner
 from server.document_socket import WriteCoalescer
 from server.documents.registry import DocumentRegistry
-from server.http import health, history, problems
+from server.http import auth, health, history, problems
 from server.http.openapi import openapi
 from server.metrics import Metrics
 from server.settings import Settings
+from storage.accounts import AccountStore
+from storage.audit import AuditLog
 from storage.database import Database, upgrade
 from storage.document_log import DocumentLog
 from storage.group_commit import GroupCommitter
@@ -50,6 +57,9 @@ class Services:
     backend: Backend
     metrics: Metrics
     redis: RedisProbe | None
+    audit: AuditLog
+    accounts: Accounts
+    sign_in: SignIn
     coalescer: WriteCoalescer = field(default_factory=WriteCoalescer)
 
     @classmethod
@@ -74,7 +84,29 @@ class Services:
         documents = DocumentRegistry(settings, document_log, committer, backend, metrics)
         await documents.start()
         redis = RedisProbe(settings.redis_url) if settings.redis_url else None
-        return cls(settings, database, document_log, committer, documents, backend, metrics, redis)
+        audit = AuditLog(database)
+        accounts = Accounts(AccountStore(database), audit)
+        sign_in = SignIn(
+            accounts,
+            TokenSigner(signing_key(settings)),
+            access_ttl=timedelta(seconds=settings.access_token_ttl),
+            session_ttl=timedelta(seconds=settings.session_ttl),
+            per_account=SlidingWindow(settings.login_failures_per_account, settings.login_window),
+            per_address=SlidingWindow(settings.login_failures_per_address, settings.login_window),
+        )
+        return cls(
+            settings,
+            database,
+            document_log,
+            committer,
+            documents,
+            backend,
+            metrics,
+            redis,
+            audit,
+            accounts,
+            sign_in,
+        )
 
     async def stop(self) -> None:
         """Unload every document (their writes committed and checkpointed), then close."""
@@ -83,6 +115,18 @@ class Services:
         if self.redis is not None:
             await self.redis.close()
         await self.database.dispose()
+
+
+def signing_key(settings: Settings) -> bytes:
+    """`VECHE_SECRET_KEY`, else the key generated on first start and kept in a 0600 file."""
+    if settings.secret_key is not None:
+        return settings.secret_key.encode()
+    path = settings.secret_key_file()
+    existed = path.exists()
+    key = secret_key.load_or_create(path)
+    if not existed:
+        log.warning("VECHE_SECRET_KEY is unset: generated a signing key in %s", path)
+    return key
 
 
 def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Starlette:
@@ -110,6 +154,13 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         Route("/api/v1/openapi.json", openapi),
         Route("/api/v1/documents/{document}/history", history.document_history),
         Route("/api/v1/documents/{document}", history.document_content),
+        Route("/api/v1/auth/login", auth.login, methods=["POST"]),
+        Route("/api/v1/auth/refresh", auth.refresh, methods=["POST"]),
+        Route("/api/v1/auth/logout", auth.logout, methods=["POST"]),
+        Route("/api/v1/me", auth.me),
+        Route("/api/v1/tokens", auth.tokens, methods=["GET", "POST"]),
+        Route("/api/v1/tokens/{token_id}", auth.revoke_token, methods=["DELETE"]),
+        Route("/api/v1/audit", auth.audit),
     ]
     return Starlette(
         routes=routes,

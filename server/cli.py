@@ -6,8 +6,11 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
+from server.accounts import InvalidInput
+from server.accounts.passwords import generate_password
+from server.accounts.service import Accounts
 from server.settings import Settings, SettingsError
 
 
@@ -27,7 +30,73 @@ def _parser() -> argparse.ArgumentParser:
     db_commands = db.add_subparsers(dest="db_command", required=True)
     upgrade = db_commands.add_parser("upgrade", help="apply migrations")
     upgrade.add_argument("--database-url", help="SQLAlchemy URL (VECHE_DATABASE_URL)")
+
+    users = commands.add_parser("users", help="accounts")
+    users_commands = users.add_subparsers(dest="users_command", required=True)
+    create = users_commands.add_parser("create", help="create a user")
+    create.add_argument("name")
+    create.add_argument("--admin", action="store_true", help="an administrator")
+    create.add_argument("--display-name", help="shown to others (default: the name)")
+    create.add_argument("--locale", choices=["bg", "en"], default="bg")
+    create.add_argument(
+        "--password-stdin",
+        action="store_true",
+        help="read the password from one line of standard input (default: generate one)",
+    )
+    create.add_argument("--database-url", help="SQLAlchemy URL (VECHE_DATABASE_URL)")
+
+    tokens = commands.add_parser("tokens", help="API tokens")
+    tokens_commands = tokens.add_subparsers(dest="tokens_command", required=True)
+    issue = tokens_commands.add_parser("issue", help="issue an API token and print it once")
+    issue.add_argument("name", help="the user the token acts as")
+    issue.add_argument("--label", default="cli", help="what the token is for")
+    issue.add_argument("--database-url", help="SQLAlchemy URL (VECHE_DATABASE_URL)")
     return parser
+
+
+async def _with_accounts(settings: Settings, work: Callable[[Accounts], Awaitable[int]]) -> int:
+    from storage.accounts import AccountStore
+    from storage.audit import AuditLog
+    from storage.database import Database, upgrade
+
+    await upgrade(settings.database_url)
+    async with Database(settings.database_url) as database:
+        return await work(Accounts(AccountStore(database), AuditLog(database)))
+
+
+def _create_user(settings: Settings, args: argparse.Namespace) -> int:
+    generated = not args.password_stdin
+    password = generate_password() if generated else sys.stdin.readline().rstrip("\r\n")
+
+    async def work(accounts: Accounts) -> int:
+        user = await accounts.create_user(
+            args.name,
+            password,
+            display_name=args.display_name,
+            locale=args.locale,
+            is_admin=args.admin,
+            via="cli",
+        )
+        role = "administrator" if user.is_admin else "user"
+        print(f"created {role} {user.name!r} (id {user.id})")
+        if generated:
+            print(f"password (shown once): {password}")
+        return 0
+
+    return asyncio.run(_with_accounts(settings, work))
+
+
+def _issue_token(settings: Settings, args: argparse.Namespace) -> int:
+    async def work(accounts: Accounts) -> int:
+        user = await accounts.store.find_user(args.name)
+        if user is None:
+            raise InvalidInput(f"no user named {args.name!r}")
+        token, secret = await accounts.issue_api_token(user, args.label, via="cli")
+        print(f"token {token.id} for {user.name!r} (shown once):", file=sys.stderr)
+        print(secret)
+        return 0
+
+    return asyncio.run(_with_accounts(settings, work))
 
 
 def _serve(settings: Settings, log_level: str) -> None:
@@ -82,6 +151,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         asyncio.run(upgrade(settings.database_url))
         print(f"database at head: {settings.database_url}")
         return 0
+    try:
+        if args.command == "users" and args.users_command == "create":
+            return _create_user(settings, args)
+        if args.command == "tokens" and args.tokens_command == "issue":
+            return _issue_token(settings, args)
+    except InvalidInput as exc:
+        print(f"veche: {exc}", file=sys.stderr)
+        return 2
     return 2
 
 

@@ -64,6 +64,13 @@ class Settings:
     checkpoint_every: int = 500
     commit_max_delay: float = 0.002
     commit_max_batch: int = 500
+    # Accounts (docs/accounts.md): token lifetimes in seconds, failed logins allowed per
+    # account and per address within the sliding window.
+    access_token_ttl: int = 15 * 60
+    session_ttl: int = 30 * 24 * 3600
+    login_failures_per_account: int = 10
+    login_failures_per_address: int = 50
+    login_window: float = 15 * 60.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -72,12 +79,15 @@ class Settings:
         origins = tuple(
             o.strip() for o in env.get("VECHE_ALLOWED_ORIGINS", "").split(",") if o.strip()
         )
+        secret_key = env.get("VECHE_SECRET_KEY") or None
+        if secret_key is not None and len(secret_key) < 32:
+            raise SettingsError("VECHE_SECRET_KEY must be at least 32 characters")
         return cls(
             host=env.get("VECHE_HOST", "127.0.0.1"),
             port=_int(env, "VECHE_PORT", 8000, 0),
             database_url=env.get("VECHE_DATABASE_URL") or DEFAULT_DATABASE_URL,
             redis_url=env.get("VECHE_REDIS_URL") or None,
-            secret_key=env.get("VECHE_SECRET_KEY") or None,
+            secret_key=secret_key,
             allowed_origins=origins,
             crdt_backend=env.get("VECHE_CRDT_BACKEND") or "pycrdt",
             max_frame_bytes=_int(env, "VECHE_MAX_FRAME_BYTES", 1024 * 1024, 64),
@@ -86,6 +96,11 @@ class Settings:
             send_queue_bytes=_int(env, "VECHE_SEND_QUEUE_BYTES", 4 * 1024 * 1024, 1024),
             unload_grace=_float(env, "VECHE_UNLOAD_GRACE", 30.0),
             checkpoint_every=_int(env, "VECHE_CHECKPOINT_EVERY", 500, 1),
+            access_token_ttl=_int(env, "VECHE_ACCESS_TOKEN_TTL", 15 * 60, 1),
+            session_ttl=_int(env, "VECHE_SESSION_TTL", 30 * 24 * 3600, 1),
+            login_failures_per_account=_int(env, "VECHE_LOGIN_FAILURES_PER_ACCOUNT", 10, 1),
+            login_failures_per_address=_int(env, "VECHE_LOGIN_FAILURES_PER_ADDRESS", 50, 1),
+            login_window=_float(env, "VECHE_LOGIN_WINDOW", 15 * 60.0, 1.0),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:
@@ -99,3 +114,10 @@ class Settings:
             return None
         path = self.database_url[len(prefix) :]
         return None if path in ("", ":memory:") else Path(path)
+
+    def secret_key_file(self) -> Path:
+        """Where a generated signing key is kept when `VECHE_SECRET_KEY` is unset: next to the
+        SQLite database file, else `./var/secret_key`."""
+        database = self.sqlite_path()
+        directory = database.parent if database is not None else Path("var")
+        return directory / "secret_key"

@@ -5,6 +5,7 @@ Hierarchy::
     StorageError              root; also raised when the database cannot be reached (ping)
      ├── DocumentNotFound     no document with that name exists
      ├── InvalidCursor        a history cursor that this package did not issue
+     ├── UserExists           a user with that name exists already
      └── UpdateRejected       the database refused a submitted row for good: its sequence
                               number already holds different bytes, or its document is unknown
 
@@ -29,3 +30,7 @@ class InvalidCursor(StorageError):
 
 class UpdateRejected(StorageError):
     """A row can never be committed (sequence number taken, or unknown document)."""
+
+
+class UserExists(StorageError):
+    """A user with the given name exists already."""

@@ -1,11 +1,15 @@
-"""ORM models: documents, their append-only update log, and checkpoints."""
+"""ORM models: documents, their update log and checkpoints; accounts, tokens and the audit log."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
+    Boolean,
+    CheckConstraint,
     DateTime,
     Dialect,
     ForeignKey,
@@ -20,6 +24,14 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 NAME_LENGTH = 255
 AUTHOR_LENGTH = 255
 ORIGIN_LENGTH = 32
+USER_NAME_LENGTH = 64
+DISPLAY_NAME_LENGTH = 255
+SESSION_ID_LENGTH = 32
+SECRET_HASH_LENGTH = 64  # hex SHA-256
+TOKEN_LABEL_LENGTH = 100
+ACTION_LENGTH = 64
+ADDRESS_LENGTH = 64
+LOCALES = ("bg", "en")
 
 # Deterministic constraint names, so migrations can refer to them on every database.
 NAMING_CONVENTION = {
@@ -101,3 +113,61 @@ class CheckpointRecord(Base):
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     state: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class UserRecord(Base):
+    """An account. ``password_hash`` is an argon2id hash, or None (API tokens only)."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("locale IN ('bg', 'en')", name="locale"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(USER_NAME_LENGTH), unique=True)
+    display_name: Mapped[str] = mapped_column(String(DISPLAY_NAME_LENGTH))
+    locale: Mapped[str] = mapped_column(String(2), default="bg", server_default="bg")
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+
+
+class AuthSessionRecord(Base):
+    """A sign-in: the current refresh token's SHA-256; access tokens name the session."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[str] = mapped_column(String(SESSION_ID_LENGTH), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    refresh_token_hash: Mapped[str] = mapped_column(String(SECRET_HASH_LENGTH), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class ApiTokenRecord(Base):
+    """A long-lived token for bots and integrations; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    label: Mapped[str] = mapped_column(String(TOKEN_LABEL_LENGTH))
+    token_hash: Mapped[str] = mapped_column(String(SECRET_HASH_LENGTH), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class AuditEventRecord(Base):
+    """One security or governance event; the table is append-only."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    actor_user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(ACTION_LENGTH))
+    room_id: Mapped[int | None] = mapped_column(Integer)  # rooms arrive in the next part
+    address: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -15,8 +15,18 @@ MEDIA_TYPE = "application/problem+json"
 class Problem(Exception):
     """An error for an API client: `status`, a stable `slug` (the type URI) and a detail."""
 
-    def __init__(self, status: int, slug: str, title: str, detail: str, **extra: Any) -> None:
+    def __init__(
+        self,
+        status: int,
+        slug: str,
+        title: str,
+        detail: str,
+        *,
+        headers: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail)
+        self.headers = headers
         self.status, self.slug, self.title, self.detail, self.extra = (
             status,
             slug,
@@ -36,7 +46,9 @@ def problem_response(problem: Problem, instance: str | None = None) -> Response:
     }
     if instance is not None:
         body["instance"] = instance
-    return JSONResponse(body, status_code=problem.status, media_type=MEDIA_TYPE)
+    return JSONResponse(
+        body, status_code=problem.status, media_type=MEDIA_TYPE, headers=problem.headers
+    )
 
 
 async def handle_problem(request: Request, exc: Exception) -> Response:

@@ -121,6 +121,15 @@ async def test_errors_are_problem_details(
     assert body["detail"]
 
 
+def _refs(node: object) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return own + [ref for value in node.values() for ref in _refs(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in _refs(value)]
+    return []
+
+
 async def test_openapi_document_lists_the_routes(server: RunningServer) -> None:
     async with httpx.AsyncClient(base_url=server.http) as http:
         spec = (await http.get("/api/v1/openapi.json")).json()
@@ -128,7 +137,20 @@ async def test_openapi_document_lists_the_routes(server: RunningServer) -> None:
     assert set(spec["paths"]) == {
         "/api/v1/documents/{document}",
         "/api/v1/documents/{document}/history",
+        "/api/v1/auth/login",
+        "/api/v1/auth/refresh",
+        "/api/v1/auth/logout",
+        "/api/v1/me",
+        "/api/v1/tokens",
+        "/api/v1/tokens/{token_id}",
+        "/api/v1/audit",
     }
+    refs = {
+        ref.rsplit("/", 1)[1]
+        for ref in _refs(spec["paths"])
+        if ref.startswith("#/components/schemas/")
+    }
+    assert refs <= set(spec["components"]["schemas"])
 
 
 async def test_document_unloads_with_a_checkpoint_after_the_grace_period(

@@ -13,7 +13,15 @@ from storage.database import alembic_config, create_engine, upgrade
 from storage.models import Base, DocumentRecord, utc_now
 
 REPO = Path(__file__).resolve().parents[2]
-TABLES = {"documents", "document_updates", "document_checkpoints"}
+TABLES = {
+    "documents",
+    "document_updates",
+    "document_checkpoints",
+    "users",
+    "auth_sessions",
+    "api_tokens",
+    "audit_events",
+}
 
 
 def _tables(connection: Connection) -> set[str]:
@@ -40,7 +48,7 @@ async def test_upgrade_creates_the_tables_and_matches_the_models(database_url: s
         async with engine.connect() as connection:
             assert await connection.run_sync(_tables) == TABLES | {"alembic_version"}
             assert await connection.run_sync(_diff) == []
-            assert await connection.run_sync(_revision) == "0001"
+            assert await connection.run_sync(_revision) == "0002"
     finally:
         await engine.dispose()
 
@@ -55,7 +63,7 @@ async def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
             )
         await upgrade(database_url)
         async with engine.connect() as connection:
-            assert await connection.run_sync(_revision) == "0001"
+            assert await connection.run_sync(_revision) == "0002"
             names = (await connection.execute(text("SELECT name FROM documents"))).scalars()
             assert list(names) == ["kept"]
     finally:
@@ -63,7 +71,7 @@ async def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
 
 
 def test_the_package_has_a_single_head() -> None:
-    assert ScriptDirectory.from_config(alembic_config()).get_heads() == ["0001"]
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == ["0002"]
 
 
 def test_the_repository_alembic_ini_points_at_the_package_migrations() -> None:

@@ -21,6 +21,7 @@ from server.settings import Settings
 from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
+TEST_SECRET_KEY = "veche-tests-only-signing-key-0123456789"
 
 
 def free_port() -> int:
@@ -54,6 +55,9 @@ async def serve_in_process(settings: Settings) -> AsyncIterator[RunningServer]:
     """Serve `settings` on a free loopback port inside the test's event loop."""
     port = free_port()
     settings = settings.with_overrides(host="127.0.0.1", port=port)
+    if settings.secret_key is None and settings.sqlite_path() is None:
+        # a generated key would land in ./var of the working directory (the repository)
+        settings = settings.with_overrides(secret_key=TEST_SECRET_KEY)
     app = create_app(settings)
     config = uvicorn.Config(
         app,
@@ -88,7 +92,13 @@ class ServerProcess(LoopbackAddress):
     def __init__(self, database_url: str, *, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.database_url = database_url
-        self.env = {**os.environ, "VECHE_DATABASE_URL": database_url, **(env or {})}
+        self.env = {
+            **os.environ,
+            "VECHE_DATABASE_URL": database_url,
+            # else a PostgreSQL-backed child would keep a generated key in the repository's var/
+            "VECHE_SECRET_KEY": TEST_SECRET_KEY,
+            **(env or {}),
+        }
         self.process: asyncio.subprocess.Process | None = None
 
     async def start(self, timeout: float = 30.0) -> None:

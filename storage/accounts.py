@@ -1,0 +1,269 @@
+"""Accounts: users, sign-in sessions (refresh tokens) and API tokens.
+
+Secrets never reach this module: callers pass SHA-256 hashes of refresh and API tokens.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from storage.database import Database
+from storage.errors import UserExists
+from storage.models import ApiTokenRecord, AuthSessionRecord, UserRecord
+
+__all__ = ["AccountStore", "Rotation", "StoredApiToken", "StoredSession", "StoredUser"]
+
+
+@dataclass(frozen=True)
+class StoredUser:
+    id: int
+    name: str
+    display_name: str
+    locale: str
+    password_hash: str | None
+    is_admin: bool
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredSession:
+    id: str
+    user_id: int
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StoredApiToken:
+    id: int
+    user_id: int
+    label: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class Rotation(enum.Enum):
+    """What happened to a presented refresh token."""
+
+    ROTATED = "rotated"  # it was the session's current token; the new one replaces it
+    REUSED = "reused"  # the session is live but the token is an older one: it was replayed
+    INACTIVE = "inactive"  # no such session, or it is revoked or expired
+
+
+class AccountStore:
+    """Reads and writes accounts; every method is one unit of work."""
+
+    def __init__(self, database: Database) -> None:
+        self._sessions = database.sessionmaker
+
+    async def create_user(
+        self,
+        name: str,
+        *,
+        display_name: str,
+        locale: str,
+        password_hash: str | None,
+        is_admin: bool,
+        created_at: datetime,
+    ) -> StoredUser:
+        """Create a user.
+
+        Raises:
+            UserExists: the name is taken.
+        """
+        record = UserRecord(
+            name=name,
+            display_name=display_name,
+            locale=locale,
+            password_hash=password_hash,
+            is_admin=is_admin,
+            created_at=created_at,
+        )
+        try:
+            async with self._sessions() as session, session.begin():
+                session.add(record)
+        except IntegrityError:
+            raise UserExists(name) from None
+        return _user(record)
+
+    async def find_user(self, name: str) -> StoredUser | None:
+        """The user called ``name``, or None."""
+        async with self._sessions() as session:
+            record = await session.scalar(select(UserRecord).where(UserRecord.name == name))
+            return None if record is None else _user(record)
+
+    async def get_user(self, user_id: int) -> StoredUser | None:
+        """The user with id ``user_id``, or None."""
+        async with self._sessions() as session:
+            record = await session.get(UserRecord, user_id)
+            return None if record is None else _user(record)
+
+    async def create_session(
+        self,
+        session_id: str,
+        user_id: int,
+        *,
+        refresh_token_hash: str,
+        created_at: datetime,
+        expires_at: datetime,
+    ) -> StoredSession:
+        """Record a sign-in with its first refresh token."""
+        record = AuthSessionRecord(
+            id=session_id,
+            user_id=user_id,
+            refresh_token_hash=refresh_token_hash,
+            created_at=created_at,
+            expires_at=expires_at,
+        )
+        async with self._sessions() as session, session.begin():
+            session.add(record)
+        return _session(record)
+
+    async def active_session(
+        self, session_id: str, now: datetime
+    ) -> tuple[StoredSession, StoredUser] | None:
+        """The session and its user, unless the session is unknown, revoked or expired."""
+        query = (
+            select(AuthSessionRecord, UserRecord)
+            .join(UserRecord, UserRecord.id == AuthSessionRecord.user_id)
+            .where(
+                AuthSessionRecord.id == session_id,
+                AuthSessionRecord.revoked_at.is_(None),
+                AuthSessionRecord.expires_at > now,
+            )
+        )
+        async with self._sessions() as session:
+            row = (await session.execute(query)).first()
+        return None if row is None else (_session(row[0]), _user(row[1]))
+
+    async def rotate_refresh_token(
+        self, session_id: str, old_hash: str, new_hash: str, now: datetime
+    ) -> Rotation:
+        """Replace the session's refresh token if ``old_hash`` is the current one.
+
+        The check and the replacement are one statement, so of two concurrent refreshes with
+        the same token exactly one succeeds and the other sees ``REUSED``.
+        """
+        live = (
+            AuthSessionRecord.id == session_id,
+            AuthSessionRecord.revoked_at.is_(None),
+            AuthSessionRecord.expires_at > now,
+        )
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                update(AuthSessionRecord)
+                .where(*live, AuthSessionRecord.refresh_token_hash == old_hash)
+                .values(refresh_token_hash=new_hash)
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                return Rotation.ROTATED
+            still_live = await session.scalar(select(AuthSessionRecord.id).where(*live))
+        return Rotation.INACTIVE if still_live is None else Rotation.REUSED
+
+    async def revoke_session(self, session_id: str, now: datetime) -> bool:
+        """Revoke a session; False if it was unknown or revoked already."""
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                update(AuthSessionRecord)
+                .where(AuthSessionRecord.id == session_id, AuthSessionRecord.revoked_at.is_(None))
+                .values(revoked_at=now)
+            )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def create_api_token(
+        self, user_id: int, label: str, token_hash: str, created_at: datetime
+    ) -> StoredApiToken:
+        """Record an API token by the SHA-256 of its secret."""
+        record = ApiTokenRecord(
+            user_id=user_id, label=label, token_hash=token_hash, created_at=created_at
+        )
+        async with self._sessions() as session, session.begin():
+            session.add(record)
+        return _token(record)
+
+    async def list_api_tokens(self, user_id: int) -> list[StoredApiToken]:
+        """Every API token of the user, revoked ones included, newest first."""
+        query = (
+            select(ApiTokenRecord)
+            .where(ApiTokenRecord.user_id == user_id)
+            .order_by(ApiTokenRecord.id.desc())
+        )
+        async with self._sessions() as session:
+            return [_token(record) for record in await session.scalars(query)]
+
+    async def revoke_api_token(self, user_id: int, token_id: int, now: datetime) -> bool:
+        """Revoke one of the user's tokens; False if it is not theirs or revoked already."""
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                update(ApiTokenRecord)
+                .where(
+                    ApiTokenRecord.id == token_id,
+                    ApiTokenRecord.user_id == user_id,
+                    ApiTokenRecord.revoked_at.is_(None),
+                )
+                .values(revoked_at=now)
+            )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def use_api_token(
+        self, token_hash: str, now: datetime
+    ) -> tuple[StoredApiToken, StoredUser] | None:
+        """The live token with this hash and its user, marking it used; None if none."""
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                update(ApiTokenRecord)
+                .where(ApiTokenRecord.token_hash == token_hash, ApiTokenRecord.revoked_at.is_(None))
+                .values(last_used_at=now)
+                .returning(ApiTokenRecord.id)
+            )
+            token_id = result.scalar()
+            if token_id is None:
+                return None
+            row = (
+                await session.execute(
+                    select(ApiTokenRecord, UserRecord)
+                    .join(UserRecord, UserRecord.id == ApiTokenRecord.user_id)
+                    .where(ApiTokenRecord.id == token_id)
+                )
+            ).one()
+        return _token(row[0]), _user(row[1])
+
+
+def _user(record: UserRecord) -> StoredUser:
+    return StoredUser(
+        id=record.id,
+        name=record.name,
+        display_name=record.display_name,
+        locale=record.locale,
+        password_hash=record.password_hash,
+        is_admin=record.is_admin,
+        created_at=record.created_at,
+    )
+
+
+def _session(record: AuthSessionRecord) -> StoredSession:
+    return StoredSession(
+        id=record.id,
+        user_id=record.user_id,
+        created_at=record.created_at,
+        expires_at=record.expires_at,
+        revoked_at=record.revoked_at,
+    )
+
+
+def _token(record: ApiTokenRecord) -> StoredApiToken:
+    return StoredApiToken(
+        id=record.id,
+        user_id=record.user_id,
+        label=record.label,
+        created_at=record.created_at,
+        last_used_at=record.last_used_at,
+        revoked_at=record.revoked_at,
+    )
