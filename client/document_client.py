@@ -8,6 +8,9 @@ Edit `client.doc` (the backend's native document: a `pycrdt.Doc` by default); lo
 are sent as they happen. The client subscribes to Veche's *saved* notices, so `wait_saved()`
 returns once the server has made every change durable. After a dropped connection it
 reconnects with backoff and resyncs, except after a 4400-4499 close ("do not reconnect").
+
+pycrdt indexes a `Text` by UTF-8 bytes: convert character positions with
+`client.byte_offset(str(text), i)` before `text.insert(...)` (see client/text.py).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import random
 import httpx
 from pycrdt import Text
 
-from client import DocumentClient
+from client import DocumentClient, byte_offset
 from tests.support.server import RunningServer
 from tests.support.yjs_node import YjsNodeClient, require_node
 
@@ -21,9 +21,8 @@ async def type_python(client: DocumentClient, chunk: str) -> None:
     text = client.doc.get("content", type=Text)
     rng = random.Random(7)
     for char in chunk:
-        # pycrdt indexes text by UTF-8 bytes: pick a random character boundary
-        current = str(text)
-        text.insert(len(current[: rng.randint(0, len(current))].encode()), char)
+        current = str(text)  # pycrdt indexes text by UTF-8 bytes
+        text.insert(byte_offset(current, rng.randint(0, len(current))), char)
         await asyncio.sleep(0.002)
 
 
