@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from storage.database import Database
 from storage.errors import DocumentTaken, RoomExists
 from storage.models import (
+    DocumentRecord,
     RoomDocumentRecord,
     RoomInvitationRecord,
     RoomMemberRecord,
@@ -296,6 +297,24 @@ class RoomStore:
         async with self._sessions() as session:
             record = await session.get(RoomRecord, room_id)
             return None if record is None else _room(record)
+
+    async def find_invitation(self, token_hash: str) -> StoredInvitation | None:
+        """The invitation with this token hash, or None."""
+        query = select(RoomInvitationRecord).where(RoomInvitationRecord.token_hash == token_hash)
+        async with self._sessions() as session:
+            record = await session.scalar(query)
+            return None if record is None else _invitation(record)
+
+    async def document_names(self, room_id: int) -> list[str]:
+        """The names of the room's documents, sorted."""
+        query = (
+            select(DocumentRecord.name)
+            .join(RoomDocumentRecord, RoomDocumentRecord.document_id == DocumentRecord.id)
+            .where(RoomDocumentRecord.room_id == room_id)
+            .order_by(DocumentRecord.name)
+        )
+        async with self._sessions() as session:
+            return list(await session.scalars(query))
 
     async def link_document(self, room_id: int, document_id: int) -> None:
         """Make the document belong to the room.
