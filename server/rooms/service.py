@@ -243,8 +243,19 @@ class Rooms:
         room = None if found is None else await self.store.get_room(found.room_id)
         if found is None or room is None:
             raise InvitationUnusable(Acceptance.UNKNOWN.value)
-        if room.archived_at is not None:
-            raise Denied(Decision(False, Reason.ARCHIVED))
+        # An invitation speaks for its creator: it is good only while they may still invite
+        # (with that role), so demoting or removing them, or archiving the room, voids it.
+        inviter = None
+        if found.created_by is not None:
+            inviter = await self.store.role_of(room.id, found.created_by)
+        on_behalf = RoomView(room, None if inviter is None else Role(inviter), actor)
+        actions = [Action.INVITE] + ([Action.MANAGE_OWNERS] if found.role == Role.OWNER else [])
+        for action in actions:
+            decision = on_behalf.decide(action)
+            if decision.reason is Reason.ARCHIVED:
+                raise Denied(decision)
+            if not decision.allowed:
+                raise InvitationUnusable("revoked")
         outcome, invitation = await self.store.accept_invitation(
             secret_hash(token), actor.id, self.clock()
         )

@@ -310,3 +310,31 @@ async def test_room_documents_are_created_once_and_belong_to_the_room(
     room = await _services(server).rooms.store.find_room("drafts")
     assert room is not None
     assert await _services(server).rooms.store.room_of_document(document.id) == room.id
+
+
+async def test_an_invitation_dies_with_its_creators_right_to_invite(
+    http: httpx.AsyncClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    await make_room(http, tokens, "guild", "public")
+    url = "/api/v1/rooms/guild/invitations"
+    first = await http.post(url, json={"role": "observer"}, headers=tokens["moderator"])
+    second = await http.post(url, json={"role": "observer"}, headers=tokens["owner"])
+    demoted = await http.put(
+        "/api/v1/rooms/guild/members/moderator",
+        json={"role": "participant"},
+        headers=tokens["owner"],
+    )
+    assert demoted.status_code == 200
+    void = await http.post(
+        f"/api/v1/invitations/{first.json()['token']}/accept", headers=tokens["outsider"]
+    )
+    assert_problem(void, 410, "invitation-revoked")
+    assert (
+        await http.post("/api/v1/rooms/guild/archive", headers=tokens["owner"])
+    ).status_code == 204
+    archived = await http.post(
+        f"/api/v1/invitations/{second.json()['token']}/accept", headers=tokens["outsider"]
+    )
+    assert_problem(archived, 403, "room-archived")
+    listed = (await http.get("/api/v1/rooms/guild/members")).json()["members"]
+    assert "outsider" not in [m["name"] for m in listed]
