@@ -12,7 +12,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from server.accounts.service import Principal
-from server.http.auth import _address, _json_object, _services, principal, unauthorized
+from server.http.auth import (
+    app_services,
+    client_address,
+    json_object,
+    principal,
+    unauthorized,
+)
 from server.http.problems import Problem
 from server.policy import Reason
 from server.rooms import Conflict, Denied, InvalidInput, InvitationUnusable, RoomNotFound
@@ -28,7 +34,7 @@ MAX_AUDIT_LIMIT = 200
 
 
 def _rooms(request: Request) -> Rooms:
-    return _services(request).rooms
+    return app_services(request).rooms
 
 
 async def _caller(request: Request) -> StoredUser | None:
@@ -143,20 +149,20 @@ async def rooms(request: Request) -> Response:
         views = await _rooms(request).readable(await _caller(request))
         return JSONResponse({"rooms": [room_json(v) for v in views]})
     caller = (await principal(request)).user
-    body = await _json_object(request)
+    body = await json_object(request)
     try:
-        view = await _rooms(request).create(caller, body, _address(request))
+        view = await _rooms(request).create(caller, body, client_address(request))
     except (Conflict, InvalidInput) as exc:
         raise _problem(exc, str(body.get("slug"))) from None
     return JSONResponse(room_json(view), status_code=201)
 
 
 async def room(request: Request) -> Response:
-    body = await _json_object(request) if request.method == "PATCH" else {}
+    body = await json_object(request) if request.method == "PATCH" else {}
 
     async def act(rooms: Rooms, view: RoomView, caller: StoredUser | None) -> Response:
         if request.method == "PATCH":
-            view = await rooms.update(view, body, _address(request))
+            view = await rooms.update(view, body, client_address(request))
         documents = await rooms.document_names(view)
         return JSONResponse({**room_json(view), "documents": documents})
 
@@ -165,7 +171,7 @@ async def room(request: Request) -> Response:
 
 async def archive(request: Request) -> Response:
     async def act(rooms: Rooms, view: RoomView, caller: StoredUser | None) -> Response:
-        await rooms.archive(view, _address(request))
+        await rooms.archive(view, client_address(request))
         return Response(status_code=204)
 
     return await _in_room(request, act)
@@ -181,18 +187,18 @@ async def members(request: Request) -> Response:
 
 async def member(request: Request) -> Response:
     name = request.path_params["user"]
-    body = await _json_object(request) if request.method == "PUT" else {}
+    body = await json_object(request) if request.method == "PUT" else {}
 
     async def act(rooms: Rooms, view: RoomView, caller: StoredUser | None) -> Response:
         if request.method == "DELETE":
-            removed = await rooms.remove_member(view, name, _address(request))
+            removed = await rooms.remove_member(view, name, client_address(request))
             if not removed:
                 raise Problem(
                     404, "member-not-found", "Member not found", f"{name!r} is not a member"
                 )
             return Response(status_code=204)
         user, previous, role = await rooms.set_member(
-            view, name, body.get("role"), _address(request)
+            view, name, body.get("role"), client_address(request)
         )
         return JSONResponse(
             {
@@ -208,10 +214,10 @@ async def member(request: Request) -> Response:
 
 
 async def invitations(request: Request) -> Response:
-    body = await _json_object(request)
+    body = await json_object(request)
 
     async def act(rooms: Rooms, view: RoomView, caller: StoredUser | None) -> Response:
-        invitation, token = await rooms.invite(view, body, _address(request))
+        invitation, token = await rooms.invite(view, body, client_address(request))
         return JSONResponse(
             {**_invitation_json(invitation), "token": token},
             status_code=201,
@@ -224,17 +230,19 @@ async def invitations(request: Request) -> Response:
 async def accept(request: Request) -> Response:
     caller = (await principal(request)).user
     try:
-        view = await _rooms(request).accept(request.path_params["token"], caller, _address(request))
+        view = await _rooms(request).accept(
+            request.path_params["token"], caller, client_address(request)
+        )
     except (Denied, InvitationUnusable) as exc:
         raise _problem(exc, "") from None
     return JSONResponse(room_json(view))
 
 
 async def documents(request: Request) -> Response:
-    body = await _json_object(request)
+    body = await json_object(request)
 
     async def act(rooms: Rooms, view: RoomView, caller: StoredUser | None) -> Response:
-        name = await rooms.create_document(view, body.get("name"), _address(request))
+        name = await rooms.create_document(view, body.get("name"), client_address(request))
         return JSONResponse({"name": name, "room": view.room.slug}, status_code=201)
 
     return await _in_room(request, act)
