@@ -95,7 +95,7 @@ async def _as(
 
 # The HTTP face of the policy matrix (tests/server/test_policy.py): status per caller.
 #                 request                                         public        private
-HTTP_MATRIX: list[tuple[str, str, Any, tuple[int, ...], tuple[int, ...]]] = [
+HTTP_MATRIX: list[tuple[str, str, dict[str, str] | None, tuple[int, ...], tuple[int, ...]]] = [
     ("GET", "", None, (200,) * 6, (404, 404, 200, 200, 200, 200)),
     ("GET", "/members", None, (200,) * 6, (404, 404, 200, 200, 200, 200)),
     (
@@ -139,9 +139,10 @@ async def test_the_http_matrix(
     for method, path, body, public, private in HTTP_MATRIX:
         expected = public if visibility == "public" else private
         for who, status in zip(CALLERS, expected, strict=True):
-            if isinstance(body, dict) and "name" in body:
-                body = {"name": f"{slug}-doc-{who}"}
-            response = await _as(http, tokens, who, method, f"/api/v1/rooms/{slug}{path}", body)
+            sent = (
+                None if body is None else {k: v.format(slug=slug, who=who) for k, v in body.items()}
+            )
+            response = await _as(http, tokens, who, method, f"/api/v1/rooms/{slug}{path}", sent)
             assert response.status_code == status, (method, path, who, response.text)
             if status >= 400:
                 assert response.headers["content-type"] == "application/problem+json"
