@@ -19,15 +19,17 @@ from server.accounts.service import Accounts, SignIn
 from server.accounts.signing import TokenSigner
 from server.document_socket import WriteCoalescer
 from server.documents.registry import DocumentRegistry
-from server.http import auth, health, history, problems
+from server.http import auth, health, history, problems, rooms
 from server.http.openapi import openapi
 from server.metrics import Metrics
+from server.rooms.service import Rooms
 from server.settings import Settings
 from storage.accounts import AccountStore
 from storage.audit import AuditLog
 from storage.database import Database, upgrade
 from storage.document_log import DocumentLog
 from storage.group_commit import GroupCommitter
+from storage.rooms import RoomStore
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +62,7 @@ class Services:
     audit: AuditLog
     accounts: Accounts
     sign_in: SignIn
+    rooms: Rooms
     coalescer: WriteCoalescer = field(default_factory=WriteCoalescer)
 
     @classmethod
@@ -94,6 +97,7 @@ class Services:
             per_account=SlidingWindow(settings.login_failures_per_account, settings.login_window),
             per_address=SlidingWindow(settings.login_failures_per_address, settings.login_window),
         )
+        rooms = Rooms(RoomStore(database), accounts.store, document_log, audit)
         return cls(
             settings,
             database,
@@ -106,6 +110,7 @@ class Services:
             audit,
             accounts,
             sign_in,
+            rooms,
         )
 
     async def stop(self) -> None:
@@ -161,6 +166,15 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         Route("/api/v1/tokens", auth.tokens, methods=["GET", "POST"]),
         Route("/api/v1/tokens/{token_id}", auth.revoke_token, methods=["DELETE"]),
         Route("/api/v1/audit", auth.audit),
+        Route("/api/v1/rooms", rooms.rooms, methods=["GET", "POST"]),
+        Route("/api/v1/rooms/{slug}", rooms.room, methods=["GET", "PATCH"]),
+        Route("/api/v1/rooms/{slug}/archive", rooms.archive, methods=["POST"]),
+        Route("/api/v1/rooms/{slug}/members", rooms.members),
+        Route("/api/v1/rooms/{slug}/members/{user}", rooms.member, methods=["PUT", "DELETE"]),
+        Route("/api/v1/rooms/{slug}/invitations", rooms.invitations, methods=["POST"]),
+        Route("/api/v1/rooms/{slug}/documents", rooms.documents, methods=["POST"]),
+        Route("/api/v1/rooms/{slug}/audit", rooms.audit),
+        Route("/api/v1/invitations/{token}/accept", rooms.accept, methods=["POST"]),
     ]
     return Starlette(
         routes=routes,

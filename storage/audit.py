@@ -59,13 +59,18 @@ class AuditLog:
         async with self._sessions() as session, session.begin():
             await session.execute(insert(AuditEventRecord), [row])
 
-    async def page(self, *, before_id: int | None = None, limit: int = 50) -> list[AuditEvent]:
-        """Up to ``limit`` events, newest first, older than ``before_id`` when given."""
+    async def page(
+        self, *, before_id: int | None = None, limit: int = 50, room_id: int | None = None
+    ) -> list[AuditEvent]:
+        """Up to ``limit`` events, newest first, older than ``before_id`` when given, and
+        only the room's when ``room_id`` is given."""
         if limit < 1:
             raise ValueError("limit must be at least 1")
         query = select(AuditEventRecord).order_by(AuditEventRecord.id.desc()).limit(limit)
         if before_id is not None:
             query = query.where(AuditEventRecord.id < before_id)
+        if room_id is not None:
+            query = query.where(AuditEventRecord.room_id == room_id)
         async with self._sessions() as session:
             return [
                 AuditEvent(

@@ -6,6 +6,8 @@ Hierarchy::
      ├── DocumentNotFound     no document with that name exists
      ├── InvalidCursor        a history cursor that this package did not issue
      ├── UserExists           a user with that name exists already
+     ├── RoomExists           a room with that slug exists already
+     ├── DocumentTaken        the document belongs to a room already
      └── UpdateRejected       the database refused a submitted row for good: its sequence
                               number already holds different bytes, or its document is unknown
 
@@ -34,3 +36,11 @@ class UpdateRejected(StorageError):
 
 class UserExists(StorageError):
     """A user with the given name exists already."""
+
+
+class RoomExists(StorageError):
+    """A room with the given slug exists already."""
+
+
+class DocumentTaken(StorageError):
+    """The document belongs to a room already."""

@@ -1,4 +1,4 @@
-"""ORM models: documents, their update log and checkpoints; accounts, tokens and the audit log."""
+"""ORM models: documents and their log; accounts, tokens, the audit log; rooms."""
 
 from __future__ import annotations
 
@@ -32,6 +32,12 @@ TOKEN_LABEL_LENGTH = 100
 ACTION_LENGTH = 64
 ADDRESS_LENGTH = 64
 LOCALES = ("bg", "en")
+SLUG_LENGTH = 64
+TITLE_LENGTH = 200
+DESCRIPTION_LENGTH = 4000
+ROLE_LENGTH = 16
+ROLES = ("owner", "moderator", "participant", "observer")
+VISIBILITIES = ("public", "private")
 
 # Deterministic constraint names, so migrations can refer to them on every database.
 NAMING_CONVENTION = {
@@ -171,3 +177,66 @@ class AuditEventRecord(Base):
     room_id: Mapped[int | None] = mapped_column(Integer)  # rooms arrive in the next part
     address: Mapped[str | None] = mapped_column(String(ADDRESS_LENGTH))
     details: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class RoomRecord(Base):
+    """A room: a space for a working group; public (anyone reads) or private (members)."""
+
+    __tablename__ = "rooms"
+    __table_args__ = (CheckConstraint("visibility IN ('public', 'private')", name="visibility"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    slug: Mapped[str] = mapped_column(String(SLUG_LENGTH), unique=True)
+    title: Mapped[str] = mapped_column(String(TITLE_LENGTH))
+    description: Mapped[str] = mapped_column(String(DESCRIPTION_LENGTH), default="")
+    visibility: Mapped[str] = mapped_column(String(8))
+    archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+_ROLE_CHECK = "role IN ('owner', 'moderator', 'participant', 'observer')"
+
+
+class RoomMemberRecord(Base):
+    """A user's one role in a room."""
+
+    __tablename__ = "room_members"
+    __table_args__ = (CheckConstraint(_ROLE_CHECK, name="role"),)
+
+    room_id: Mapped[int] = mapped_column(
+        ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    role: Mapped[str] = mapped_column(String(ROLE_LENGTH))
+
+
+class RoomInvitationRecord(Base):
+    """An invite link: only the SHA-256 of its token is stored; usable once, until expiry."""
+
+    __tablename__ = "room_invitations"
+    __table_args__ = (CheckConstraint(_ROLE_CHECK, name="role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(SECRET_HASH_LENGTH), unique=True)
+    role: Mapped[str] = mapped_column(String(ROLE_LENGTH))
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class RoomDocumentRecord(Base):
+    """A document belongs to exactly one room."""
+
+    __tablename__ = "room_documents"
+
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )

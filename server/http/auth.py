@@ -24,12 +24,12 @@ MAX_AUDIT_LIMIT = 200
 _BEARER = {"WWW-Authenticate": 'Bearer realm="veche"'}
 
 
-def _services(request: Request) -> Services:
+def app_services(request: Request) -> Services:
     services: Services = request.app.state.services
     return services
 
 
-def _address(request: Request) -> str | None:
+def client_address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
@@ -41,7 +41,7 @@ def _invalid(parameter: str, detail: str) -> Problem:
     return Problem(422, "invalid-parameter", "Invalid parameter", detail, parameter=parameter)
 
 
-async def _json_object(request: Request) -> dict[str, Any]:
+async def json_object(request: Request) -> dict[str, Any]:
     try:
         body = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -64,7 +64,7 @@ async def principal(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not credentials.strip():
         raise unauthorized()
     try:
-        return await _services(request).sign_in.authenticate(credentials.strip())
+        return await app_services(request).sign_in.authenticate(credentials.strip())
     except InvalidToken:
         raise unauthorized("the token is invalid, expired or revoked") from None
 
@@ -82,10 +82,10 @@ def _tokens(issued: IssuedTokens) -> Response:
 
 
 async def login(request: Request) -> Response:
-    body = await _json_object(request)
+    body = await json_object(request)
     name, password = _string(body, "name"), _string(body, "password")
     try:
-        issued = await _services(request).sign_in.login(name, password, _address(request))
+        issued = await app_services(request).sign_in.login(name, password, client_address(request))
     except LoginThrottled as exc:
         seconds = math.ceil(exc.retry_after)
         raise Problem(
@@ -103,9 +103,9 @@ async def login(request: Request) -> Response:
 
 
 async def refresh(request: Request) -> Response:
-    token = _string(await _json_object(request), "refresh_token")
+    token = _string(await json_object(request), "refresh_token")
     try:
-        issued = await _services(request).sign_in.refresh(token, _address(request))
+        issued = await app_services(request).sign_in.refresh(token, client_address(request))
     except InvalidToken:
         raise unauthorized("the refresh token is invalid, expired or revoked") from None
     return _tokens(issued)
@@ -114,7 +114,7 @@ async def refresh(request: Request) -> Response:
 async def logout(request: Request) -> Response:
     caller = await principal(request)
     try:
-        await _services(request).sign_in.logout(caller, _address(request))
+        await app_services(request).sign_in.logout(caller, client_address(request))
     except InvalidToken as exc:
         raise Problem(422, "not-a-session", "Not a session", str(exc)) from None
     return Response(status_code=204)
@@ -150,15 +150,15 @@ def _token_json(token: StoredApiToken) -> dict[str, Any]:
 
 async def tokens(request: Request) -> Response:
     caller = await principal(request)
-    accounts = _services(request).accounts
+    accounts = app_services(request).accounts
     if request.method == "GET":
         listed = await accounts.store.list_api_tokens(caller.user.id)
         return JSONResponse({"tokens": [_token_json(t) for t in listed]})
-    body = await _json_object(request)
+    body = await json_object(request)
     label = _string(body, "label") if body.get("label") is not None else "api"
     try:
         token, secret = await accounts.issue_api_token(
-            caller.user, label, address=_address(request)
+            caller.user, label, address=client_address(request)
         )
     except InvalidInput as exc:
         raise _invalid("label", str(exc)) from None
@@ -173,8 +173,8 @@ async def revoke_token(request: Request) -> Response:
     caller = await principal(request)
     raw = request.path_params["token_id"]
     token_id = int(raw) if raw.isdigit() else -1
-    revoked = await _services(request).accounts.revoke_api_token(
-        caller.user, token_id, address=_address(request)
+    revoked = await app_services(request).accounts.revoke_api_token(
+        caller.user, token_id, address=client_address(request)
     )
     if not revoked:
         raise Problem(
@@ -220,6 +220,6 @@ async def audit(request: Request) -> Response:
     limit = int(raw_limit)
     cursor = request.query_params.get("cursor")
     before = None if cursor is None else _decode_cursor(cursor)
-    events = await _services(request).audit.page(before_id=before, limit=limit)
+    events = await app_services(request).audit.page(before_id=before, limit=limit)
     next_cursor = _encode_cursor(events[-1].id) if len(events) == limit else None
     return JSONResponse({"events": [_event_json(e) for e in events], "next_cursor": next_cursor})

@@ -185,6 +185,207 @@ _ACCOUNT_SCHEMAS: dict[str, Any] = {
     },
 }
 
+_SLUG = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"}}
+_ROLE = {"enum": ["owner", "moderator", "participant", "observer"]}
+_ROOM_PATHS: dict[str, Any] = {
+    "/api/v1/rooms": {
+        "get": {
+            "summary": "The rooms the caller may read (public ones and their own), by slug",
+            "security": [{}, *_BEARER],
+            "responses": {"200": _json("RoomList", "Rooms"), **_errors(401)},
+        },
+        "post": {
+            "summary": "Create a room; the caller becomes its owner",
+            "security": _BEARER,
+            "requestBody": _body(
+                {
+                    **_STRINGS,
+                    "properties": {
+                        "slug": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,62}$"},
+                        "title": {"type": "string"},
+                        "description": {"type": "string"},
+                        "visibility": {"enum": ["public", "private"], "default": "private"},
+                    },
+                    "required": ["slug"],
+                }
+            ),
+            "responses": {"201": _json("Room", "The new room"), **_errors(400, 401, 409, 422)},
+        },
+    },
+    "/api/v1/rooms/{slug}": {
+        "get": {
+            "summary": "A room with its documents (404 for a private room of others)",
+            "security": [{}, *_BEARER],
+            "parameters": [_SLUG],
+            "responses": {"200": _json("Room", "The room"), **_errors(401, 404)},
+        },
+        "patch": {
+            "summary": "Change title, description or visibility (owners)",
+            "security": _BEARER,
+            "parameters": [_SLUG],
+            "requestBody": _body(
+                {
+                    **_STRINGS,
+                    "properties": {
+                        "title": {"type": "string"},
+                        "description": {"type": "string"},
+                        "visibility": {"enum": ["public", "private"]},
+                    },
+                }
+            ),
+            "responses": {"200": _json("Room", "The room"), **_errors(400, 401, 403, 404, 422)},
+        },
+    },
+    "/api/v1/rooms/{slug}/archive": {
+        "post": {
+            "summary": "Archive a room: read-only for everyone from now on (owners)",
+            "security": _BEARER,
+            "parameters": [_SLUG],
+            "responses": {"204": {"description": "Archived"}, **_errors(401, 403, 404)},
+        }
+    },
+    "/api/v1/rooms/{slug}/members": {
+        "get": {
+            "summary": "The members of a room with their roles",
+            "security": [{}, *_BEARER],
+            "parameters": [_SLUG],
+            "responses": {"200": _json("MemberList", "Members"), **_errors(401, 404)},
+        }
+    },
+    "/api/v1/rooms/{slug}/members/{user}": {
+        "parameters": [
+            _SLUG,
+            {"name": "user", "in": "path", "required": True, "schema": {"type": "string"}},
+        ],
+        "put": {
+            "summary": "Add a member or change their role (owners, moderators; owners for owners)",
+            "security": _BEARER,
+            "requestBody": _body({**_STRINGS, "properties": {"role": _ROLE}, "required": ["role"]}),
+            "responses": {
+                "200": _json("Member", "The role changed"),
+                "201": _json("Member", "The member added"),
+                **_errors(400, 401, 403, 404, 409, 422),
+            },
+        },
+        "delete": {
+            "summary": "Remove a member (owners, moderators; owners for owners)",
+            "security": _BEARER,
+            "responses": {"204": {"description": "Removed"}, **_errors(401, 403, 404, 409)},
+        },
+    },
+    "/api/v1/rooms/{slug}/invitations": {
+        "post": {
+            "summary": "An invite link token with a role and an expiry, shown once",
+            "security": _BEARER,
+            "parameters": [_SLUG],
+            "requestBody": _body(
+                {
+                    **_STRINGS,
+                    "properties": {
+                        "role": {**_ROLE, "default": "participant"},
+                        "expires_in": {
+                            "type": "integer",
+                            "minimum": 1,
+                            "maximum": 2592000,
+                            "default": 604800,
+                        },
+                    },
+                }
+            ),
+            "responses": {
+                "201": _json("Invitation", "The invitation and its token"),
+                **_errors(400, 401, 403, 404, 422),
+            },
+        }
+    },
+    "/api/v1/invitations/{token}/accept": {
+        "post": {
+            "summary": "Join a room with an invitation (once, before it expires)",
+            "security": _BEARER,
+            "parameters": [
+                {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "responses": {
+                "200": _json("Room", "The room joined"),
+                **_errors(401, 403, 404, 409, 410),
+            },
+        }
+    },
+    "/api/v1/rooms/{slug}/documents": {
+        "post": {
+            "summary": "Create a document that belongs to the room (members who write)",
+            "security": _BEARER,
+            "parameters": [_SLUG],
+            "requestBody": _body(
+                {**_STRINGS, "properties": {"name": {"type": "string"}}, "required": ["name"]}
+            ),
+            "responses": {
+                "201": {"description": "Created"},
+                **_errors(400, 401, 403, 404, 409, 422),
+            },
+        }
+    },
+    "/api/v1/rooms/{slug}/audit": {
+        "get": {
+            "summary": "The room's audit events, newest first (owners)",
+            "security": _BEARER,
+            "parameters": [
+                _SLUG,
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+                },
+            ],
+            "responses": {"200": _json("AuditPage", "Events"), **_errors(401, 403, 404, 422)},
+        }
+    },
+}
+_ROOM_SCHEMAS: dict[str, Any] = {
+    "Room": {
+        "type": "object",
+        "properties": {
+            "slug": {"type": "string"},
+            "title": {"type": "string"},
+            "description": {"type": "string"},
+            "visibility": {"enum": ["public", "private"]},
+            "archived_at": _OPTIONAL_TIME,
+            "created_at": _TIME,
+            "role": {"anyOf": [_ROLE, {"type": "null"}], "description": "the caller's role"},
+            "documents": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "RoomList": {
+        "type": "object",
+        "properties": {"rooms": {"type": "array", "items": {"$ref": "#/components/schemas/Room"}}},
+    },
+    "Member": {
+        "type": "object",
+        "properties": {
+            "user_id": {"type": "integer"},
+            "name": {"type": "string"},
+            "display_name": {"type": "string"},
+            "role": _ROLE,
+        },
+    },
+    "MemberList": {
+        "type": "object",
+        "properties": {
+            "members": {"type": "array", "items": {"$ref": "#/components/schemas/Member"}}
+        },
+    },
+    "Invitation": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "role": _ROLE,
+            "expires_at": _TIME,
+            "created_at": _TIME,
+            "token": {"type": "string", "pattern": "^vci_"},
+        },
+    },
+}
+
 _DOCUMENT = {"name": "document", "in": "path", "required": True, "schema": {"type": "string"}}
 
 SPEC: dict[str, Any] = {
@@ -254,6 +455,7 @@ SPEC: dict[str, Any] = {
             }
         },
         **_ACCOUNT_PATHS,
+        **_ROOM_PATHS,
     },
     "components": {
         "securitySchemes": {
@@ -265,6 +467,7 @@ SPEC: dict[str, Any] = {
         },
         "schemas": {
             **_ACCOUNT_SCHEMAS,
+            **_ROOM_SCHEMAS,
             "Problem": {
                 "type": "object",
                 "properties": {

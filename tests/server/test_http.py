@@ -144,6 +144,15 @@ async def test_openapi_document_lists_the_routes(server: RunningServer) -> None:
         "/api/v1/tokens",
         "/api/v1/tokens/{token_id}",
         "/api/v1/audit",
+        "/api/v1/rooms",
+        "/api/v1/rooms/{slug}",
+        "/api/v1/rooms/{slug}/archive",
+        "/api/v1/rooms/{slug}/members",
+        "/api/v1/rooms/{slug}/members/{user}",
+        "/api/v1/rooms/{slug}/invitations",
+        "/api/v1/rooms/{slug}/documents",
+        "/api/v1/rooms/{slug}/audit",
+        "/api/v1/invitations/{token}/accept",
     }
     refs = {
         ref.rsplit("/", 1)[1]

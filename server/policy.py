@@ -1,0 +1,112 @@
+"""Who may do what in a room: one pure function over role, action, room state.
+
+The table (docs/rooms.md repeats it; tests/server/test_policy.py checks every cell):
+
+=================  ==============  ================  ==========  ========  =========
+action             anonymous       non-member        observer    particip  mod/owner
+=================  ==============  ================  ==========  ========  =========
+read_room          public          public            yes         yes       yes
+read_document      public          public            yes         yes       yes
+write_document     no              no                no          yes       yes
+create_document    no              no                no          yes       yes
+invite             no              no                no          no        yes
+manage_members     no              no                no          no        yes
+manage_owners      no              no                no          no        owner
+update_room        no              no                no          no        owner
+archive_room       no              no                no          no        owner
+read_audit         no              no                no          no        owner
+=================  ==============  ================  ==========  ========  =========
+
+"public" means allowed in a public room only. An archived room is read-only for everyone:
+every action but ``read_room``, ``read_document`` and ``read_audit`` is refused.
+``manage_owners`` (making, demoting or removing an owner, or inviting one) is asked on top
+of ``manage_members`` / ``invite`` when an owner is involved.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Role(enum.StrEnum):
+    OWNER = "owner"
+    MODERATOR = "moderator"
+    PARTICIPANT = "participant"
+    OBSERVER = "observer"
+
+
+class Action(enum.StrEnum):
+    READ_ROOM = "read_room"
+    UPDATE_ROOM = "update_room"
+    ARCHIVE_ROOM = "archive_room"
+    MANAGE_MEMBERS = "manage_members"
+    MANAGE_OWNERS = "manage_owners"
+    INVITE = "invite"
+    READ_DOCUMENT = "read_document"
+    WRITE_DOCUMENT = "write_document"
+    CREATE_DOCUMENT = "create_document"
+    READ_AUDIT = "read_audit"
+
+
+class Visibility(enum.StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+class Reason(enum.StrEnum):
+    """Why a decision came out as it did; ``HIDDEN`` means the room must not be revealed."""
+
+    ALLOWED = "allowed"
+    HIDDEN = "hidden"  # a private room and the caller is no member
+    NOT_AUTHENTICATED = "not_authenticated"
+    NOT_A_MEMBER = "not_a_member"
+    ROLE = "role"  # a member, but the role does not allow it
+    ARCHIVED = "archived"
+
+
+@dataclass(frozen=True)
+class RoomState:
+    visibility: Visibility
+    archived: bool = False
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: Reason
+
+
+READS = frozenset({Action.READ_ROOM, Action.READ_DOCUMENT, Action.READ_AUDIT})
+_ROLES_FOR: dict[Action, frozenset[Role]] = {
+    Action.READ_ROOM: frozenset(Role),
+    Action.READ_DOCUMENT: frozenset(Role),
+    Action.WRITE_DOCUMENT: frozenset({Role.OWNER, Role.MODERATOR, Role.PARTICIPANT}),
+    Action.CREATE_DOCUMENT: frozenset({Role.OWNER, Role.MODERATOR, Role.PARTICIPANT}),
+    Action.INVITE: frozenset({Role.OWNER, Role.MODERATOR}),
+    Action.MANAGE_MEMBERS: frozenset({Role.OWNER, Role.MODERATOR}),
+    Action.MANAGE_OWNERS: frozenset({Role.OWNER}),
+    Action.UPDATE_ROOM: frozenset({Role.OWNER}),
+    Action.ARCHIVE_ROOM: frozenset({Role.OWNER}),
+    Action.READ_AUDIT: frozenset({Role.OWNER}),
+}
+_PUBLIC_READS = frozenset({Action.READ_ROOM, Action.READ_DOCUMENT})
+_ALLOWED = Decision(True, Reason.ALLOWED)
+
+
+def decide(role: Role | None, is_authenticated: bool, action: Action, room: RoomState) -> Decision:
+    """May a caller with ``role`` in the room (None: not a member) do ``action``?"""
+    if not is_authenticated:
+        role = None
+    if role is None:
+        if room.visibility is Visibility.PRIVATE:
+            return Decision(False, Reason.HIDDEN)
+        if action in _PUBLIC_READS:
+            return _ALLOWED
+        reason = Reason.NOT_A_MEMBER if is_authenticated else Reason.NOT_AUTHENTICATED
+        return Decision(False, reason)
+    if role not in _ROLES_FOR[action]:
+        return Decision(False, Reason.ROLE)
+    if room.archived and action not in READS:
+        return Decision(False, Reason.ARCHIVED)
+    return _ALLOWED

@@ -1,0 +1,295 @@
+"""Room operations with their audit trail; every permission comes from ``policy.decide``."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from server.accounts.signing import secret_hash
+from server.documents.names import valid_document_name
+from server.policy import Action, Decision, Reason, Role, RoomState, Visibility, decide
+from server.rooms import Conflict, Denied, InvalidInput, InvitationUnusable, RoomNotFound
+from storage.accounts import AccountStore, StoredUser
+from storage.audit import AuditEvent, AuditLog
+from storage.document_log import DocumentLog
+from storage.errors import DocumentTaken, RoomExists
+from storage.models import DESCRIPTION_LENGTH, TITLE_LENGTH, utc_now
+from storage.rooms import Acceptance, RoomStore, StoredInvitation, StoredMember, StoredRoom
+
+INVITATION_PREFIX = "vci_"
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+MAX_INVITATION_SECONDS = 30 * 24 * 3600
+DEFAULT_INVITATION_SECONDS = 7 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class RoomView:
+    """A room as one caller sees it: with their role (None: not a member)."""
+
+    room: StoredRoom
+    role: Role | None
+    actor: StoredUser | None
+
+    @property
+    def state(self) -> RoomState:
+        return RoomState(Visibility(self.room.visibility), self.room.archived_at is not None)
+
+    def decide(self, action: Action) -> Decision:
+        return decide(self.role, self.actor is not None, action, self.state)
+
+    def require(self, *actions: Action) -> None:
+        for action in actions:
+            decision = self.decide(action)
+            if not decision.allowed:
+                raise Denied(decision)
+
+
+def _role(value: Any) -> Role:
+    try:
+        return Role(value)
+    except ValueError:
+        raise InvalidInput("role", f"role must be one of {', '.join(Role)}") from None
+
+
+def _visibility(value: Any) -> Visibility:
+    try:
+        return Visibility(value)
+    except ValueError:
+        raise InvalidInput("visibility", "visibility must be public or private") from None
+
+
+def _text(field: str, value: Any, limit: int, *, empty: bool = False) -> str:
+    if not isinstance(value, str) or len(value) > limit or (not empty and not value.strip()):
+        raise InvalidInput(field, f"{field} must be a string of 1 to {limit} characters")
+    return value
+
+
+class Rooms:
+    def __init__(
+        self,
+        store: RoomStore,
+        accounts: AccountStore,
+        documents: DocumentLog,
+        audit: AuditLog,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.store, self.accounts, self.documents = store, accounts, documents
+        self.audit, self.clock = audit, clock
+
+    async def _record(
+        self, action: str, view: RoomView, address: str | None, **details: Any
+    ) -> None:
+        await self.audit.record(
+            action,
+            actor_user_id=None if view.actor is None else view.actor.id,
+            room_id=view.room.id,
+            address=address,
+            details=details,
+        )
+
+    async def view(self, slug: str, actor: StoredUser | None) -> RoomView:
+        """The room as ``actor`` sees it; RoomNotFound if unknown or hidden from them."""
+        room = await self.store.find_room(slug)
+        if room is None:
+            raise RoomNotFound(slug)
+        role = None if actor is None else await self.store.role_of(room.id, actor.id)
+        view = RoomView(room, None if role is None else Role(role), actor)
+        if view.decide(Action.READ_ROOM).reason is Reason.HIDDEN:
+            raise RoomNotFound(slug)
+        return view
+
+    async def create(
+        self, actor: StoredUser, body: dict[str, Any], address: str | None
+    ) -> RoomView:
+        slug = body.get("slug")
+        if not isinstance(slug, str) or not SLUG.match(slug):
+            raise InvalidInput("slug", "slug is 1 to 64 of a-z, 0-9 and inner hyphens")
+        title = _text("title", body.get("title", slug), TITLE_LENGTH)
+        description = _text(
+            "description", body.get("description", ""), DESCRIPTION_LENGTH, empty=True
+        )
+        visibility = _visibility(body.get("visibility", "private"))
+        try:
+            room = await self.store.create_room(
+                slug,
+                title=title,
+                description=description,
+                visibility=visibility.value,
+                owner_id=actor.id,
+                created_at=self.clock(),
+            )
+        except RoomExists:
+            raise Conflict("room-exists", f"a room called {slug!r} exists") from None
+        view = RoomView(room, Role.OWNER, actor)
+        await self._record("room.created", view, address, slug=slug, visibility=visibility.value)
+        return view
+
+    async def readable(self, actor: StoredUser | None) -> list[RoomView]:
+        candidates = await self.store.readable_rooms(None if actor is None else actor.id)
+        views = [
+            RoomView(room, None if role is None else Role(role), actor) for room, role in candidates
+        ]
+        return [view for view in views if view.decide(Action.READ_ROOM).allowed]
+
+    async def update(self, view: RoomView, body: dict[str, Any], address: str | None) -> RoomView:
+        view.require(Action.UPDATE_ROOM)
+        changes: dict[str, str] = {}
+        if "title" in body:
+            changes["title"] = _text("title", body["title"], TITLE_LENGTH)
+        if "description" in body:
+            changes["description"] = _text(
+                "description", body["description"], DESCRIPTION_LENGTH, empty=True
+            )
+        if "visibility" in body:
+            changes["visibility"] = _visibility(body["visibility"]).value
+        room = await self.store.update_room(view.room.id, **changes)
+        await self._record("room.updated", view, address, changes=changes)
+        return RoomView(room, view.role, view.actor)
+
+    async def archive(self, view: RoomView, address: str | None) -> None:
+        view.require(Action.ARCHIVE_ROOM)
+        await self.store.archive_room(view.room.id, self.clock())
+        await self._record("room.archived", view, address)
+
+    async def members(self, view: RoomView) -> list[StoredMember]:
+        view.require(Action.READ_ROOM)
+        return await self.store.members(view.room.id)
+
+    async def _target(self, name: str) -> StoredUser:
+        user = await self.accounts.find_user(name)
+        if user is None:
+            raise InvalidInput("user", f"there is no user called {name!r}")
+        return user
+
+    async def _keep_an_owner(self, view: RoomView, current: str | None) -> None:
+        if current == Role.OWNER and await self.store.owner_count(view.room.id) <= 1:
+            raise Conflict("last-owner", "a room keeps at least one owner")
+
+    async def set_member(
+        self, view: RoomView, name: str, role_value: Any, address: str | None
+    ) -> tuple[StoredUser, str | None, Role]:
+        view.require(Action.MANAGE_MEMBERS)
+        role = _role(role_value)
+        user = await self._target(name)
+        current = await self.store.role_of(view.room.id, user.id)
+        if Role.OWNER in (current, role):
+            view.require(Action.MANAGE_OWNERS)
+        if role != Role.OWNER:
+            await self._keep_an_owner(view, current)
+        previous = await self.store.set_member(view.room.id, user.id, role.value)
+        if previous is None:
+            await self._record("member.added", view, address, user_id=user.id, role=role.value)
+        elif previous != role.value:
+            await self._record(
+                "member.role_changed",
+                view,
+                address,
+                user_id=user.id,
+                previous=previous,
+                role=role.value,
+            )
+        return user, previous, role
+
+    async def remove_member(self, view: RoomView, name: str, address: str | None) -> bool:
+        view.require(Action.MANAGE_MEMBERS)
+        user = await self._target(name)
+        current = await self.store.role_of(view.room.id, user.id)
+        if current is None:
+            return False
+        if current == Role.OWNER:
+            view.require(Action.MANAGE_OWNERS)
+            await self._keep_an_owner(view, current)
+        await self.store.remove_member(view.room.id, user.id)
+        await self._record("member.removed", view, address, user_id=user.id, role=current)
+        return True
+
+    async def invite(
+        self, view: RoomView, body: dict[str, Any], address: str | None
+    ) -> tuple[StoredInvitation, str]:
+        view.require(Action.INVITE)
+        role = _role(body.get("role", "participant"))
+        if role is Role.OWNER:
+            view.require(Action.MANAGE_OWNERS)
+        seconds = body.get("expires_in", DEFAULT_INVITATION_SECONDS)
+        if (
+            not isinstance(seconds, int)
+            or isinstance(seconds, bool)
+            or not 1 <= seconds <= MAX_INVITATION_SECONDS
+        ):
+            raise InvalidInput("expires_in", f"expires_in is 1 to {MAX_INVITATION_SECONDS} seconds")
+        assert view.actor is not None  # INVITE is for members only
+        token = INVITATION_PREFIX + secrets.token_urlsafe(32)
+        now = self.clock()
+        invitation = await self.store.create_invitation(
+            view.room.id,
+            token_hash=secret_hash(token),
+            role=role.value,
+            expires_at=now + timedelta(seconds=seconds),
+            created_by=view.actor.id,
+            created_at=now,
+        )
+        await self._record(
+            "invitation.created", view, address, invitation_id=invitation.id, role=role.value
+        )
+        return invitation, token
+
+    async def accept(self, token: str, actor: StoredUser, address: str | None) -> RoomView:
+        found = await self.store.find_invitation(secret_hash(token))
+        room = None if found is None else await self.store.get_room(found.room_id)
+        if found is None or room is None:
+            raise InvitationUnusable(Acceptance.UNKNOWN.value)
+        # An invitation speaks for its creator: it is good only while they may still invite
+        # (with that role), so demoting or removing them, or archiving the room, voids it.
+        inviter = None
+        if found.created_by is not None:
+            inviter = await self.store.role_of(room.id, found.created_by)
+        on_behalf = RoomView(room, None if inviter is None else Role(inviter), actor)
+        actions = [Action.INVITE] + ([Action.MANAGE_OWNERS] if found.role == Role.OWNER else [])
+        for action in actions:
+            decision = on_behalf.decide(action)
+            if decision.reason is Reason.ARCHIVED:
+                raise Denied(decision)
+            if not decision.allowed:
+                raise InvitationUnusable("revoked")
+        outcome, invitation = await self.store.accept_invitation(
+            secret_hash(token), actor.id, self.clock()
+        )
+        if outcome is not Acceptance.ACCEPTED or invitation is None:
+            raise InvitationUnusable(outcome.value)
+        view = RoomView(room, Role(invitation.role), actor)
+        await self._record(
+            "invitation.accepted",
+            view,
+            address,
+            invitation_id=invitation.id,
+            user_id=actor.id,
+            role=invitation.role,
+        )
+        return view
+
+    async def create_document(self, view: RoomView, name: Any, address: str | None) -> str:
+        view.require(Action.CREATE_DOCUMENT)
+        if not isinstance(name, str) or not valid_document_name(name):
+            raise InvalidInput("name", "a document name is 1 to 255 printable characters")
+        if await self.documents.find_document(name) is not None:
+            raise Conflict("document-exists", f"a document called {name!r} exists")
+        document = await self.documents.ensure_document(name)
+        try:
+            await self.store.link_document(view.room.id, document.id)
+        except DocumentTaken:
+            raise Conflict("document-exists", f"a document called {name!r} exists") from None
+        await self._record("document.created", view, address, document=name)
+        return name
+
+    async def document_names(self, view: RoomView) -> list[str]:
+        view.require(Action.READ_DOCUMENT)
+        return await self.store.document_names(view.room.id)
+
+    async def audit_page(self, view: RoomView, limit: int) -> list[AuditEvent]:
+        view.require(Action.READ_AUDIT)
+        return await self.audit.page(room_id=view.room.id, limit=limit)

@@ -1,0 +1,72 @@
+"""The authorization matrix of server/policy.py: every caller, action, room state."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.policy import Action, Decision, Reason, Role, RoomState, Visibility, decide
+
+# Columns: anonymous, non-member, observer, participant, moderator, owner.
+# Y allowed · H hidden (404) · U not authenticated (401) · M not a member · R role · A archived
+CALLERS: list[tuple[str, Role | None, bool]] = [
+    ("anonymous", None, False),
+    ("non-member", None, True),
+    ("observer", Role.OBSERVER, True),
+    ("participant", Role.PARTICIPANT, True),
+    ("moderator", Role.MODERATOR, True),
+    ("owner", Role.OWNER, True),
+]
+STATES = {
+    "public": RoomState(Visibility.PUBLIC),
+    "private": RoomState(Visibility.PRIVATE),
+    "archived": RoomState(Visibility.PUBLIC, archived=True),
+    "private-archived": RoomState(Visibility.PRIVATE, archived=True),
+}
+#                   public    private   archived  private-archived
+MATRIX: dict[Action, tuple[str, str, str, str]] = {
+    Action.READ_ROOM: ("YYYYYY", "HHYYYY", "YYYYYY", "HHYYYY"),
+    Action.READ_DOCUMENT: ("YYYYYY", "HHYYYY", "YYYYYY", "HHYYYY"),
+    Action.WRITE_DOCUMENT: ("UMRYYY", "HHRYYY", "UMRAAA", "HHRAAA"),
+    Action.CREATE_DOCUMENT: ("UMRYYY", "HHRYYY", "UMRAAA", "HHRAAA"),
+    Action.INVITE: ("UMRRYY", "HHRRYY", "UMRRAA", "HHRRAA"),
+    Action.MANAGE_MEMBERS: ("UMRRYY", "HHRRYY", "UMRRAA", "HHRRAA"),
+    Action.MANAGE_OWNERS: ("UMRRRY", "HHRRRY", "UMRRRA", "HHRRRA"),
+    Action.UPDATE_ROOM: ("UMRRRY", "HHRRRY", "UMRRRA", "HHRRRA"),
+    Action.ARCHIVE_ROOM: ("UMRRRY", "HHRRRY", "UMRRRA", "HHRRRA"),
+    Action.READ_AUDIT: ("UMRRRY", "HHRRRY", "UMRRRY", "HHRRRY"),
+}
+CODES = {
+    "Y": Reason.ALLOWED,
+    "H": Reason.HIDDEN,
+    "U": Reason.NOT_AUTHENTICATED,
+    "M": Reason.NOT_A_MEMBER,
+    "R": Reason.ROLE,
+    "A": Reason.ARCHIVED,
+}
+CASES = [
+    pytest.param(
+        role, authenticated, action, STATES[state], CODES[row[c]], id=f"{who}-{action}-{state}"
+    )
+    for action, rows in MATRIX.items()
+    for state, row in zip(STATES, rows, strict=True)
+    for c, (who, role, authenticated) in enumerate(CALLERS)
+]
+
+
+def test_the_matrix_covers_every_action() -> None:
+    assert set(MATRIX) == set(Action)
+    assert len(CASES) == len(Action) * len(STATES) * len(CALLERS)
+
+
+@pytest.mark.parametrize(("role", "authenticated", "action", "room", "expected"), CASES)
+def test_decide(
+    role: Role | None, authenticated: bool, action: Action, room: RoomState, expected: Reason
+) -> None:
+    assert decide(role, authenticated, action, room) == Decision(
+        expected is Reason.ALLOWED, expected
+    )
+
+
+def test_a_role_without_authentication_counts_as_anonymous() -> None:
+    room = RoomState(Visibility.PRIVATE)
+    assert decide(Role.OWNER, False, Action.READ_ROOM, room) == Decision(False, Reason.HIDDEN)
