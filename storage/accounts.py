@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from storage.database import Database
 from storage.errors import UserExists
 from storage.models import ApiTokenRecord, AuthSessionRecord, UserRecord
+from storage.records import detached
 
 __all__ = ["AccountStore", "Rotation", "StoredApiToken", "StoredSession", "StoredUser"]
 
@@ -91,19 +92,19 @@ class AccountStore:
                 session.add(record)
         except IntegrityError:
             raise UserExists(name) from None
-        return _user(record)
+        return detached(StoredUser, record)
 
     async def find_user(self, name: str) -> StoredUser | None:
         """The user called ``name``, or None."""
         async with self._sessions() as session:
             record = await session.scalar(select(UserRecord).where(UserRecord.name == name))
-            return None if record is None else _user(record)
+            return None if record is None else detached(StoredUser, record)
 
     async def get_user(self, user_id: int) -> StoredUser | None:
         """The user with id ``user_id``, or None."""
         async with self._sessions() as session:
             record = await session.get(UserRecord, user_id)
-            return None if record is None else _user(record)
+            return None if record is None else detached(StoredUser, record)
 
     async def create_session(
         self,
@@ -124,7 +125,7 @@ class AccountStore:
         )
         async with self._sessions() as session, session.begin():
             session.add(record)
-        return _session(record)
+        return detached(StoredSession, record)
 
     async def active_session(
         self, session_id: str, now: datetime
@@ -141,7 +142,9 @@ class AccountStore:
         )
         async with self._sessions() as session:
             row = (await session.execute(query)).first()
-        return None if row is None else (_session(row[0]), _user(row[1]))
+        return (
+            None if row is None else (detached(StoredSession, row[0]), detached(StoredUser, row[1]))
+        )
 
     async def rotate_refresh_token(
         self, session_id: str, old_hash: str, new_hash: str, now: datetime
@@ -186,7 +189,7 @@ class AccountStore:
         )
         async with self._sessions() as session, session.begin():
             session.add(record)
-        return _token(record)
+        return detached(StoredApiToken, record)
 
     async def list_api_tokens(self, user_id: int) -> list[StoredApiToken]:
         """Every API token of the user, revoked ones included, newest first."""
@@ -196,7 +199,7 @@ class AccountStore:
             .order_by(ApiTokenRecord.id.desc())
         )
         async with self._sessions() as session:
-            return [_token(record) for record in await session.scalars(query)]
+            return [detached(StoredApiToken, record) for record in await session.scalars(query)]
 
     async def revoke_api_token(self, user_id: int, token_id: int, now: datetime) -> bool:
         """Revoke one of the user's tokens; False if it is not theirs or revoked already."""
@@ -233,37 +236,4 @@ class AccountStore:
                     .where(ApiTokenRecord.id == token_id)
                 )
             ).one()
-        return _token(row[0]), _user(row[1])
-
-
-def _user(record: UserRecord) -> StoredUser:
-    return StoredUser(
-        id=record.id,
-        name=record.name,
-        display_name=record.display_name,
-        locale=record.locale,
-        password_hash=record.password_hash,
-        is_admin=record.is_admin,
-        created_at=record.created_at,
-    )
-
-
-def _session(record: AuthSessionRecord) -> StoredSession:
-    return StoredSession(
-        id=record.id,
-        user_id=record.user_id,
-        created_at=record.created_at,
-        expires_at=record.expires_at,
-        revoked_at=record.revoked_at,
-    )
-
-
-def _token(record: ApiTokenRecord) -> StoredApiToken:
-    return StoredApiToken(
-        id=record.id,
-        user_id=record.user_id,
-        label=record.label,
-        created_at=record.created_at,
-        last_used_at=record.last_used_at,
-        revoked_at=record.revoked_at,
-    )
+        return detached(StoredApiToken, row[0]), detached(StoredUser, row[1])

@@ -19,6 +19,7 @@ from storage.database import Database
 from storage.errors import DocumentNotFound
 from storage.history import HistoryPage, Version, VersionGrouper, decode_cursor, encode_cursor
 from storage.models import CheckpointRecord, DocumentRecord, UpdateRecord, utc_now
+from storage.records import detached
 
 __all__ = [
     "DocumentLog",
@@ -89,13 +90,13 @@ class DocumentLog:
             if found is None:
                 raise
             return found
-        return _stored(record)
+        return detached(StoredDocument, record)
 
     async def find_document(self, name: str) -> StoredDocument | None:
         """Return the document called ``name``, or None."""
         async with self._sessions() as session:
             record = await session.scalar(select(DocumentRecord).where(DocumentRecord.name == name))
-            return None if record is None else _stored(record)
+            return None if record is None else detached(StoredDocument, record)
 
     async def load(self, name: str, *, upto_seq: int | None = None) -> LoadedState:
         """Read what is needed to rebuild a document: a checkpoint and the updates after it.
@@ -130,7 +131,7 @@ class DocumentLog:
                 tail = tail.where(UpdateRecord.seq <= upto_seq)
             rows = (await session.execute(tail)).all()
         return LoadedState(
-            document=_stored(record),
+            document=detached(StoredDocument, record),
             checkpoint=None if checkpoint is None else checkpoint.state,
             checkpoint_seq=checkpoint_seq,
             updates=[row.data for row in rows],
@@ -279,10 +280,6 @@ class DocumentLog:
         if self._database.dialect == "sqlite":
             return sqlite.insert(CheckpointRecord).on_conflict_do_nothing()
         return insert(CheckpointRecord)
-
-
-def _stored(record: DocumentRecord) -> StoredDocument:
-    return StoredDocument(id=record.id, name=record.name, created_at=record.created_at)
 
 
 def _update_row(update: NewUpdate) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from storage.models import (
     RoomRecord,
     UserRecord,
 )
+from storage.records import detached
 
 __all__ = [
     "Acceptance",
@@ -113,13 +114,13 @@ class RoomStore:
                 session.add(RoomMemberRecord(room_id=record.id, user_id=owner_id, role="owner"))
         except IntegrityError:
             raise RoomExists(slug) from None
-        return _room(record)
+        return detached(StoredRoom, record)
 
     async def find_room(self, slug: str) -> StoredRoom | None:
         """The room with this slug, or None."""
         async with self._sessions() as session:
             record = await session.scalar(select(RoomRecord).where(RoomRecord.slug == slug))
-            return None if record is None else _room(record)
+            return None if record is None else detached(StoredRoom, record)
 
     async def readable_rooms(self, user_id: int | None) -> list[tuple[StoredRoom, str | None]]:
         """Public rooms and the rooms ``user_id`` belongs to, with the user's role, by slug."""
@@ -134,7 +135,7 @@ class RoomStore:
             .order_by(RoomRecord.slug)
         )
         async with self._sessions() as session:
-            return [(_room(row[0]), row[1]) for row in await session.execute(query)]
+            return [(detached(StoredRoom, row[0]), row[1]) for row in await session.execute(query)]
 
     async def update_room(
         self,
@@ -160,7 +161,7 @@ class RoomStore:
                     update(RoomRecord).where(RoomRecord.id == room_id).values(**values)
                 )
             record = await session.get_one(RoomRecord, room_id, populate_existing=True)
-            return _room(record)
+            return detached(StoredRoom, record)
 
     async def archive_room(self, room_id: int, now: datetime) -> bool:
         """Archive the room; False if it was archived already."""
@@ -244,7 +245,7 @@ class RoomStore:
         )
         async with self._sessions() as session, session.begin():
             session.add(record)
-        return _invitation(record)
+        return detached(StoredInvitation, record)
 
     async def accept_invitation(
         self, token_hash: str, user_id: int, now: datetime
@@ -280,7 +281,7 @@ class RoomStore:
             )
             if record is None:
                 return Acceptance.UNKNOWN, None
-            invitation = _invitation(record)
+            invitation = detached(StoredInvitation, record)
             if accepted:
                 session.add(
                     RoomMemberRecord(room_id=record.room_id, user_id=user_id, role=record.role)
@@ -296,14 +297,14 @@ class RoomStore:
         """The room with id ``room_id``, or None."""
         async with self._sessions() as session:
             record = await session.get(RoomRecord, room_id)
-            return None if record is None else _room(record)
+            return None if record is None else detached(StoredRoom, record)
 
     async def find_invitation(self, token_hash: str) -> StoredInvitation | None:
         """The invitation with this token hash, or None."""
         query = select(RoomInvitationRecord).where(RoomInvitationRecord.token_hash == token_hash)
         async with self._sessions() as session:
             record = await session.scalar(query)
-            return None if record is None else _invitation(record)
+            return None if record is None else detached(StoredInvitation, record)
 
     async def document_names(self, room_id: int) -> list[str]:
         """The names of the room's documents, sorted."""
@@ -333,30 +334,3 @@ class RoomStore:
         async with self._sessions() as session:
             record = await session.get(RoomDocumentRecord, document_id)
             return None if record is None else record.room_id
-
-
-def _room(record: RoomRecord) -> StoredRoom:
-    return StoredRoom(
-        id=record.id,
-        slug=record.slug,
-        title=record.title,
-        description=record.description,
-        visibility=record.visibility,
-        archived_at=record.archived_at,
-        created_by=record.created_by,
-        created_at=record.created_at,
-    )
-
-
-def _invitation(record: RoomInvitationRecord) -> StoredInvitation:
-    return StoredInvitation(
-        id=record.id,
-        room_id=record.room_id,
-        role=record.role,
-        expires_at=record.expires_at,
-        created_by=record.created_by,
-        created_at=record.created_at,
-        used_by=record.used_by,
-        used_at=record.used_at,
-        revoked_at=record.revoked_at,
-    )
