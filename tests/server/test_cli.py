@@ -19,7 +19,10 @@ from tests.support.server import ROOT, free_port, serve_in_process
 from tests.support.waiting import eventually
 
 
-async def run_veche(*args: str, cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+async def run_veche_with_input(
+    *args: str, cwd: Path, env: dict[str, str], stdin: bytes = b""
+) -> tuple[int, str, str]:
+    """Run `veche ARGS` as a user would; its exit code, standard output and standard error."""
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -27,13 +30,20 @@ async def run_veche(*args: str, cwd: Path, env: dict[str, str]) -> tuple[int, st
         *args,
         cwd=cwd,
         env=env,
+        stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+        stderr=asyncio.subprocess.PIPE,
     )
     async with asyncio.timeout(60):
-        output, _ = await process.communicate()
+        output, errors = await process.communicate(stdin)
     assert process.returncode is not None
-    return process.returncode, output.decode()
+    return process.returncode, output.decode(), errors.decode()
+
+
+async def run_veche(*args: str, cwd: Path, env: dict[str, str]) -> tuple[int, str]:
+    """Like run_veche_with_input, with no input and both outputs together."""
+    code, output, errors = await run_veche_with_input(*args, cwd=cwd, env=env)
+    return code, output + errors
 
 
 def clean_env() -> dict[str, str]:
@@ -103,26 +113,6 @@ async def test_bad_configuration_is_reported_clearly(tmp_path: Path) -> None:
     code, output = await run_veche("db", "upgrade", cwd=tmp_path, env=env)
     assert code == 2
     assert "VECHE_MAX_FRAME_BYTES must be an integer, got 'lots'" in output
-
-
-async def run_veche_with_input(
-    *args: str, cwd: Path, env: dict[str, str], stdin: bytes
-) -> tuple[int, str, str]:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "server.cli",
-        *args,
-        cwd=cwd,
-        env=env,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    async with asyncio.timeout(60):
-        output, errors = await process.communicate(stdin)
-    assert process.returncode is not None
-    return process.returncode, output.decode(), errors.decode()
 
 
 async def test_users_create_and_tokens_issue(tmp_path: Path) -> None:
