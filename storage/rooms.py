@@ -13,6 +13,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from storage.database import Database
 from storage.errors import DocumentTaken, RoomExists
@@ -28,6 +29,8 @@ from storage.records import detached
 
 __all__ = [
     "Acceptance",
+    "ListedInvitation",
+    "Revocation",
     "RoomStore",
     "StoredInvitation",
     "StoredMember",
@@ -68,14 +71,35 @@ class StoredInvitation:
     revoked_at: datetime | None
 
 
+@dataclass(frozen=True)
+class ListedInvitation:
+    """An invitation with the names of its creator and of who used it (None: nobody, or a
+    deleted user), and the role its creator has in the room now (None: not a member)."""
+
+    invitation: StoredInvitation
+    created_by_name: str | None
+    used_by_name: str | None
+    creator_role: str | None
+
+
 class Acceptance(enum.Enum):
     """What happened to a presented invitation."""
 
     ACCEPTED = "accepted"  # the user is now a member with the invitation's role
     UNKNOWN = "unknown"  # no invitation has this token
     USED = "used"  # it was accepted already (it is good for one use)
-    EXPIRED = "expired"  # it expired or was revoked
+    REVOKED = "revoked"  # it was revoked
+    EXPIRED = "expired"  # it expired
     ALREADY_MEMBER = "already_member"  # the user is a member; the invitation stays unused
+
+
+class Revocation(enum.Enum):
+    """What happened to an invitation asked to be revoked."""
+
+    REVOKED = "revoked"  # it is revoked now
+    ALREADY_REVOKED = "already_revoked"  # it was revoked before; nothing changed
+    USED = "used"  # it was accepted already; nothing changed
+    UNKNOWN = "unknown"  # the room has no invitation with this id
 
 
 class RoomStore:
@@ -289,9 +313,78 @@ class RoomStore:
                 return Acceptance.ACCEPTED, invitation
             if record.used_at is not None:
                 return Acceptance.USED, invitation
-            if record.revoked_at is not None or record.expires_at <= now:
+            if record.revoked_at is not None:
+                return Acceptance.REVOKED, invitation
+            if record.expires_at <= now:
                 return Acceptance.EXPIRED, invitation
             return Acceptance.ALREADY_MEMBER, invitation
+
+    async def invitations(self, room_id: int) -> list[ListedInvitation]:
+        """The room's invitations, newest first, with the names of creator and user."""
+        invitations = RoomInvitationRecord
+        creator, user = aliased(UserRecord), aliased(UserRecord)
+        query = (
+            select(invitations, creator.name, user.name, RoomMemberRecord.role)
+            .outerjoin(creator, creator.id == invitations.created_by)
+            .outerjoin(user, user.id == invitations.used_by)
+            .outerjoin(
+                RoomMemberRecord,
+                (RoomMemberRecord.room_id == invitations.room_id)
+                & (RoomMemberRecord.user_id == invitations.created_by),
+            )
+            .where(invitations.room_id == room_id)
+            .order_by(invitations.created_at.desc(), invitations.id.desc())
+        )
+        async with self._sessions() as session:
+            return [
+                ListedInvitation(detached(StoredInvitation, record), created_by, used_by, role)
+                for record, created_by, used_by, role in await session.execute(query)
+            ]
+
+    async def get_invitation(self, room_id: int, invitation_id: int) -> StoredInvitation | None:
+        """The room's invitation with this id, or None (also for another room's)."""
+        query = select(RoomInvitationRecord).where(
+            RoomInvitationRecord.id == invitation_id, RoomInvitationRecord.room_id == room_id
+        )
+        async with self._sessions() as session:
+            record = await session.scalar(query)
+            return None if record is None else detached(StoredInvitation, record)
+
+    async def revoke_invitation(
+        self, room_id: int, invitation_id: int, now: datetime
+    ) -> tuple[Revocation, StoredInvitation | None]:
+        """Revoke the room's invitation unless it was used or revoked already.
+
+        Like accepting, revoking is one conditional statement: of an acceptance and a
+        revocation at the same time exactly one takes effect.
+        """
+        invitations = RoomInvitationRecord
+        async with self._sessions() as session, session.begin():
+            revoked = await session.execute(
+                update(invitations)
+                .where(
+                    invitations.id == invitation_id,
+                    invitations.room_id == room_id,
+                    invitations.used_at.is_(None),
+                    invitations.revoked_at.is_(None),
+                )
+                .values(revoked_at=now)
+                .returning(invitations.id)
+            )
+            changed = revoked.scalar() is not None
+            record = await session.scalar(
+                select(invitations)
+                .where(invitations.id == invitation_id, invitations.room_id == room_id)
+                .execution_options(populate_existing=True)
+            )
+            if record is None:
+                return Revocation.UNKNOWN, None
+            invitation = detached(StoredInvitation, record)
+            if changed:
+                return Revocation.REVOKED, invitation
+            if record.used_at is not None:
+                return Revocation.USED, invitation
+            return Revocation.ALREADY_REVOKED, invitation
 
     async def get_room(self, room_id: int) -> StoredRoom | None:
         """The room with id ``room_id``, or None."""

@@ -274,6 +274,16 @@ _ROOM_PATHS: dict[str, Any] = {
         },
     },
     "/api/v1/rooms/{slug}/invitations": {
+        "get": {
+            "summary": "The room's invitations, newest first, without tokens (owners, "
+            "moderators; in an archived room too)",
+            "security": _BEARER,
+            "parameters": [_SLUG],
+            "responses": {
+                "200": _json("InvitationList", "Invitations"),
+                **_errors(401, 403, 404),
+            },
+        },
         "post": {
             "summary": "An invite link token with a role and an expiry, shown once",
             "security": _BEARER,
@@ -296,6 +306,23 @@ _ROOM_PATHS: dict[str, Any] = {
                 "201": _json("Invitation", "The invitation and its token"),
                 **_errors(400, 401, 403, 404, 422),
             },
+        },
+    },
+    "/api/v1/rooms/{slug}/invitations/{invitation_id}": {
+        "delete": {
+            "summary": "Revoke an invitation (owners, moderators; owners for owner invitations); "
+            "again is a no-op",
+            "security": _BEARER,
+            "parameters": [
+                _SLUG,
+                {
+                    "name": "invitation_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer"},
+                },
+            ],
+            "responses": {"204": {"description": "Revoked"}, **_errors(401, 403, 404, 409)},
         }
     },
     "/api/v1/invitations/{token}/accept": {
@@ -382,6 +409,29 @@ _ROOM_SCHEMAS: dict[str, Any] = {
             "expires_at": _TIME,
             "created_at": _TIME,
             "token": {"type": "string", "pattern": "^vci_"},
+        },
+    },
+    "ListedInvitation": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "role": _ROLE,
+            "created_by": {"type": ["string", "null"], "description": "a user name"},
+            "created_at": _TIME,
+            "expires_at": _TIME,
+            "used_by": {"type": ["string", "null"], "description": "a user name"},
+            "used_at": _OPTIONAL_TIME,
+            "revoked_at": _OPTIONAL_TIME,
+            "state": {"enum": ["pending", "used", "expired", "revoked"]},
+        },
+    },
+    "InvitationList": {
+        "type": "object",
+        "properties": {
+            "invitations": {
+                "type": "array",
+                "items": {"$ref": "#/components/schemas/ListedInvitation"},
+            }
         },
     },
 }

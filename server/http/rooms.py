@@ -22,15 +22,16 @@ from server.http.auth import (
 from server.http.problems import Problem
 from server.policy import Reason
 from server.rooms import Conflict, Denied, InvalidInput, InvitationUnusable, RoomNotFound
-from server.rooms.service import Rooms, RoomView
+from server.rooms.service import InvitationState, Rooms, RoomView
 from storage.accounts import StoredUser
 from storage.audit import AuditEvent
-from storage.rooms import StoredInvitation, StoredMember
+from storage.rooms import ListedInvitation, StoredInvitation, StoredMember
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
 MAX_AUDIT_LIMIT = 200
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
 
 
 def _rooms(request: Request) -> Rooms:
@@ -98,6 +99,13 @@ async def _in_room(
         raise _problem(exc, slug) from None
 
 
+def _path_id(raw: str) -> int:
+    """A row id from the path; -1, which no row has, for anything that is not one."""
+    if raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_ID)) and int(raw) <= MAX_ID:
+        return int(raw)
+    return -1
+
+
 def _iso(value: Any) -> str | None:
     return None if value is None else str(value.isoformat())
 
@@ -141,6 +149,18 @@ def _invitation_json(invitation: StoredInvitation) -> dict[str, Any]:
         "role": invitation.role,
         "expires_at": _iso(invitation.expires_at),
         "created_at": _iso(invitation.created_at),
+    }
+
+
+def _listed_invitation_json(listed: ListedInvitation, state: InvitationState) -> dict[str, Any]:
+    invitation = listed.invitation
+    return {
+        **_invitation_json(invitation),
+        "created_by": listed.created_by_name,
+        "used_by": listed.used_by_name,
+        "used_at": _iso(invitation.used_at),
+        "revoked_at": _iso(invitation.revoked_at),
+        "state": state.value,
     }
 
 
@@ -214,15 +234,30 @@ async def member(request: Request) -> Response:
 
 
 async def invitations(request: Request) -> Response:
-    body = await json_object(request)
+    body = await json_object(request) if request.method == "POST" else {}
 
     async def act(rooms: Rooms, view: RoomView, caller: StoredUser | None) -> Response:
+        if request.method == "GET":
+            listed = await rooms.invitations(view)
+            return JSONResponse(
+                {"invitations": [_listed_invitation_json(i, state) for i, state in listed]}
+            )
         invitation, token = await rooms.invite(view, body, client_address(request))
         return JSONResponse(
             {**_invitation_json(invitation), "token": token},
             status_code=201,
             headers={"Cache-Control": "no-store"},
         )
+
+    return await _in_room(request, act)
+
+
+async def invitation(request: Request) -> Response:
+    invitation_id = _path_id(request.path_params["invitation_id"])
+
+    async def act(rooms: Rooms, view: RoomView, caller: StoredUser | None) -> Response:
+        await rooms.revoke(view, invitation_id, client_address(request))
+        return Response(status_code=204)
 
     return await _in_room(request, act)
 

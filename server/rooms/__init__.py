@@ -5,7 +5,8 @@
     RoomsError               root
      ├── RoomNotFound        no such room, or a private one the caller may not know of
      ├── Denied              the policy said no; ``decision.reason`` says why
-     ├── Conflict            a taken slug or document name, the last owner, a member already
+     ├── Conflict            a taken slug or document name, the last owner, a member already,
+     │                       revoking a used invitation
      ├── InvitationUnusable  an unknown, used, expired or revoked invitation; ``outcome``
      └── InvalidInput        a value that cannot be accepted; ``field`` names it
 """

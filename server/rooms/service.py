@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +19,15 @@ from storage.audit import AuditEvent, AuditLog
 from storage.document_log import DocumentLog
 from storage.errors import DocumentTaken, RoomExists
 from storage.models import DESCRIPTION_LENGTH, TITLE_LENGTH, utc_now
-from storage.rooms import Acceptance, RoomStore, StoredInvitation, StoredMember, StoredRoom
+from storage.rooms import (
+    Acceptance,
+    ListedInvitation,
+    Revocation,
+    RoomStore,
+    StoredInvitation,
+    StoredMember,
+    StoredRoom,
+)
 
 INVITATION_PREFIX = "vci_"
 SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
@@ -38,14 +47,46 @@ class RoomView:
     def state(self) -> RoomState:
         return RoomState(Visibility(self.room.visibility), self.room.archived_at is not None)
 
-    def decide(self, action: Action) -> Decision:
-        return decide(self.role, self.actor is not None, action, self.state)
+    def decide(self, action: Action, *, as_read: bool = False) -> Decision:
+        """``as_read``: decide as if the room were not archived, for reading what ``action``
+        makes (listing invitations is asked as ``invite``, archived or not)."""
+        state = replace(self.state, archived=False) if as_read else self.state
+        return decide(self.role, self.actor is not None, action, state)
 
-    def require(self, *actions: Action) -> None:
+    def require(self, *actions: Action, as_read: bool = False) -> None:
         for action in actions:
-            decision = self.decide(action)
+            decision = self.decide(action, as_read=as_read)
             if not decision.allowed:
                 raise Denied(decision)
+
+
+class InvitationState(enum.StrEnum):
+    PENDING = "pending"
+    USED = "used"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+def inviting(role: str) -> tuple[Action, ...]:
+    """What making (or revoking) an invitation with ``role`` asks: owners are managed too."""
+    return (Action.INVITE, Action.MANAGE_OWNERS) if role == Role.OWNER else (Action.INVITE,)
+
+
+def invitation_state(listed: ListedInvitation, room: StoredRoom, now: datetime) -> InvitationState:
+    """What accepting the invitation would meet, archiving aside: a pending invitation
+    whose creator may no longer make it counts as revoked, as accepting answers."""
+    invitation = listed.invitation
+    if invitation.used_at is not None:
+        return InvitationState.USED
+    if invitation.revoked_at is not None:
+        return InvitationState.REVOKED
+    if invitation.expires_at <= now:
+        return InvitationState.EXPIRED
+    creator = None if listed.creator_role is None else Role(listed.creator_role)
+    unarchived = RoomState(Visibility(room.visibility))
+    if all(decide(creator, True, a, unarchived).allowed for a in inviting(invitation.role)):
+        return InvitationState.PENDING
+    return InvitationState.REVOKED
 
 
 def _role(value: Any) -> Role:
@@ -213,8 +254,7 @@ class Rooms:
     ) -> tuple[StoredInvitation, str]:
         view.require(Action.INVITE)
         role = _role(body.get("role", "participant"))
-        if role is Role.OWNER:
-            view.require(Action.MANAGE_OWNERS)
+        view.require(*inviting(role))
         seconds = body.get("expires_in", DEFAULT_INVITATION_SECONDS)
         if (
             not isinstance(seconds, int)
@@ -238,6 +278,41 @@ class Rooms:
         )
         return invitation, token
 
+    async def invitations(self, view: RoomView) -> list[tuple[ListedInvitation, InvitationState]]:
+        """The room's invitations, newest first. Listing is a read: those who may invite
+        see them in an archived room too."""
+        view.require(Action.INVITE, as_read=True)
+        now = self.clock()
+        return [
+            (listed, invitation_state(listed, view.room, now))
+            for listed in await self.store.invitations(view.room.id)
+        ]
+
+    async def revoke(self, view: RoomView, invitation_id: int, address: str | None) -> None:
+        """Revoke a pending invitation; revoking a revoked one again changes nothing.
+
+        Raises InvitationUnusable("unknown") for an id not in the room and Conflict
+        ``invitation-used`` for one accepted already.
+        """
+        view.require(Action.INVITE)
+        invitation = await self.store.get_invitation(view.room.id, invitation_id)
+        if invitation is None:
+            raise InvitationUnusable(Acceptance.UNKNOWN.value)
+        view.require(*inviting(invitation.role))
+        outcome, _ = await self.store.revoke_invitation(view.room.id, invitation_id, self.clock())
+        if outcome is Revocation.UNKNOWN:
+            raise InvitationUnusable(Acceptance.UNKNOWN.value)
+        if outcome is Revocation.USED:
+            raise Conflict("invitation-used", "the invitation was accepted already")
+        if outcome is Revocation.REVOKED:
+            await self._record(
+                "invitation.revoked",
+                view,
+                address,
+                invitation_id=invitation.id,
+                role=invitation.role,
+            )
+
     async def accept(self, token: str, actor: StoredUser, address: str | None) -> RoomView:
         found = await self.store.find_invitation(secret_hash(token))
         room = None if found is None else await self.store.get_room(found.room_id)
@@ -249,8 +324,7 @@ class Rooms:
         if found.created_by is not None:
             inviter = await self.store.role_of(room.id, found.created_by)
         on_behalf = RoomView(room, None if inviter is None else Role(inviter), actor)
-        actions = [Action.INVITE] + ([Action.MANAGE_OWNERS] if found.role == Role.OWNER else [])
-        for action in actions:
+        for action in inviting(found.role):
             decision = on_behalf.decide(action)
             if decision.reason is Reason.ARCHIVED:
                 raise Denied(decision)

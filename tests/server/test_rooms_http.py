@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from datetime import timedelta
 from typing import Any
 
@@ -119,6 +119,21 @@ HTTP_MATRIX: list[tuple[str, str, dict[str, str] | None, tuple[int, ...], tuple[
         (401, 403, 403, 403, 201, 201),
         (404, 404, 403, 403, 201, 201),
     ),
+    (
+        "GET",
+        "/invitations",
+        None,
+        (401, 403, 403, 403, 200, 200),
+        (404, 404, 403, 403, 200, 200),
+    ),
+    # the right to revoke comes before the invitation is looked for
+    (
+        "DELETE",
+        "/invitations/999999",
+        None,
+        (401, 403, 403, 403, 404, 404),
+        (404, 404, 403, 403, 404, 404),
+    ),
     ("GET", "/audit", None, (401, 403, 403, 403, 403, 200), (404, 404, 403, 403, 403, 200)),
     (
         "PUT",
@@ -195,6 +210,14 @@ async def test_create_list_update_and_archive(
     assert (
         await http.get("/api/v1/rooms/closed/audit", headers=tokens["owner"])
     ).status_code == 200
+    # listing invitations is a read: still allowed to those who could invite
+    invitations = await http.get("/api/v1/rooms/closed/invitations", headers=tokens["moderator"])
+    assert invitations.status_code == 200
+    assert_problem(
+        await http.get("/api/v1/rooms/closed/invitations", headers=tokens["participant"]),
+        403,
+        "forbidden",
+    )
     assert await room_actions(server, "closed") == [
         "room.created",
         "member.added",
@@ -293,6 +316,92 @@ async def test_invitations_are_shown_once_used_once_and_expire(
     ]
 
 
+async def test_invitations_are_listed_without_tokens_and_revoked(
+    server: RunningServer, http: httpx.AsyncClient, tokens: dict[str, dict[str, str]]
+) -> None:
+    await make_room(http, tokens, "club", "private")
+    await make_room(http, tokens, "other", "private")
+    url = "/api/v1/rooms/club/invitations"
+
+    async def invite(who: str, role: str, expires_in: int = 3600) -> dict[str, Any]:
+        made = await http.post(
+            url, json={"role": role, "expires_in": expires_in}, headers=tokens[who]
+        )
+        assert made.status_code == 201, made.text
+        invitation: dict[str, Any] = made.json()
+        return invitation
+
+    pending = await invite("moderator", "participant")
+    owners = await invite("owner", "owner")
+    short = await invite("owner", "observer", expires_in=1)
+    used = await invite("moderator", "observer")
+    joined = await http.post(
+        f"/api/v1/invitations/{used['token']}/accept", headers=tokens["outsider"]
+    )
+    assert joined.status_code == 200
+    elsewhere = (
+        await http.post("/api/v1/rooms/other/invitations", json={}, headers=tokens["owner"])
+    ).json()
+    rooms = _services(server).rooms
+    rooms.clock = lambda: utc_now() + timedelta(seconds=2)
+
+    listing = await http.get(url, headers=tokens["moderator"])
+    assert listing.status_code == 200
+    for made in (pending, owners, short, used):
+        assert made["token"] not in listing.text
+    listed = listing.json()["invitations"]
+    assert {key for i in listed for key in i} == {
+        "id",
+        "role",
+        "created_by",
+        "created_at",
+        "expires_at",
+        "used_by",
+        "used_at",
+        "revoked_at",
+        "state",
+    }
+    assert [(i["id"], i["role"], i["created_by"], i["state"], i["used_by"]) for i in listed] == [
+        (used["id"], "observer", "moderator", "used", "outsider"),
+        (short["id"], "observer", "owner", "expired", None),
+        (owners["id"], "owner", "owner", "pending", None),
+        (pending["id"], "participant", "moderator", "pending", None),
+    ]
+    assert listed[0]["used_at"] is not None
+
+    def revoke(who: str, invitation: object) -> Awaitable[httpx.Response]:
+        return http.delete(f"{url}/{invitation}", headers=tokens.get(who, {}))
+
+    assert_problem(await revoke("moderator", owners["id"]), 403, "forbidden")
+    assert_problem(await revoke("participant", pending["id"]), 403, "forbidden")
+    # a private room stays hidden, whatever the invitation (the outsider is a member now)
+    assert_problem(await revoke("anonymous", pending["id"]), 404, "room-not-found")
+    for unknown in (elsewhere["id"], "nope", "-1", "99999999999"):
+        assert_problem(await revoke("owner", unknown), 404, "invitation-not-found")
+    assert_problem(await revoke("moderator", used["id"]), 409, "invitation-used")
+    for _ in range(2):
+        assert (await revoke("moderator", pending["id"])).status_code == 204
+    assert (await revoke("owner", owners["id"])).status_code == 204
+
+    void = await http.post(
+        f"/api/v1/invitations/{pending['token']}/accept", headers=tokens["outsider"]
+    )
+    assert_problem(void, 410, "invitation-revoked")
+    relisted = (await http.get(url, headers=tokens["owner"])).json()["invitations"]
+    assert [(i["state"], i["revoked_at"] is not None) for i in relisted] == [
+        ("used", False),
+        ("expired", False),
+        ("revoked", True),
+        ("revoked", True),
+    ]
+    events = await _services(server).audit.page(limit=50)
+    revoked = [e.details for e in reversed(events) if e.action == "invitation.revoked"]
+    assert revoked == [
+        {"invitation_id": pending["id"], "role": "participant"},
+        {"invitation_id": owners["id"], "role": "owner"},
+    ]
+
+
 async def test_room_documents_are_created_once_and_belong_to_the_room(
     server: RunningServer, http: httpx.AsyncClient, tokens: dict[str, dict[str, str]]
 ) -> None:
@@ -333,9 +442,18 @@ async def test_an_invitation_dies_with_its_creators_right_to_invite(
     assert (
         await http.post("/api/v1/rooms/guild/archive", headers=tokens["owner"])
     ).status_code == 204
+    # the list says what accepting would meet: the demoted moderator's invitation is void
+    # though nobody revoked it; the archive is the room's state, not the invitation's
+    listed = (await http.get(url, headers=tokens["owner"])).json()["invitations"]
+    assert [(i["created_by"], i["state"], i["revoked_at"]) for i in listed] == [
+        ("owner", "pending", None),
+        ("moderator", "revoked", None),
+    ]
     archived = await http.post(
         f"/api/v1/invitations/{second.json()['token']}/accept", headers=tokens["outsider"]
     )
     assert_problem(archived, 403, "room-archived")
+    revoke = await http.delete(f"{url}/{second.json()['id']}", headers=tokens["owner"])
+    assert_problem(revoke, 403, "room-archived")
     listed = (await http.get("/api/v1/rooms/guild/members")).json()["members"]
     assert "outsider" not in [m["name"] for m in listed]
