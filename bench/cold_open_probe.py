@@ -38,6 +38,7 @@ async def one_run(database: Path, document: str) -> tuple[float, float, int]:
         **os.environ,
         "PYTHONPATH": str(ROOT),
         "VECHE_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "VECHE_OPEN_DOCUMENTS": "true",
     }
     server = await asyncio.create_subprocess_exec(
         sys.executable,

@@ -18,12 +18,16 @@ from server.accounts.ratelimit import SlidingWindow
 from server.accounts.service import Accounts, SignIn
 from server.accounts.signing import TokenSigner
 from server.document_socket import WriteCoalescer
+from server.documents.admission import Admission
+from server.documents.quota import ConnectionQuota
 from server.documents.registry import DocumentRegistry
+from server.documents.review import AccessReviewer
 from server.http import auth, health, history, problems, rooms
 from server.http.openapi import openapi
 from server.metrics import Metrics
 from server.rooms.service import Rooms
 from server.settings import Settings
+from storage.access import AccessStore
 from storage.accounts import AccountStore
 from storage.audit import AuditLog
 from storage.database import Database, upgrade
@@ -63,6 +67,9 @@ class Services:
     accounts: Accounts
     sign_in: SignIn
     rooms: Rooms
+    admission: Admission
+    access_review: AccessReviewer
+    quota: ConnectionQuota
     coalescer: WriteCoalescer = field(default_factory=WriteCoalescer)
 
     @classmethod
@@ -98,6 +105,14 @@ class Services:
             per_address=SlidingWindow(settings.login_failures_per_address, settings.login_window),
         )
         rooms = Rooms(RoomStore(database), accounts.store, document_log, audit)
+        admission = Admission(
+            sign_in, AccessStore(database), open_documents=settings.open_documents
+        )
+        access_review = AccessReviewer(admission, documents, settings.access_review_every)
+        # a revoked token, a removed member, an archived room: every such change is audited,
+        # so an audit event is the cue to re-check the open connections at once
+        audit.listen(lambda _action: access_review.wake())
+        await access_review.start()
         return cls(
             settings,
             database,
@@ -111,10 +126,14 @@ class Services:
             accounts,
             sign_in,
             rooms,
+            admission,
+            access_review,
+            ConnectionQuota(settings.max_connections_per_user),
         )
 
     async def stop(self) -> None:
         """Unload every document (their writes committed and checkpointed), then close."""
+        await self.access_review.stop()
         await self.documents.stop()
         await self.committer.stop()
         if self.redis is not None:
@@ -171,7 +190,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         Route("/api/v1/rooms/{slug}/archive", rooms.archive, methods=["POST"]),
         Route("/api/v1/rooms/{slug}/members", rooms.members),
         Route("/api/v1/rooms/{slug}/members/{user}", rooms.member, methods=["PUT", "DELETE"]),
-        Route("/api/v1/rooms/{slug}/invitations", rooms.invitations, methods=["POST"]),
+        Route("/api/v1/rooms/{slug}/invitations", rooms.invitations, methods=["GET", "POST"]),
+        Route(
+            "/api/v1/rooms/{slug}/invitations/{invitation_id}",
+            rooms.invitation,
+            methods=["DELETE"],
+        ),
         Route("/api/v1/rooms/{slug}/documents", rooms.documents, methods=["POST"]),
         Route("/api/v1/rooms/{slug}/audit", rooms.audit),
         Route("/api/v1/invitations/{token}/accept", rooms.accept, methods=["POST"]),

@@ -24,6 +24,12 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--database-url", help="SQLAlchemy URL (VECHE_DATABASE_URL)")
     serve.add_argument("--redis-url", help="Redis URL (VECHE_REDIS_URL)")
     serve.add_argument("--crdt-backend", choices=["pycrdt", "y-py"], help="VECHE_CRDT_BACKEND")
+    serve.add_argument(
+        "--open-documents",
+        action="store_true",
+        default=None,
+        help="serve documents outside rooms to anyone (VECHE_OPEN_DOCUMENTS; trials, benchmarks)",
+    )
     serve.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
 
     db = commands.add_parser("db", help="database maintenance")
@@ -141,6 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             port=args.port,
             redis_url=args.redis_url,
             crdt_backend=args.crdt_backend,
+            open_documents=args.open_documents,
         )
         _serve(settings, args.log_level)
         return 0

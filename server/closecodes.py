@@ -19,6 +19,7 @@ class CloseCode(IntEnum):
     UNAUTHENTICATED = 4401
     FORBIDDEN = 4403
     UNKNOWN_DOCUMENT = 4404
+    TOO_MANY_CONNECTIONS = 4429
     # 4500-4599: try again later; the client reconnects and resyncs.
     OVERLOADED = 4500
     SLOW_READER = 4508

@@ -19,7 +19,7 @@ import logging
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import unquote, urlsplit
+from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame, Opcode
@@ -28,7 +28,8 @@ from websockets.server import ServerProtocol
 
 from crdt.errors import ProtocolError, UnsupportedMessageError
 from server.closecodes import CloseCode
-from server.documents.connection import Access, DocumentConnection
+from server.documents.admission import CLOSE_CODES, Refused
+from server.documents.connection import DocumentConnection
 from server.documents.names import valid_document_name
 from server.documents.shared import SharedDocument, is_write
 from storage.errors import StorageError
@@ -68,6 +69,7 @@ class DocumentSocket(asyncio.Protocol):
         self._abort_timer: asyncio.TimerHandle | None = None
         self._last_heard = time.monotonic()
         self._ping_sent: float | None = None
+        self._quota_user: int | None = None  # the user whose connection quota this holds
 
     # -- asyncio.Protocol ----------------------------------------------------------------
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
@@ -158,28 +160,53 @@ class DocumentSocket(asyncio.Protocol):
         self._write_output()
         if response.status_code != 101:
             return
-        name = unquote(urlsplit(request.path).path[len(DOCUMENT_PATH) :])
+        target = urlsplit(request.path)
+        name = unquote(target.path[len(DOCUMENT_PATH) :])
         if not valid_document_name(name):
             self.close(CloseCode.BAD_REQUEST, "invalid document name")
             return
-        access = Access(author=None, can_write=True)
-        documents = self._services.documents
-        shared = documents.loaded(name)
-        if shared is not None:
-            self._shared, self._connection = shared, documents.attach(shared, access, self)
+        if not origin_allowed(
+            request.headers.get("Origin"),
+            request.headers.get("Host"),
+            self._services.settings.allowed_origins,
+        ):
+            self.close(CloseCode.FORBIDDEN, "origin not allowed")
             return
         self._pending = deque()
-        task = asyncio.get_running_loop().create_task(self._load(name, access))
+        task = asyncio.get_running_loop().create_task(self._open(name, _token(request, target)))
         self._server_state.tasks.add(task)  # owned by the server: awaited on shutdown
         task.add_done_callback(self._server_state.tasks.discard)
 
-    async def _load(self, name: str, access: Access) -> None:
+    async def _open(self, name: str, token: str | None) -> None:
+        services = self._services
         try:
-            shared, connection = await self._services.documents.connect(name, access, self)
+            access = await services.admission.admit(name, token)
+        except Refused as refused:
+            self.close(CLOSE_CODES[refused.refusal], refused.detail)
+            return
         except StorageError:
-            log.exception("cannot load document %r", name)
+            log.exception("cannot check access to document %r", name)
             self.close(CloseCode.OVERLOADED, "storage unavailable, try again later")
             return
+        if self._lost or self._closing:
+            return
+        if access.user_id is not None:
+            if not services.quota.take(access.user_id):
+                limit = services.settings.max_connections_per_user
+                self.close(CloseCode.TOO_MANY_CONNECTIONS, f"more than {limit} connections")
+                return
+            self._quota_user = access.user_id
+        documents = services.documents
+        shared = documents.loaded(name)
+        if shared is not None:
+            connection = documents.attach(shared, access, self)
+        else:
+            try:
+                shared, connection = await documents.connect(name, access, self)
+            except StorageError:
+                log.exception("cannot load document %r", name)
+                self.close(CloseCode.OVERLOADED, "storage unavailable, try again later")
+                return
         self._shared, self._connection = shared, connection
         if self._lost or self._closing:
             self._detach()
@@ -271,6 +298,9 @@ class DocumentSocket(asyncio.Protocol):
                 transport.close()
 
     def _detach(self) -> None:
+        if self._quota_user is not None:
+            self._services.quota.give_back(self._quota_user)
+            self._quota_user = None
         connection, shared = self._connection, self._shared
         if connection is None or shared is None:
             return
@@ -279,6 +309,26 @@ class DocumentSocket(asyncio.Protocol):
         code = connection.close_code
         if code is not None and code is not CloseCode.NORMAL:
             self._services.metrics.connections_closed.labels(code.name.lower()).inc()
+
+
+def _token(request: Request, target: SplitResult) -> str | None:
+    """`?token=` (what the stock client sends), else an `Authorization: Bearer` header."""
+    values = parse_qs(target.query).get("token")
+    if values and values[0]:
+        return values[0]
+    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
+    return credentials.strip() or None if scheme.lower() == "bearer" else None
+
+
+def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
+    """A browser's Origin must be this server's own or one of `VECHE_ALLOWED_ORIGINS`
+    (`*`: any). No Origin header: not a browser, judged by its token alone."""
+    if origin is None:
+        return True
+    if "*" in allowed or origin.rstrip("/") in {a.rstrip("/") for a in allowed}:
+        return True
+    netloc = urlsplit(origin).netloc
+    return bool(netloc) and host is not None and netloc.lower() == host.lower()
 
 
 class WriteCoalescer:

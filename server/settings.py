@@ -41,6 +41,17 @@ def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0
     return value
 
 
+def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -71,6 +82,12 @@ class Settings:
     login_failures_per_account: int = 10
     login_failures_per_address: int = 50
     login_window: float = 15 * 60.0
+    # Access to documents (docs/access.md): serve documents outside rooms to anyone (a plain
+    # y-websocket server, for trials and benchmarks); seconds between reviews of open
+    # connections' access; concurrent document connections per signed-in user.
+    open_documents: bool = False
+    access_review_every: float = 5.0
+    max_connections_per_user: int = 100
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -101,6 +118,9 @@ class Settings:
             login_failures_per_account=_int(env, "VECHE_LOGIN_FAILURES_PER_ACCOUNT", 10, 1),
             login_failures_per_address=_int(env, "VECHE_LOGIN_FAILURES_PER_ADDRESS", 50, 1),
             login_window=_float(env, "VECHE_LOGIN_WINDOW", 15 * 60.0, 1.0),
+            open_documents=_bool(env, "VECHE_OPEN_DOCUMENTS", False),
+            access_review_every=_float(env, "VECHE_ACCESS_REVIEW", 5.0, 0.05),
+            max_connections_per_user=_int(env, "VECHE_MAX_CONNECTIONS_PER_USER", 100, 1),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,6 +31,11 @@ class AuditLog:
 
     def __init__(self, database: Database) -> None:
         self._sessions = database.sessionmaker
+        self._listeners: list[Callable[[str], None]] = []
+
+    def listen(self, listener: Callable[[str], None]) -> None:
+        """Call ``listener(action)`` after each event is recorded (e.g. to re-check access)."""
+        self._listeners.append(listener)
 
     async def record(
         self,
@@ -58,6 +64,8 @@ class AuditLog:
         }
         async with self._sessions() as session, session.begin():
             await session.execute(insert(AuditEventRecord), [row])
+        for listener in self._listeners:
+            listener(action)
 
     async def page(
         self, *, before_id: int | None = None, limit: int = 50, room_id: int | None = None

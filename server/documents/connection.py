@@ -32,10 +32,19 @@ class Channel(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class Access:
-    """What a connection may do; the policy of the accounts issue decides these fields."""
+    """Who a connection acts as and what it may do (decided in server/documents/admission.py).
+
+    ``author`` (the user's name) is what the update log records. ``session_id`` or
+    ``api_token_id`` is the credential the connection came with, and ``room_id`` the room of
+    the document (None: a document outside rooms); the periodic review re-checks them.
+    """
 
     author: str | None
     can_write: bool = True
+    user_id: int | None = None
+    session_id: str | None = None
+    api_token_id: int | None = None
+    room_id: int | None = None
 
 
 class TokenBucket:
@@ -110,6 +119,11 @@ class DocumentConnection:
     def flush_session(self) -> bool:
         """Send the session's pending frames; False on overflow."""
         return all(self.send(frame) for frame in self.session.data_to_send())
+
+    def grant(self, access: Access) -> None:
+        """Change what the connection may do (the access review found a new role)."""
+        self.access = access
+        self.session.writable = access.can_write
 
     def close(self, code: CloseCode, reason: str) -> None:
         if self.close_code is None:

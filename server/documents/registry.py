@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine
+from collections.abc import Coroutine, Iterator
 from typing import Any
 
 from crdt.document import Backend
@@ -53,6 +53,11 @@ class DocumentRegistry:
 
     def get(self, name: str) -> SharedDocument | None:
         return self._documents.get(name)
+
+    def connections(self) -> Iterator[DocumentConnection]:
+        """Every connection to a loaded document."""
+        for shared in list(self._documents.values()):
+            yield from list(shared.connections.values())
 
     async def start(self) -> None:
         self._spawn(self._sweep())

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from server.documents.admission import Refusal, Refused
+from server.http.auth import unauthorized
 from server.http.problems import Problem
 from storage.document_log import Version
 from storage.errors import DocumentNotFound, InvalidCursor
@@ -48,6 +50,22 @@ def _not_found(name: str) -> Problem:
     return Problem(404, "document-not-found", "Document not found", f"no document named {name!r}")
 
 
+async def _require_read(request: Request, name: str) -> None:
+    """The caller may read the document (the same admission as the `/yjs/` socket), else
+    401 for a bad token and 404 (a private room's document is as if unknown), 403."""
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    token = credentials.strip() or None if scheme.lower() == "bearer" else None
+    services: Services = request.app.state.services
+    try:
+        await services.admission.admit(name, token)
+    except Refused as refused:
+        if refused.refusal is Refusal.BAD_TOKEN:
+            raise unauthorized("the token is invalid, expired or revoked") from None
+        if refused.refusal is Refusal.FORBIDDEN:
+            raise Problem(403, "forbidden", "Forbidden", refused.detail) from None
+        raise _not_found(name) from None
+
+
 def _version(v: Version) -> dict[str, Any]:
     return {
         "author": v.author,
@@ -74,6 +92,7 @@ async def document_history(request: Request) -> Response:
             f"order must be 'asc' or 'desc', got {order!r}",
             parameter="order",
         )
+    await _require_read(request, name)
     stored = await services.log.find_document(name)
     if stored is None:
         raise _not_found(name)
@@ -102,6 +121,7 @@ async def document_content(request: Request) -> Response:
     services: Services = request.app.state.services
     name = request.path_params["document"]
     at = _int_param(request, "at", -1, 0, None) if "at" in request.query_params else None
+    await _require_read(request, name)
     try:
         state = await services.log.load(name, upto_seq=at)
     except DocumentNotFound:

@@ -31,7 +31,11 @@ def backend_name(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def settings(sqlite_url: str, backend_name: str) -> Settings:
-    return Settings(database_url=sqlite_url, crdt_backend=backend_name, unload_grace=0.2)
+    # documents outside rooms, open to anyone: these tests are about the transport, not access
+    # (tests/server/test_document_access.py checks the default, where only room documents exist)
+    return Settings(
+        database_url=sqlite_url, crdt_backend=backend_name, unload_grace=0.2, open_documents=True
+    )
 
 
 @pytest.fixture

@@ -80,6 +80,7 @@ async def test_serve_with_no_configuration_uses_sqlite_under_var(tmp_path: Path)
         str(port),
         "--log-level",
         "warning",
+        "--open-documents",  # else only documents created in a room through the API exist
         cwd=tmp_path,
         env=clean_env(),
     )

@@ -14,7 +14,7 @@ from tests.support.waiting import eventually
 
 
 async def test_persistence_across_a_clean_restart(database_url: str) -> None:
-    settings = Settings(database_url=database_url, unload_grace=60)
+    settings = Settings(database_url=database_url, unload_grace=60, open_documents=True)
     async with (
         serve_in_process(settings) as server,
         DocumentClient(server.yjs, "restart") as client,
@@ -46,7 +46,7 @@ async def has_text(http: str, name: str, expected: str) -> bool:
 async def test_crash_keeps_every_saved_update_and_the_client_restores_the_rest(
     database_url: str,
 ) -> None:
-    process = ServerProcess(database_url)
+    process = ServerProcess(database_url, env={"VECHE_OPEN_DOCUMENTS": "true"})
     await process.start()
     typed = "Общинският съвет реши 🗳️ " * 8
     try:

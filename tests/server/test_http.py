@@ -150,6 +150,7 @@ async def test_openapi_document_lists_the_routes(server: RunningServer) -> None:
         "/api/v1/rooms/{slug}/members",
         "/api/v1/rooms/{slug}/members/{user}",
         "/api/v1/rooms/{slug}/invitations",
+        "/api/v1/rooms/{slug}/invitations/{invitation_id}",
         "/api/v1/rooms/{slug}/documents",
         "/api/v1/rooms/{slug}/audit",
         "/api/v1/invitations/{token}/accept",

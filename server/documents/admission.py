@@ -1,0 +1,171 @@
+"""Who may open a document, and whether a connection that is open may stay.
+
+Both transports ask here: the `/yjs/` socket and the document HTTP API. Each maps a
+`Refusal` to its own answer (a close code, a problem), so the rules live in one place and the
+permissions themselves in `server/policy.py`. docs/access.md has the table.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from server.accounts import InvalidToken
+from server.accounts.service import Principal, SignIn
+from server.closecodes import CloseCode
+from server.documents.connection import Access
+from server.policy import Action, Reason, Role, RoomState, Visibility, decide
+from storage.access import AccessStore
+from storage.models import utc_now
+from storage.rooms import StoredRoom
+
+
+class Refusal(enum.Enum):
+    BAD_TOKEN = "bad_token"  # a token was given and is invalid, expired or revoked
+    SIGN_IN_REQUIRED = "sign_in_required"  # anonymous, and the document is not public
+    HIDDEN = "hidden"  # signed in, not a member of the private room: as if unknown
+    UNKNOWN = "unknown"  # no such document (or outside rooms, when those are not served)
+    FORBIDDEN = "forbidden"  # signed in and known, but the policy refuses
+
+
+class Refused(Exception):
+    def __init__(self, refusal: Refusal, detail: str) -> None:
+        super().__init__(detail)
+        self.refusal = refusal
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Review:
+    """What the periodic review decided for one open connection's access."""
+
+    access: Access | None  # the access it keeps (perhaps changed), or None when refused
+    refused: Refused | None = None
+
+
+class Admission:
+    """Admits connections to documents and reviews the ones that are open.
+
+    ``open_documents``: documents outside rooms are served to anyone, read and write, and
+    created on first use (a plain y-websocket server; for trials and benchmarks). Off, only
+    documents created in a room through the API exist for the socket.
+    """
+
+    def __init__(
+        self,
+        sign_in: SignIn,
+        store: AccessStore,
+        *,
+        open_documents: bool,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._sign_in, self._store = sign_in, store
+        self._open_documents = open_documents
+        self._clock = clock
+
+    async def authenticate(self, token: str | None) -> Principal | None:
+        """The principal of a token (None for no token); Refused(BAD_TOKEN) for a bad one."""
+        if token is None:
+            return None
+        try:
+            return await self._sign_in.authenticate(token)
+        except InvalidToken as exc:
+            detail = f"the token is invalid, expired or revoked: {exc}"
+            raise Refused(Refusal.BAD_TOKEN, detail) from None
+
+    async def admit(self, name: str, token: str | None) -> Access:
+        """The access of a caller with ``token`` to document ``name``; raises Refused."""
+        principal = await self.authenticate(token)
+        place = await self._store.place_of(name)
+        room = None if place is None else place.room
+        if room is None:
+            if not self._open_documents:
+                raise Refused(Refusal.UNKNOWN, f"no document named {name!r}")
+            return _access(principal, can_write=True, room=None)
+        role = None
+        if principal is not None:
+            roles = await self._store.roles([(room.id, principal.user.id)])
+            role = roles.get((room.id, principal.user.id))
+        return self._decide(principal, room, role)
+
+    async def review(self, accesses: Collection[Access]) -> dict[Access, Review]:
+        """Decide again for connections that are open: credentials, roles and rooms may have
+        changed. One query per kind for the whole collection."""
+        now = self._clock()
+        sessions = {a.session_id for a in accesses if a.session_id is not None}
+        tokens = {a.api_token_id for a in accesses if a.api_token_id is not None}
+        room_ids = {a.room_id for a in accesses if a.room_id is not None}
+        pairs = {
+            (a.room_id, a.user_id)
+            for a in accesses
+            if a.room_id is not None and a.user_id is not None
+        }
+        live_sessions = await self._store.live_sessions(sessions, now)
+        live_tokens = await self._store.live_api_tokens(tokens)
+        rooms = await self._store.rooms(room_ids)
+        roles = await self._store.roles(pairs)
+        verdicts: dict[Access, Review] = {}
+        for access in accesses:
+            if (access.session_id is not None and access.session_id not in live_sessions) or (
+                access.api_token_id is not None and access.api_token_id not in live_tokens
+            ):
+                refused = Refused(Refusal.BAD_TOKEN, "the token was revoked or has expired")
+                verdicts[access] = Review(None, refused)
+                continue
+            if access.room_id is None:
+                verdicts[access] = Review(access)
+                continue
+            room = rooms.get(access.room_id)
+            if room is None:
+                verdicts[access] = Review(None, Refused(Refusal.UNKNOWN, "the room is gone"))
+                continue
+            role = None if access.user_id is None else roles.get((room.id, access.user_id))
+            try:
+                can_write = self._decide_room(access.user_id is not None, room, role)
+            except Refused as refused:
+                verdicts[access] = Review(None, refused)
+                continue
+            verdicts[access] = Review(replace(access, can_write=can_write))
+        return verdicts
+
+    def _decide(self, principal: Principal | None, room: StoredRoom, role: str | None) -> Access:
+        can_write = self._decide_room(principal is not None, room, role)
+        return _access(principal, can_write=can_write, room=room)
+
+    @staticmethod
+    def _decide_room(authenticated: bool, room: StoredRoom, role: str | None) -> bool:
+        """Whether the caller may write; Refused when they may not even read."""
+        state = RoomState(Visibility(room.visibility), archived=room.archived_at is not None)
+        member_role = None if role is None else Role(role)
+        decision = decide(member_role, authenticated, Action.READ_DOCUMENT, state)
+        if not decision.allowed:
+            if decision.reason is Reason.HIDDEN:
+                if not authenticated:
+                    raise Refused(Refusal.SIGN_IN_REQUIRED, "sign in to open this document")
+                raise Refused(Refusal.HIDDEN, "no such document")
+            raise Refused(Refusal.FORBIDDEN, "not allowed to read this document")
+        return decide(member_role, authenticated, Action.WRITE_DOCUMENT, state).allowed
+
+
+def _access(principal: Principal | None, *, can_write: bool, room: StoredRoom | None) -> Access:
+    if principal is None:
+        return Access(author=None, can_write=can_write, room_id=None if room is None else room.id)
+    return Access(
+        author=principal.user.name,
+        can_write=can_write,
+        user_id=principal.user.id,
+        session_id=principal.session_id,
+        api_token_id=principal.api_token_id,
+        room_id=None if room is None else room.id,
+    )
+
+
+CLOSE_CODES: dict[Refusal, CloseCode] = {
+    Refusal.BAD_TOKEN: CloseCode.UNAUTHENTICATED,
+    Refusal.SIGN_IN_REQUIRED: CloseCode.UNAUTHENTICATED,
+    Refusal.HIDDEN: CloseCode.UNKNOWN_DOCUMENT,
+    Refusal.UNKNOWN: CloseCode.UNKNOWN_DOCUMENT,
+    Refusal.FORBIDDEN: CloseCode.FORBIDDEN,
+}

@@ -1,0 +1,68 @@
+"""Re-checks the access of open document connections, every few seconds and on demand.
+
+A token revoked, a session signed out, a member removed or demoted, a room archived or made
+private: the next review closes the connections that lost the right to read (4401 for a dead
+credential, 4404 when the room is now hidden from them) and makes read-only the ones that
+lost the right to write. HTTP handlers that change any of these call `wake()`, so on this node
+it happens at once; the timer covers changes made elsewhere (another node, the CLI).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from server.documents.admission import CLOSE_CODES, Admission
+from server.documents.registry import DocumentRegistry
+
+log = logging.getLogger(__name__)
+
+
+class AccessReviewer:
+    def __init__(self, admission: Admission, documents: DocumentRegistry, every: float) -> None:
+        self._admission, self._documents, self._every = admission, documents, every
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run())
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+
+    def wake(self) -> None:
+        """Review as soon as possible (something that grants access changed)."""
+        self._wake.set()
+
+    async def review_now(self) -> None:
+        connections = [
+            c
+            for c in self._documents.connections()
+            if c.access.user_id is not None or c.access.room_id is not None
+        ]
+        if not connections:
+            return
+        verdicts = await self._admission.review({c.access for c in connections})
+        for connection in connections:
+            verdict = verdicts[connection.access]
+            if verdict.refused is not None:
+                code = CLOSE_CODES[verdict.refused.refusal]
+                connection.close(code, verdict.refused.detail)
+            elif verdict.access is not None and verdict.access != connection.access:
+                connection.grant(verdict.access)
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                async with asyncio.timeout(self._every):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                await self.review_now()
+            except Exception:  # a database outage: keep the loop, try again next time
+                log.warning("access review failed; retrying", exc_info=True)

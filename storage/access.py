@@ -1,0 +1,100 @@
+"""What admitting a connection to a document needs to read, one query each, batched.
+
+A live connection's right to stay is re-checked every few seconds (the credential it came
+with, its role, its room), so these reads take sets: one query answers for every open
+connection of the node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select, tuple_
+
+from storage.database import Database
+from storage.models import (
+    ApiTokenRecord,
+    AuthSessionRecord,
+    DocumentRecord,
+    RoomDocumentRecord,
+    RoomMemberRecord,
+    RoomRecord,
+)
+from storage.records import detached
+from storage.rooms import StoredRoom
+
+__all__ = ["AccessStore", "DocumentPlace"]
+
+
+@dataclass(frozen=True)
+class DocumentPlace:
+    """Where a stored document belongs: its room, or None for a document outside rooms."""
+
+    document_id: int
+    room: StoredRoom | None
+
+
+class AccessStore:
+    """Reads for admission and its periodic review; every method is one query."""
+
+    def __init__(self, database: Database) -> None:
+        self._sessions = database.sessionmaker
+
+    async def place_of(self, name: str) -> DocumentPlace | None:
+        """The document called ``name`` and its room; None if no such document is stored."""
+        query = (
+            select(DocumentRecord.id, RoomRecord)
+            .outerjoin(RoomDocumentRecord, RoomDocumentRecord.document_id == DocumentRecord.id)
+            .outerjoin(RoomRecord, RoomRecord.id == RoomDocumentRecord.room_id)
+            .where(DocumentRecord.name == name)
+        )
+        async with self._sessions() as session:
+            row = (await session.execute(query)).first()
+        if row is None:
+            return None
+        room = None if row[1] is None else detached(StoredRoom, row[1])
+        return DocumentPlace(row[0], room)
+
+    async def rooms(self, room_ids: Collection[int]) -> dict[int, StoredRoom]:
+        """The rooms among ``room_ids`` that exist, by id."""
+        if not room_ids:
+            return {}
+        query = select(RoomRecord).where(RoomRecord.id.in_(room_ids))
+        async with self._sessions() as session:
+            return {r.id: detached(StoredRoom, r) for r in await session.scalars(query)}
+
+    async def roles(self, pairs: Collection[tuple[int, int]]) -> dict[tuple[int, int], str]:
+        """The role of each (room id, user id) pair that is a membership."""
+        if not pairs:
+            return {}
+        query = select(RoomMemberRecord.room_id, RoomMemberRecord.user_id, RoomMemberRecord.role)
+        query = query.where(
+            tuple_(RoomMemberRecord.room_id, RoomMemberRecord.user_id).in_(list(pairs))
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
+        return {(room_id, user_id): role for room_id, user_id, role in rows}
+
+    async def live_sessions(self, session_ids: Collection[str], now: datetime) -> set[str]:
+        """The sign-in sessions among ``session_ids`` that are neither revoked nor expired."""
+        if not session_ids:
+            return set()
+        query = select(AuthSessionRecord.id).where(
+            AuthSessionRecord.id.in_(session_ids),
+            AuthSessionRecord.revoked_at.is_(None),
+            AuthSessionRecord.expires_at > now,
+        )
+        async with self._sessions() as session:
+            return set(await session.scalars(query))
+
+    async def live_api_tokens(self, token_ids: Collection[int]) -> set[int]:
+        """The API tokens among ``token_ids`` that are not revoked."""
+        if not token_ids:
+            return set()
+        query = select(ApiTokenRecord.id).where(
+            ApiTokenRecord.id.in_(token_ids), ApiTokenRecord.revoked_at.is_(None)
+        )
+        async with self._sessions() as session:
+            return set(await session.scalars(query))

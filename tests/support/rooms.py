@@ -1,0 +1,74 @@
+"""People, rooms and room documents for access tests, made through the services."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from server.app import Services
+from server.policy import Role
+from server.rooms.service import RoomView
+from storage.accounts import StoredUser
+from storage.models import utc_now
+from tests.support.server import RunningServer
+
+# every kind of caller the policy knows, plus a token that is no token
+MEMBERS = (Role.OWNER, Role.MODERATOR, Role.PARTICIPANT, Role.OBSERVER)
+CALLERS = ("anonymous", "bad-token", "outsider", *(role.value for role in MEMBERS))
+
+
+def services_of(server: RunningServer) -> Services:
+    services: Services = server.app.state.services  # type: ignore[attr-defined]
+    return services
+
+
+@dataclass
+class People:
+    """One user per role name (plus ``outsider``), each with an API token."""
+
+    users: dict[str, StoredUser] = field(default_factory=dict)
+    tokens: dict[str, str] = field(default_factory=dict)
+
+    def token(self, caller: str) -> str | None:
+        if caller == "anonymous":
+            return None
+        if caller == "bad-token":
+            return "vch_not-a-token"
+        return self.tokens[caller]
+
+
+async def make_people(services: Services) -> People:
+    """Users without passwords (skips argon2), each with one API token."""
+    people = People()
+    for name in ("outsider", *(role.value for role in MEMBERS)):
+        user = await services.accounts.store.create_user(
+            name,
+            display_name=name.title(),
+            locale="bg",
+            password_hash=None,
+            is_admin=False,
+            created_at=utc_now(),
+        )
+        _, secret = await services.accounts.issue_api_token(user, "tests")
+        people.users[name], people.tokens[name] = user, secret
+    return people
+
+
+async def make_room(
+    services: Services,
+    people: People,
+    slug: str,
+    *,
+    visibility: str,
+    documents: tuple[str, ...] = (),
+    archived: bool = False,
+) -> RoomView:
+    """A room of ``owner`` with the moderator, participant and observer as members."""
+    rooms = services.rooms
+    view = await rooms.create(people.users["owner"], {"slug": slug, "visibility": visibility}, None)
+    for role in (Role.MODERATOR, Role.PARTICIPANT, Role.OBSERVER):
+        await rooms.set_member(view, role.value, role.value, None)
+    for name in documents:
+        await rooms.create_document(view, name, None)
+    if archived:
+        await rooms.archive(view, None)
+    return view
