@@ -1,4 +1,4 @@
-"""ORM models: documents and their log; accounts, tokens, the audit log; rooms."""
+"""ORM models: documents and their log; accounts, tokens, the audit log; rooms; live rooms."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Text,
     TypeDecorator,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -37,6 +38,8 @@ TITLE_LENGTH = 200
 DESCRIPTION_LENGTH = 4000
 ROLE_LENGTH = 16
 ROLES = ("owner", "moderator", "participant", "observer")
+EVENT_TYPE_LENGTH = 40
+EMOJI_LENGTH = 32
 VISIBILITIES = ("public", "private")
 
 # Deterministic constraint names, so migrations can refer to them on every database.
@@ -193,6 +196,9 @@ class RoomRecord(Base):
     archived_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # the sequence number of the room's newest event (room_events); bumped in each event's
+    # transaction, so numbers are gap-free and ordered across processes
+    last_event_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 _ROLE_CHECK = "role IN ('owner', 'moderator', 'participant', 'observer')"
@@ -240,3 +246,63 @@ class RoomDocumentRecord(Base):
     document_id: Mapped[int] = mapped_column(
         ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
     )
+
+
+class RoomEventRecord(Base):
+    """One event of a room's live history, numbered per room: what a reconnecting client
+    replays from (``seq`` after the last one it saw)."""
+
+    __tablename__ = "room_events"
+
+    room_id: Mapped[int] = mapped_column(
+        ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True
+    )
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    type: Mapped[str] = mapped_column(String(EVENT_TYPE_LENGTH))
+    actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class MessageRecord(Base):
+    """A discussion message (Markdown source); ``parent_id`` makes it a reply in a thread.
+    Deleting keeps the row (threads stay whole) and drops the body."""
+
+    __tablename__ = "messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("messages.id"), index=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    edited_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class MessageRevisionRecord(Base):
+    """An earlier body of an edited message: the text as it was until ``replaced_at``."""
+
+    __tablename__ = "message_revisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), index=True
+    )
+    body: Mapped[str] = mapped_column(Text)
+    replaced_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class MessageReactionRecord(Base):
+    """One user's reaction (an emoji) to a message; at most one of each emoji per user."""
+
+    __tablename__ = "message_reactions"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    emoji: Mapped[str] = mapped_column(String(EMOJI_LENGTH), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -445,6 +445,9 @@ SPEC: dict[str, Any] = {
         "/api/v1/documents/{document}": {
             "get": {
                 "summary": "Content of a document, now or at a version",
+                "description": "Needs read_document (docs/access.md); a private room's "
+                "document is 404 to callers outside it",
+                "security": [{}, *_BEARER],
                 "parameters": [
                     _DOCUMENT,
                     {
@@ -464,13 +467,15 @@ SPEC: dict[str, Any] = {
                             }
                         },
                     },
-                    **_errors(404, 422),
+                    **_errors(401, 403, 404, 422),
                 },
             }
         },
         "/api/v1/documents/{document}/history": {
             "get": {
                 "summary": "Versions: updates grouped by author and pauses",
+                "description": "Needs read_document, as the content does",
+                "security": [{}, *_BEARER],
                 "parameters": [
                     _DOCUMENT,
                     {"name": "cursor", "in": "query", "schema": {"type": "string"}},
@@ -500,7 +505,7 @@ SPEC: dict[str, Any] = {
                             }
                         },
                     },
-                    **_errors(404, 422),
+                    **_errors(401, 403, 404, 422),
                 },
             }
         },

@@ -25,6 +25,10 @@ TABLES = {
     "room_members",
     "room_invitations",
     "room_documents",
+    "room_events",
+    "messages",
+    "message_revisions",
+    "message_reactions",
 }
 
 
@@ -52,7 +56,7 @@ async def test_upgrade_creates_the_tables_and_matches_the_models(database_url: s
         async with engine.connect() as connection:
             assert await connection.run_sync(_tables) == TABLES | {"alembic_version"}
             assert await connection.run_sync(_diff) == []
-            assert await connection.run_sync(_revision) == "0003"
+            assert await connection.run_sync(_revision) == "0004"
     finally:
         await engine.dispose()
 
@@ -67,7 +71,7 @@ async def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
             )
         await upgrade(database_url)
         async with engine.connect() as connection:
-            assert await connection.run_sync(_revision) == "0003"
+            assert await connection.run_sync(_revision) == "0004"
             names = (await connection.execute(text("SELECT name FROM documents"))).scalars()
             assert list(names) == ["kept"]
     finally:
@@ -75,7 +79,7 @@ async def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
 
 
 def test_the_package_has_a_single_head() -> None:
-    assert ScriptDirectory.from_config(alembic_config()).get_heads() == ["0003"]
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == ["0004"]
 
 
 def test_the_repository_alembic_ini_points_at_the_package_migrations() -> None:

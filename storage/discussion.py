@@ -1,0 +1,332 @@
+"""A room's live history: its numbered events, and the messages, revisions and reactions
+they describe.
+
+Every change is one transaction that also appends the event announcing it, numbered by
+bumping ``rooms.last_event_seq`` first (so the row lock orders writers, on SQLite and
+PostgreSQL alike, and numbers have no gaps). A client that reconnects asks for the events after
+the last number it saw; nothing is announced that is not stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.database import Database
+from storage.errors import StorageError
+from storage.models import (
+    MessageReactionRecord,
+    MessageRecord,
+    MessageRevisionRecord,
+    RoomEventRecord,
+    RoomRecord,
+)
+from storage.records import detached
+
+__all__ = [
+    "DiscussionStore",
+    "MessageMissing",
+    "StoredEvent",
+    "StoredMessage",
+    "StoredRevision",
+]
+
+Describe = Callable[["StoredMessage"], dict[str, Any]]
+
+
+class MessageMissing(StorageError):
+    """No message with that id in that room (or it was deleted)."""
+
+
+class _Unchanged(Exception):
+    """Raised inside a transaction to roll it back when there is nothing to record."""
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    room_id: int
+    seq: int
+    type: str
+    actor_user_id: int | None
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class StoredMessage:
+    id: int
+    room_id: int
+    author_id: int | None
+    parent_id: int | None
+    body: str
+    created_at: datetime
+    edited_at: datetime | None
+    deleted_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StoredRevision:
+    body: str
+    replaced_at: datetime
+
+
+class DiscussionStore:
+    """Reads and writes a room's live history; every method is one unit of work."""
+
+    def __init__(self, database: Database) -> None:
+        self._sessions = database.sessionmaker
+
+    # -- events ----------------------------------------------------------------------------
+    async def append(
+        self,
+        room_id: int,
+        type_: str,
+        payload: dict[str, Any],
+        *,
+        actor_user_id: int | None,
+        now: datetime,
+    ) -> StoredEvent:
+        """Append an event that changes nothing else (an agenda note, a poll tally, …)."""
+        async with self._sessions() as session, session.begin():
+            return await _append(session, room_id, type_, actor_user_id, payload, now)
+
+    async def events_after(self, room_id: int, after: int, limit: int) -> list[StoredEvent]:
+        """The room's events numbered above ``after``, oldest first, at most ``limit``."""
+        query = (
+            select(RoomEventRecord)
+            .where(RoomEventRecord.room_id == room_id, RoomEventRecord.seq > after)
+            .order_by(RoomEventRecord.seq)
+            .limit(limit)
+        )
+        async with self._sessions() as session:
+            return [detached(StoredEvent, r) for r in await session.scalars(query)]
+
+    async def last_seq(self, room_id: int) -> int:
+        """The number of the room's newest event (0: none yet)."""
+        query = select(RoomRecord.last_event_seq).where(RoomRecord.id == room_id)
+        async with self._sessions() as session:
+            return int(await session.scalar(query) or 0)
+
+    # -- messages --------------------------------------------------------------------------
+    async def post(
+        self,
+        room_id: int,
+        author_id: int,
+        body: str,
+        parent_id: int | None,
+        *,
+        now: datetime,
+        event: str,
+        describe: Describe,
+    ) -> tuple[StoredMessage, StoredEvent]:
+        """Store a message (a reply when ``parent_id`` is given) and announce it.
+
+        Raises:
+            MessageMissing: the parent is not a message of this room.
+        """
+        async with self._sessions() as session, session.begin():
+            stamp = await _next_seq(session, room_id)
+            if parent_id is not None:
+                await _message(session, room_id, parent_id)
+            record = MessageRecord(
+                room_id=room_id,
+                author_id=author_id,
+                parent_id=parent_id,
+                body=body,
+                created_at=now,
+            )
+            session.add(record)
+            await session.flush()
+            message = detached(StoredMessage, record)
+            return message, _event(
+                session, room_id, stamp, event, author_id, describe(message), now
+            )
+
+    async def edit(
+        self,
+        room_id: int,
+        message_id: int,
+        body: str,
+        *,
+        actor_user_id: int,
+        now: datetime,
+        event: str,
+        describe: Describe,
+    ) -> tuple[StoredMessage, StoredEvent]:
+        """Replace a message's body, keeping the old one as a revision; MessageMissing."""
+        async with self._sessions() as session, session.begin():
+            stamp = await _next_seq(session, room_id)
+            record = await _message(session, room_id, message_id)
+            session.add(
+                MessageRevisionRecord(message_id=record.id, body=record.body, replaced_at=now)
+            )
+            record.body, record.edited_at = body, now
+            await session.flush()
+            message = detached(StoredMessage, record)
+            payload = describe(message)
+            return message, _event(session, room_id, stamp, event, actor_user_id, payload, now)
+
+    async def delete(
+        self,
+        room_id: int,
+        message_id: int,
+        *,
+        actor_user_id: int,
+        now: datetime,
+        event: str,
+        describe: Describe,
+    ) -> tuple[StoredMessage, StoredEvent]:
+        """Mark a message deleted and drop its body and revisions (replies stay); MessageMissing."""
+        async with self._sessions() as session, session.begin():
+            stamp = await _next_seq(session, room_id)
+            record = await _message(session, room_id, message_id)
+            record.body, record.deleted_at = "", now
+            await session.execute(
+                delete(MessageRevisionRecord).where(MessageRevisionRecord.message_id == record.id)
+            )
+            await session.flush()
+            message = detached(StoredMessage, record)
+            payload = describe(message)
+            return message, _event(session, room_id, stamp, event, actor_user_id, payload, now)
+
+    async def react(
+        self,
+        room_id: int,
+        message_id: int,
+        user_id: int,
+        emoji: str,
+        *,
+        on: bool,
+        now: datetime,
+        event: str,
+        describe: Callable[[StoredMessage, dict[str, int]], dict[str, Any]],
+    ) -> tuple[StoredEvent | None, dict[str, int]]:
+        """Add (``on``) or take back a user's reaction; None and no event if nothing changed.
+
+        Returns the event and the message's reaction counts by emoji. Raises MessageMissing.
+        """
+        try:
+            async with self._sessions() as session, session.begin():
+                stamp = await _next_seq(session, room_id)
+                record = await _message(session, room_id, message_id)
+                key = {"message_id": record.id, "user_id": user_id, "emoji": emoji}
+                existing = await session.get(MessageReactionRecord, key)
+                if (existing is not None) == on:
+                    raise _Unchanged  # rolls back: the event number is given back
+                if on:
+                    session.add(MessageReactionRecord(**key, created_at=now))
+                else:
+                    await session.delete(existing)
+                await session.flush()
+                counts = await _reaction_counts(session, record.id)
+                payload = describe(detached(StoredMessage, record), counts)
+                return _event(session, room_id, stamp, event, user_id, payload, now), counts
+        except _Unchanged:
+            return None, await self.reactions(message_id)
+
+    async def message(self, room_id: int, message_id: int) -> StoredMessage:
+        """One message of the room, deleted or not; MessageMissing."""
+        async with self._sessions() as session:
+            record = await _message(session, room_id, message_id, deleted_too=True)
+            return detached(StoredMessage, record)
+
+    async def messages(
+        self, room_id: int, *, before: int | None, limit: int
+    ) -> list[StoredMessage]:
+        """A page of the room's messages, newest first, with ids below ``before``."""
+        query = select(MessageRecord).where(MessageRecord.room_id == room_id)
+        if before is not None:
+            query = query.where(MessageRecord.id < before)
+        query = query.order_by(MessageRecord.id.desc()).limit(limit)
+        async with self._sessions() as session:
+            return [detached(StoredMessage, r) for r in await session.scalars(query)]
+
+    async def revisions(self, message_id: int) -> list[StoredRevision]:
+        """A message's earlier bodies, oldest first."""
+        query = (
+            select(MessageRevisionRecord)
+            .where(MessageRevisionRecord.message_id == message_id)
+            .order_by(MessageRevisionRecord.id)
+        )
+        async with self._sessions() as session:
+            return [detached(StoredRevision, r) for r in await session.scalars(query)]
+
+    async def reactions(self, message_id: int) -> dict[str, int]:
+        """How many users reacted to the message with each emoji."""
+        async with self._sessions() as session:
+            return await _reaction_counts(session, message_id)
+
+
+async def _next_seq(session: AsyncSession, room_id: int) -> int:
+    # first statement of the transaction: takes the write lock before anything is read
+    result = await session.execute(
+        update(RoomRecord)
+        .where(RoomRecord.id == room_id)
+        .values(last_event_seq=RoomRecord.last_event_seq + 1)
+        .returning(RoomRecord.last_event_seq)
+    )
+    seq = result.scalar()
+    if seq is None:
+        raise StorageError(f"no room with id {room_id}")
+    return int(seq)
+
+
+def _event(
+    session: AsyncSession,
+    room_id: int,
+    seq: int,
+    type_: str,
+    actor_user_id: int | None,
+    payload: dict[str, Any],
+    now: datetime,
+) -> StoredEvent:
+    record = RoomEventRecord(
+        room_id=room_id,
+        seq=seq,
+        type=type_,
+        actor_user_id=actor_user_id,
+        payload=payload,
+        created_at=now,
+    )
+    session.add(record)
+    return detached(StoredEvent, record)
+
+
+async def _append(
+    session: AsyncSession,
+    room_id: int,
+    type_: str,
+    actor_user_id: int | None,
+    payload: dict[str, Any],
+    now: datetime,
+) -> StoredEvent:
+    seq = await _next_seq(session, room_id)
+    return _event(session, room_id, seq, type_, actor_user_id, payload, now)
+
+
+async def _message(
+    session: AsyncSession, room_id: int, message_id: int, *, deleted_too: bool = False
+) -> MessageRecord:
+    """The room's message; a deleted one counts as missing for anything that changes it."""
+    record = await session.get(MessageRecord, message_id)
+    if record is None or record.room_id != room_id:
+        raise MessageMissing(f"no message {message_id} in this room")
+    if record.deleted_at is not None and not deleted_too:
+        raise MessageMissing(f"message {message_id} was deleted")
+    return record
+
+
+async def _reaction_counts(session: AsyncSession, message_id: int) -> dict[str, int]:
+    query = (
+        select(MessageReactionRecord.emoji, func.count())
+        .where(MessageReactionRecord.message_id == message_id)
+        .group_by(MessageReactionRecord.emoji)
+        .order_by(MessageReactionRecord.emoji)
+    )
+    rows = (await session.execute(query)).all()
+    return {emoji: int(count) for emoji, count in rows}
