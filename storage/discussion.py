@@ -27,6 +27,7 @@ from storage.models import (
     RoomRecord,
 )
 from storage.records import detached
+from storage.search import index_message, unindex_message
 
 __all__ = [
     "DiscussionStore",
@@ -142,6 +143,7 @@ class DiscussionStore:
             )
             session.add(record)
             await session.flush()
+            await index_message(session, record.id, body)
             message = detached(StoredMessage, record)
             return message, _event(
                 session, room_id, stamp, event, author_id, describe(message), now
@@ -167,6 +169,7 @@ class DiscussionStore:
             )
             record.body, record.edited_at = body, now
             await session.flush()
+            await index_message(session, record.id, body)
             message = detached(StoredMessage, record)
             payload = describe(message)
             return message, _event(session, room_id, stamp, event, actor_user_id, payload, now)
@@ -189,6 +192,7 @@ class DiscussionStore:
             await session.execute(
                 delete(MessageRevisionRecord).where(MessageRevisionRecord.message_id == record.id)
             )
+            await unindex_message(session, record.id)
             await session.flush()
             message = detached(StoredMessage, record)
             payload = describe(message)

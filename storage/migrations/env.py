@@ -16,6 +16,7 @@ from sqlalchemy import Connection
 
 from storage.database import create_engine
 from storage.models import Base
+from storage.search import alembic_include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -25,6 +26,8 @@ def run_with(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        # the search index (FTS5 on SQLite) is not an ORM model; autogenerate leaves it alone
+        include_name=alembic_include_name,
         render_as_batch=connection.dialect.name == "sqlite",
         # storage.database makes SQLite transactions real (it emits BEGIN), DDL included.
         transactional_ddl=True,

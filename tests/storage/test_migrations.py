@@ -11,6 +11,7 @@ from sqlalchemy import Connection, insert, inspect, text
 
 from storage.database import alembic_config, create_engine, upgrade
 from storage.models import Base, DocumentRecord, utc_now
+from storage.search import SEARCH_TABLES, alembic_include_name
 
 REPO = Path(__file__).resolve().parents[2]
 TABLES = {
@@ -30,6 +31,9 @@ TABLES = {
     "message_revisions",
     "message_reactions",
 }
+# the search index is not an ORM model: one table on PostgreSQL, FTS5 and its shadows on SQLite
+SEARCH = {"postgresql": {"message_search"}, "sqlite": set(SEARCH_TABLES)}
+SEARCH_INDEXES = {"postgresql": {("remove_index", "ix_message_search_words")}, "sqlite": set()}
 
 
 def _tables(connection: Connection) -> set[str]:
@@ -37,8 +41,14 @@ def _tables(connection: Connection) -> set[str]:
 
 
 def _diff(connection: Connection) -> list[Any]:
-    context = MigrationContext.configure(connection)
+    context = MigrationContext.configure(connection, opts={"include_name": alembic_include_name})
     return list(compare_metadata(context, Base.metadata))
+
+
+def _hidden_from_diff(connection: Connection) -> set[tuple[str, str]]:
+    """What the search filter keeps out of ``_diff``: it must be the search tables only."""
+    everything = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    return {(change[0], change[1].name) for change in everything}
 
 
 def _revision(connection: Connection) -> str | None:
@@ -54,9 +64,13 @@ async def test_upgrade_creates_the_tables_and_matches_the_models(database_url: s
         await upgrade(database_url)
 
         async with engine.connect() as connection:
-            assert await connection.run_sync(_tables) == TABLES | {"alembic_version"}
+            dialect = engine.dialect.name
+            search = SEARCH[dialect]
+            assert await connection.run_sync(_tables) == TABLES | search | {"alembic_version"}
             assert await connection.run_sync(_diff) == []
-            assert await connection.run_sync(_revision) == "0004"
+            hidden = {("remove_table", name) for name in search} | SEARCH_INDEXES[dialect]
+            assert await connection.run_sync(_hidden_from_diff) == hidden
+            assert await connection.run_sync(_revision) == "0005"
     finally:
         await engine.dispose()
 
@@ -71,7 +85,7 @@ async def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
             )
         await upgrade(database_url)
         async with engine.connect() as connection:
-            assert await connection.run_sync(_revision) == "0004"
+            assert await connection.run_sync(_revision) == "0005"
             names = (await connection.execute(text("SELECT name FROM documents"))).scalars()
             assert list(names) == ["kept"]
     finally:
@@ -79,7 +93,7 @@ async def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
 
 
 def test_the_package_has_a_single_head() -> None:
-    assert ScriptDirectory.from_config(alembic_config()).get_heads() == ["0004"]
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == ["0005"]
 
 
 def test_the_repository_alembic_ini_points_at_the_package_migrations() -> None:
