@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import random
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -28,6 +27,7 @@ from urllib.parse import quote, urlencode
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from client.reconnect import is_final, reopen
 from crdt.awareness import AwarenessEntry, decode_awareness_update, encode_awareness_update
 from crdt.document import Document, load_backend
 from crdt.messages import AwarenessMessage, MessageType, SubscribeSaved, encode_message
@@ -168,7 +168,6 @@ class DocumentClient:
         await self._drain()
 
     async def _run(self) -> None:
-        backoff = 0.1
         while True:
             assert self._ws is not None
             try:
@@ -178,22 +177,13 @@ class DocumentClient:
                 self.close_code = self._ws.close_code
             except ConnectionClosed as exc:
                 self.close_code = exc.rcvd.code if exc.rcvd else None
-            if self._closing or not self._reconnect or _final(self.close_code):
-                if _final(self.close_code):
+            if self._closing or not self._reconnect or is_final(self.close_code):
+                if is_final(self.close_code):
                     raise DocumentClientError(
                         f"closed by server: {self.close_code}", self.close_code
                     )
                 return
-            while not self._closing:
-                await asyncio.sleep(backoff * (1 + random.random()))
-                backoff = min(backoff * 2, 5.0)
-                try:
-                    await self._open()
-                    backoff = 0.1
-                    break
-                except (OSError, ConnectionClosed, TimeoutError) as exc:
-                    log.info("reconnect to %s failed: %s", self.url, exc)
-            if self._closing:
+            if not await reopen(self._open, lambda: self._closing, self.url):
                 return
 
     async def _receive(self, frame: bytes) -> None:
@@ -275,7 +265,3 @@ class DocumentClient:
                     await self._ws.send(frame)
                 except ConnectionClosed:
                     return  # the resync after reconnecting carries what was not sent
-
-
-def _final(code: int | None) -> bool:
-    return code is not None and 4400 <= code <= 4499

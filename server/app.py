@@ -10,7 +10,7 @@ from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from crdt.document import Backend, load_backend, warm_up
 from server.accounts import secret_key
@@ -22,8 +22,15 @@ from server.documents.admission import Admission
 from server.documents.quota import ConnectionQuota
 from server.documents.registry import DocumentRegistry
 from server.documents.review import AccessReviewer
-from server.http import auth, health, history, problems, rooms
+from server.http import auth, health, history, messages, problems, rooms
 from server.http.openapi import openapi
+from server.live.commands import LiveServices
+from server.live.events import present
+from server.live.presence import LocalPresence
+from server.live.room import LiveRooms
+from server.live.service import LiveDispatcher, redact_replay
+from server.live.session import describe as describe_session
+from server.live.socket import live_socket
 from server.metrics import Metrics
 from server.rooms.service import Rooms
 from server.settings import Settings
@@ -31,8 +38,12 @@ from storage.access import AccessStore
 from storage.accounts import AccountStore
 from storage.audit import AuditLog
 from storage.database import Database, upgrade
+from storage.discussion import DiscussionStore
 from storage.document_log import DocumentLog
 from storage.group_commit import GroupCommitter
+from storage.live_session import LiveSessionStore
+from storage.models import utc_now
+from storage.moderation import ModerationStore
 from storage.rooms import RoomStore
 
 log = logging.getLogger(__name__)
@@ -70,6 +81,9 @@ class Services:
     admission: Admission
     access_review: AccessReviewer
     quota: ConnectionQuota
+    discussion: DiscussionStore
+    live_rooms: LiveRooms
+    live: LiveDispatcher
     coalescer: WriteCoalescer = field(default_factory=WriteCoalescer)
 
     @classmethod
@@ -105,14 +119,37 @@ class Services:
             per_address=SlidingWindow(settings.login_failures_per_address, settings.login_window),
         )
         rooms = Rooms(RoomStore(database), accounts.store, document_log, audit)
-        admission = Admission(
-            sign_in, AccessStore(database), open_documents=settings.open_documents
+        access_store = AccessStore(database)
+        admission = Admission(sign_in, access_store, open_documents=settings.open_documents)
+        discussion = DiscussionStore(database)
+        live_rooms = LiveRooms(
+            discussion,
+            LocalPresence(),
+            present,
+            lambda room_id, events: redact_replay(discussion, room_id, events),
         )
-        access_review = AccessReviewer(admission, documents, settings.access_review_every)
+        access_review = AccessReviewer(
+            admission, documents, settings.access_review_every, live_rooms.connections
+        )
         # a revoked token, a removed member, an archived room: every such change is audited,
         # so an audit event is the cue to re-check the open connections at once
         audit.listen(lambda _action: access_review.wake())
         await access_review.start()
+        live = LiveDispatcher(
+            LiveServices(
+                settings,
+                discussion,
+                ModerationStore(database, discussion),
+                LiveSessionStore(database, describe_session),
+                accounts.store,
+                audit,
+                live_rooms,
+                utc_now,
+            ),
+            rooms.store,
+            access_store,
+            settings.max_live_frame_bytes,
+        )
         return cls(
             settings,
             database,
@@ -129,11 +166,15 @@ class Services:
             admission,
             access_review,
             ConnectionQuota(settings.max_connections_per_user),
+            discussion,
+            live_rooms,
+            live,
         )
 
     async def stop(self) -> None:
         """Unload every document (their writes committed and checkpointed), then close."""
         await self.access_review.stop()
+        await self.live_rooms.stop()
         await self.documents.stop()
         await self.committer.stop()
         if self.redis is not None:
@@ -199,6 +240,10 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         Route("/api/v1/rooms/{slug}/documents", rooms.documents, methods=["POST"]),
         Route("/api/v1/rooms/{slug}/audit", rooms.audit),
         Route("/api/v1/invitations/{token}/accept", rooms.accept, methods=["POST"]),
+        Route("/api/v1/rooms/{slug}/messages", messages.messages),
+        Route("/api/v1/rooms/{slug}/messages/search", messages.search),
+        Route("/api/v1/rooms/{slug}/messages/{message_id}/revisions", messages.revisions),
+        WebSocketRoute("/live/{room}", live_socket),
     ]
     return Starlette(
         routes=routes,

@@ -19,7 +19,7 @@ import logging
 import time
 from collections import deque
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import SplitResult, parse_qs, unquote, urlsplit
+from urllib.parse import unquote, urlsplit
 
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame, Opcode
@@ -32,6 +32,7 @@ from server.documents.admission import CLOSE_CODES, Refused
 from server.documents.connection import DocumentConnection
 from server.documents.names import valid_document_name
 from server.documents.shared import SharedDocument, is_write
+from server.origins import origin_allowed, upgrade_token
 from storage.errors import StorageError
 
 if TYPE_CHECKING:
@@ -173,7 +174,9 @@ class DocumentSocket(asyncio.Protocol):
             self.close(CloseCode.FORBIDDEN, "origin not allowed")
             return
         self._pending = deque()
-        task = asyncio.get_running_loop().create_task(self._open(name, _token(request, target)))
+        task = asyncio.get_running_loop().create_task(
+            self._open(name, upgrade_token(target.query, request.headers))
+        )
         self._server_state.tasks.add(task)  # owned by the server: awaited on shutdown
         task.add_done_callback(self._server_state.tasks.discard)
 
@@ -309,26 +312,6 @@ class DocumentSocket(asyncio.Protocol):
         code = connection.close_code
         if code is not None and code is not CloseCode.NORMAL:
             self._services.metrics.connections_closed.labels(code.name.lower()).inc()
-
-
-def _token(request: Request, target: SplitResult) -> str | None:
-    """`?token=` (what the stock client sends), else an `Authorization: Bearer` header."""
-    values = parse_qs(target.query).get("token")
-    if values and values[0]:
-        return values[0]
-    scheme, _, credentials = request.headers.get("Authorization", "").partition(" ")
-    return credentials.strip() or None if scheme.lower() == "bearer" else None
-
-
-def origin_allowed(origin: str | None, host: str | None, allowed: tuple[str, ...]) -> bool:
-    """A browser's Origin must be this server's own or one of `VECHE_ALLOWED_ORIGINS`
-    (`*`: any). No Origin header: not a browser, judged by its token alone."""
-    if origin is None:
-        return True
-    if "*" in allowed or origin.rstrip("/") in {a.rstrip("/") for a in allowed}:
-        return True
-    netloc = urlsplit(origin).netloc
-    return bool(netloc) and host is not None and netloc.lower() == host.lower()
 
 
 class WriteCoalescer:

@@ -15,10 +15,18 @@ manage_owners      no              no                no          no        owner
 update_room        no              no                no          no        owner
 archive_room       no              no                no          no        owner
 read_audit         no              no                no          no        owner
+post_message       no              no                no          yes       yes
+react              no              no                no          yes       yes
+raise_hand         no              no                no          yes       yes
+flag               no              no                yes         yes       yes
+moderate           no              no                no          no        yes
+run_session        no              no                no          no        yes
 =================  ==============  ================  ==========  ========  =========
 
 "public" means allowed in a public room only. An archived room is read-only for everyone:
-every action but ``read_room``, ``read_document`` and ``read_audit`` is refused.
+every action but ``read_room``, ``read_document`` and ``read_audit`` is refused. A locked
+room (live-room moderation) is read-only for everyone but moderators and owners:
+``post_message``, ``react``, ``raise_hand`` and ``flag`` are refused to the others.
 ``manage_owners`` (making, demoting or removing an owner, or inviting one) is asked on top
 of ``manage_members`` / ``invite`` when an owner is involved.
 """
@@ -47,6 +55,12 @@ class Action(enum.StrEnum):
     WRITE_DOCUMENT = "write_document"
     CREATE_DOCUMENT = "create_document"
     READ_AUDIT = "read_audit"
+    POST_MESSAGE = "post_message"
+    REACT = "react"
+    RAISE_HAND = "raise_hand"
+    FLAG = "flag"
+    MODERATE = "moderate"
+    RUN_SESSION = "run_session"
 
 
 class Visibility(enum.StrEnum):
@@ -63,12 +77,14 @@ class Reason(enum.StrEnum):
     NOT_A_MEMBER = "not_a_member"
     ROLE = "role"  # a member, but the role does not allow it
     ARCHIVED = "archived"
+    LOCKED = "locked"  # the live room is locked: only moderators may speak
 
 
 @dataclass(frozen=True)
 class RoomState:
     visibility: Visibility
     archived: bool = False
+    locked: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,7 +105,15 @@ _ROLES_FOR: dict[Action, frozenset[Role]] = {
     Action.UPDATE_ROOM: frozenset({Role.OWNER}),
     Action.ARCHIVE_ROOM: frozenset({Role.OWNER}),
     Action.READ_AUDIT: frozenset({Role.OWNER}),
+    Action.POST_MESSAGE: frozenset({Role.OWNER, Role.MODERATOR, Role.PARTICIPANT}),
+    Action.REACT: frozenset({Role.OWNER, Role.MODERATOR, Role.PARTICIPANT}),
+    Action.RAISE_HAND: frozenset({Role.OWNER, Role.MODERATOR, Role.PARTICIPANT}),
+    Action.FLAG: frozenset(Role),
+    Action.MODERATE: frozenset({Role.OWNER, Role.MODERATOR}),
+    Action.RUN_SESSION: frozenset({Role.OWNER, Role.MODERATOR}),
 }
+_SILENCED_BY_LOCK = frozenset({Action.POST_MESSAGE, Action.REACT, Action.RAISE_HAND, Action.FLAG})
+_SPEAK_WHEN_LOCKED = frozenset({Role.OWNER, Role.MODERATOR})
 _PUBLIC_READS = frozenset({Action.READ_ROOM, Action.READ_DOCUMENT})
 _ALLOWED = Decision(True, Reason.ALLOWED)
 
@@ -109,4 +133,6 @@ def decide(role: Role | None, is_authenticated: bool, action: Action, room: Room
         return Decision(False, Reason.ROLE)
     if room.archived and action not in READS:
         return Decision(False, Reason.ARCHIVED)
+    if room.locked and action in _SILENCED_BY_LOCK and role not in _SPEAK_WHEN_LOCKED:
+        return Decision(False, Reason.LOCKED)
     return _ALLOWED

@@ -88,6 +88,13 @@ class Settings:
     open_documents: bool = False
     access_review_every: float = 5.0
     max_connections_per_user: int = 100
+    # Live rooms (docs/protocol.md): characters in one message; writes (posts, edits,
+    # reactions, flags) per second per member with bursts; connections per room on a node.
+    max_message_chars: int = 10_000
+    live_write_rate: float = 2.0
+    live_write_burst: int = 10
+    max_room_connections: int = 1000
+    max_live_frame_bytes: int = 64 * 1024
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -121,6 +128,11 @@ class Settings:
             open_documents=_bool(env, "VECHE_OPEN_DOCUMENTS", False),
             access_review_every=_float(env, "VECHE_ACCESS_REVIEW", 5.0, 0.05),
             max_connections_per_user=_int(env, "VECHE_MAX_CONNECTIONS_PER_USER", 100, 1),
+            max_message_chars=_int(env, "VECHE_MAX_MESSAGE_CHARS", 10_000, 1),
+            live_write_rate=_float(env, "VECHE_LIVE_WRITE_RATE", 2.0, 0.001),
+            live_write_burst=_int(env, "VECHE_LIVE_WRITE_BURST", 10, 1),
+            max_room_connections=_int(env, "VECHE_MAX_ROOM_CONNECTIONS", 1000, 1),
+            max_live_frame_bytes=_int(env, "VECHE_MAX_LIVE_FRAME_BYTES", 64 * 1024, 256),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

@@ -6,6 +6,7 @@ Secrets never reach this module: callers pass SHA-256 hashes of refresh and API 
 from __future__ import annotations
 
 import enum
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -105,6 +106,14 @@ class AccountStore:
         async with self._sessions() as session:
             record = await session.get(UserRecord, user_id)
             return None if record is None else detached(StoredUser, record)
+
+    async def users_by_id(self, user_ids: Collection[int]) -> dict[int, StoredUser]:
+        """The users among ``user_ids`` that exist, by id."""
+        if not user_ids:
+            return {}
+        query = select(UserRecord).where(UserRecord.id.in_(user_ids))
+        async with self._sessions() as session:
+            return {r.id: detached(StoredUser, r) for r in await session.scalars(query)}
 
     async def create_session(
         self,

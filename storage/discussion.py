@@ -9,7 +9,7 @@ the last number it saw; nothing is announced that is not stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -68,6 +68,9 @@ class StoredMessage:
     created_at: datetime
     edited_at: datetime | None
     deleted_at: datetime | None
+    hidden_at: datetime | None
+    hidden_by: int | None
+    hidden_reason: str | None
 
 
 @dataclass(frozen=True)
@@ -264,6 +267,33 @@ class DiscussionStore:
         """How many users reacted to the message with each emoji."""
         async with self._sessions() as session:
             return await _reaction_counts(session, message_id)
+
+    async def messages_by_id(self, room_id: int, ids: Collection[int]) -> dict[int, StoredMessage]:
+        """The room's messages among ``ids`` (deleted ones too), by id."""
+        if not ids:
+            return {}
+        query = select(MessageRecord).where(
+            MessageRecord.room_id == room_id, MessageRecord.id.in_(ids)
+        )
+        async with self._sessions() as session:
+            return {r.id: detached(StoredMessage, r) for r in await session.scalars(query)}
+
+    async def reaction_counts(self, message_ids: Collection[int]) -> dict[int, dict[str, int]]:
+        """For each of the messages that has reactions: the counts by emoji."""
+        if not message_ids:
+            return {}
+        query = (
+            select(MessageReactionRecord.message_id, MessageReactionRecord.emoji, func.count())
+            .where(MessageReactionRecord.message_id.in_(message_ids))
+            .group_by(MessageReactionRecord.message_id, MessageReactionRecord.emoji)
+            .order_by(MessageReactionRecord.emoji)
+        )
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
+        counts: dict[int, dict[str, int]] = {}
+        for message_id, emoji, count in rows:
+            counts.setdefault(message_id, {})[emoji] = int(count)
+        return counts
 
 
 async def _next_seq(session: AsyncSession, room_id: int) -> int:

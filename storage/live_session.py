@@ -19,10 +19,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
-from storage.discussion import DiscussionStore, StoredEvent, _event, _next_seq
+from storage.discussion import StoredEvent, _event, _next_seq
 from storage.errors import StorageError
 from storage.models import (
     TITLE_LENGTH,
@@ -135,18 +135,9 @@ _Work = Callable[[AsyncSession], Awaitable[Sequence[Part]]]
 class LiveSessionStore:
     """Reads and changes a room's live session; every method is one unit of work."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], describe: Describe) -> None:
-        self._sessions = sessions
+    def __init__(self, database: Database, describe: Describe) -> None:
+        self._sessions = database.sessionmaker
         self._describe = describe
-
-    @classmethod
-    def of(cls, database: Database, describe: Describe) -> LiveSessionStore:
-        return cls(database.sessionmaker, describe)
-
-    @classmethod
-    def beside(cls, discussion: DiscussionStore, describe: Describe) -> LiveSessionStore:
-        """A store on the same connections as the room's discussion (its events too)."""
-        return cls(discussion._sessions, describe)
 
     async def state(self, room_id: int) -> SessionState:
         async with self._sessions() as session:

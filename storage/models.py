@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -39,6 +40,8 @@ DESCRIPTION_LENGTH = 4000
 ROLE_LENGTH = 16
 ROLES = ("owner", "moderator", "participant", "observer")
 EVENT_TYPE_LENGTH = 40
+REASON_LENGTH = 500
+FLAG_STATES = ("open", "resolved", "dismissed")
 EMOJI_LENGTH = 32
 VISIBILITIES = ("public", "private")
 
@@ -199,6 +202,10 @@ class RoomRecord(Base):
     # the sequence number of the room's newest event (room_events); bumped in each event's
     # transaction, so numbers are gap-free and ordered across processes
     last_event_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # live-room moderation: locked (read-only for non-moderators) since; seconds a member
+    # waits between two messages (0: no slow mode)
+    locked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    slow_mode_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 _ROLE_CHECK = "role IN ('owner', 'moderator', 'participant', 'observer')"
@@ -278,6 +285,10 @@ class MessageRecord(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     edited_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     deleted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    # hidden by a moderator: moderators still see it, everyone else sees that it was hidden
+    hidden_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    hidden_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    hidden_reason: Mapped[str | None] = mapped_column(String(REASON_LENGTH))
 
 
 class MessageRevisionRecord(Base):
@@ -306,3 +317,82 @@ class MessageReactionRecord(Base):
     )
     emoji: Mapped[str] = mapped_column(String(EMOJI_LENGTH), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class RoomMuteRecord(Base):
+    """A member muted in a room until a time: they read but may not post or react."""
+
+    __tablename__ = "room_mutes"
+
+    room_id: Mapped[int] = mapped_column(
+        ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    until: Mapped[datetime] = mapped_column(UtcDateTime())
+    muted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(String(REASON_LENGTH))
+
+
+class MessageFlagRecord(Base):
+    """A member's flag on a message, with a reason; moderators resolve or dismiss it."""
+
+    __tablename__ = "message_flags"
+    __table_args__ = (
+        CheckConstraint("state IN ('open', 'resolved', 'dismissed')", name="state"),
+        UniqueConstraint("message_id", "flagged_by"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"))
+    flagged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reason: Mapped[str] = mapped_column(String(REASON_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    resolved_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    resolution: Mapped[str | None] = mapped_column(String(REASON_LENGTH))
+
+
+class AgendaItemRecord(Base):
+    """An item of a live session's agenda, in ``position`` order."""
+
+    __tablename__ = "agenda_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(TITLE_LENGTH))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class LiveSessionRecord(Base):
+    """The state of a room's live session: the current agenda item and who has the floor."""
+
+    __tablename__ = "live_sessions"
+
+    room_id: Mapped[int] = mapped_column(
+        ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True
+    )
+    current_item_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agenda_items.id", ondelete="SET NULL")
+    )
+    floor_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    floor_since: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    floor_seconds: Mapped[int | None] = mapped_column(Integer)
+
+
+class RaisedHandRecord(Base):
+    """A hand raised in the speaking queue; the queue is in ``raised_at`` order."""
+
+    __tablename__ = "raised_hands"
+
+    room_id: Mapped[int] = mapped_column(
+        ForeignKey("rooms.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    raised_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from storage.database import Database
 from storage.discussion import (
     DiscussionStore,
     MessageMissing,
@@ -114,9 +115,9 @@ class ModerationStore:
     a message is the author's deletion (`DiscussionStore.delete`) with another event.
     """
 
-    def __init__(self, discussion: DiscussionStore) -> None:
+    def __init__(self, database: Database, discussion: DiscussionStore) -> None:
         self._discussion = discussion
-        self._sessions = discussion._sessions
+        self._sessions = database.sessionmaker
 
     # -- messages --------------------------------------------------------------------------
     async def hide(

@@ -48,6 +48,8 @@ class StoredRoom:
     archived_at: datetime | None
     created_by: int | None
     created_at: datetime
+    locked_at: datetime | None = None
+    slow_mode_seconds: int = 0
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,8 @@ from server.accounts import InvalidToken
 from server.accounts.service import Principal, SignIn
 from server.closecodes import CloseCode
 from server.documents.connection import Access
-from server.policy import Action, Reason, Role, RoomState, Visibility, decide
+from server.policy import Action, Reason, Role, decide
+from server.rooms.service import state_of
 from storage.access import AccessStore
 from storage.models import utc_now
 from storage.rooms import StoredRoom
@@ -84,6 +85,10 @@ class Admission:
             if not self._open_documents:
                 raise Refused(Refusal.UNKNOWN, f"no document named {name!r}")
             return _access(principal, can_write=True, room=None)
+        return await self.enter(principal, room)
+
+    async def enter(self, principal: Principal | None, room: StoredRoom) -> Access:
+        """The access of a caller to a room itself (its live room); raises Refused."""
         role = None
         if principal is not None:
             roles = await self._store.roles([(room.id, principal.user.id)])
@@ -137,7 +142,7 @@ class Admission:
     @staticmethod
     def _decide_room(authenticated: bool, room: StoredRoom, role: str | None) -> bool:
         """Whether the caller may write; Refused when they may not even read."""
-        state = RoomState(Visibility(room.visibility), archived=room.archived_at is not None)
+        state = state_of(room)
         member_role = None if role is None else Role(role)
         decision = decide(member_role, authenticated, Action.READ_DOCUMENT, state)
         if not decision.allowed:

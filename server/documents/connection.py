@@ -66,6 +66,10 @@ class TokenBucket:
         self._tokens -= 1.0
         return 0.0 if self._tokens >= 0 else -self._tokens / self._rate
 
+    def refund(self) -> None:
+        """Give back the token of a write that was refused rather than delayed."""
+        self._tokens = min(self._burst, self._tokens + 1.0)
+
 
 class DocumentConnection:
     """A connection's state: its sync session, its channel and what it may do.

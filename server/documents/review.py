@@ -11,16 +11,47 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
+from server.closecodes import CloseCode
 from server.documents.admission import CLOSE_CODES, Admission
+from server.documents.connection import Access
 from server.documents.registry import DocumentRegistry
 
 log = logging.getLogger(__name__)
 
 
+class _Outlet(Protocol):
+    def close(self, code: CloseCode, reason: str) -> None: ...
+
+
+class Reviewed(Protocol):
+    """A connection of another kind (a live room's) whose access is reviewed with these:
+    closed when it may no longer read; what it may write is checked on every command."""
+
+    @property
+    def access(self) -> Access | None: ...
+
+    @property
+    def outlet(self) -> _Outlet: ...
+
+
+def _reviewable(access: Access) -> bool:
+    # anonymous on a document outside rooms: nothing could have changed
+    return access.user_id is not None or access.room_id is not None
+
+
 class AccessReviewer:
-    def __init__(self, admission: Admission, documents: DocumentRegistry, every: float) -> None:
+    def __init__(
+        self,
+        admission: Admission,
+        documents: DocumentRegistry,
+        every: float,
+        others: Callable[[], Iterable[Reviewed]] = tuple,
+    ) -> None:
         self._admission, self._documents, self._every = admission, documents, every
+        self._others = others  # more connections to review: the live rooms'
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -38,21 +69,24 @@ class AccessReviewer:
         self._wake.set()
 
     async def review_now(self) -> None:
-        connections = [
-            c
-            for c in self._documents.connections()
-            if c.access.user_id is not None or c.access.room_id is not None
-        ]
-        if not connections:
+        documents = [c for c in self._documents.connections() if _reviewable(c.access)]
+        others = [c for c in self._others() if c.access is not None and _reviewable(c.access)]
+        accesses = {c.access for c in documents} | {c.access for c in others if c.access}
+        if not accesses:
             return
-        verdicts = await self._admission.review({c.access for c in connections})
-        for connection in connections:
+        verdicts = await self._admission.review(accesses)
+        for connection in documents:
             verdict = verdicts[connection.access]
             if verdict.refused is not None:
                 code = CLOSE_CODES[verdict.refused.refusal]
                 connection.close(code, verdict.refused.detail)
             elif verdict.access is not None and verdict.access != connection.access:
                 connection.grant(verdict.access)
+        for other in others:
+            assert other.access is not None
+            refused = verdicts[other.access].refused
+            if refused is not None:
+                other.outlet.close(CLOSE_CODES[refused.refusal], refused.detail)
 
     async def _run(self) -> None:
         while True:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 MAX_LIMIT = 200
 
 
-def _int_param(request: Request, name: str, default: int, low: int, high: int | None) -> int:
+def int_param(request: Request, name: str, default: int, low: int, high: int | None) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         return default
@@ -81,8 +81,8 @@ def _version(v: Version) -> dict[str, Any]:
 async def document_history(request: Request) -> Response:
     services: Services = request.app.state.services
     name = request.path_params["document"]
-    limit = _int_param(request, "limit", 50, 1, MAX_LIMIT)
-    pause = _int_param(request, "pause", 60, 0, 7 * 24 * 3600)
+    limit = int_param(request, "limit", 50, 1, MAX_LIMIT)
+    pause = int_param(request, "pause", 60, 0, 7 * 24 * 3600)
     order = request.query_params.get("order", "desc")
     if order not in ("asc", "desc"):
         raise Problem(
@@ -120,7 +120,7 @@ async def document_history(request: Request) -> Response:
 async def document_content(request: Request) -> Response:
     services: Services = request.app.state.services
     name = request.path_params["document"]
-    at = _int_param(request, "at", -1, 0, None) if "at" in request.query_params else None
+    at = int_param(request, "at", -1, 0, None) if "at" in request.query_params else None
     await _require_read(request, name)
     try:
         state = await services.log.load(name, upto_seq=at)

@@ -368,6 +368,98 @@ _ROOM_PATHS: dict[str, Any] = {
         }
     },
 }
+_PAGE_PARAMETERS = [
+    {"name": "before", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 200, "default": 50},
+    },
+]
+_MESSAGE_PATHS: dict[str, Any] = {
+    "/api/v1/rooms/{slug}/messages": {
+        "get": {
+            "summary": "The room's messages, newest first (whoever may read the room)",
+            "security": [{}, *_BEARER],
+            "parameters": [_SLUG, *_PAGE_PARAMETERS],
+            "responses": {"200": _json("MessagePage", "A page"), **_errors(401, 404, 422)},
+        }
+    },
+    "/api/v1/rooms/{slug}/messages/search": {
+        "get": {
+            "summary": "Messages with every word of q as a word prefix (docs/search.md)",
+            "security": [{}, *_BEARER],
+            "parameters": [
+                _SLUG,
+                {"name": "q", "in": "query", "required": True, "schema": {"type": "string"}},
+                *_PAGE_PARAMETERS,
+            ],
+            "responses": {"200": _json("MessagePage", "Matches"), **_errors(401, 404, 422)},
+        }
+    },
+    "/api/v1/rooms/{slug}/messages/{message_id}/revisions": {
+        "get": {
+            "summary": "A message's earlier texts, oldest first",
+            "security": [{}, *_BEARER],
+            "parameters": [
+                _SLUG,
+                {
+                    "name": "message_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "integer"},
+                },
+            ],
+            "responses": {
+                "200": _json("MessageRevisions", "Earlier texts"),
+                **_errors(401, 404),
+            },
+        }
+    },
+}
+_PERSON = {
+    "type": ["object", "null"],
+    "properties": {"name": {"type": "string"}, "display_name": {"type": "string"}},
+}
+_MESSAGE_SCHEMAS: dict[str, Any] = {
+    "Message": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "parent_id": {"type": ["integer", "null"]},
+            "author": _PERSON,
+            "body": {
+                "type": ["string", "null"],
+                "description": "Markdown; null when deleted or, for non-moderators, hidden",
+            },
+            "created_at": _TIME,
+            "edited_at": _OPTIONAL_TIME,
+            "deleted": {"type": "boolean"},
+            "hidden": {"type": ["object", "null"], "properties": {"reason": {"type": "string"}}},
+            "reactions": {"type": "object", "additionalProperties": {"type": "integer"}},
+        },
+    },
+    "MessagePage": {
+        "type": "object",
+        "properties": {
+            "messages": {"type": "array", "items": {"$ref": "#/components/schemas/Message"}},
+            "next_before": {"type": ["integer", "null"]},
+        },
+    },
+    "MessageRevisions": {
+        "type": "object",
+        "properties": {
+            "message_id": {"type": "integer"},
+            "revisions": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"body": {"type": "string"}, "replaced_at": _TIME},
+                },
+            },
+        },
+    },
+}
 _ROOM_SCHEMAS: dict[str, Any] = {
     "Room": {
         "type": "object",
@@ -511,6 +603,7 @@ SPEC: dict[str, Any] = {
         },
         **_ACCOUNT_PATHS,
         **_ROOM_PATHS,
+        **_MESSAGE_PATHS,
     },
     "components": {
         "securitySchemes": {
@@ -523,6 +616,7 @@ SPEC: dict[str, Any] = {
         "schemas": {
             **_ACCOUNT_SCHEMAS,
             **_ROOM_SCHEMAS,
+            **_MESSAGE_SCHEMAS,
             "Problem": {
                 "type": "object",
                 "properties": {

@@ -86,7 +86,7 @@ def _problem(exc: Exception, slug: str) -> Problem:
     raise exc
 
 
-async def _in_room(
+async def in_room(
     request: Request, action: Callable[[Rooms, RoomView, StoredUser | None], Awaitable[Response]]
 ) -> Response:
     slug = request.path_params["slug"]
@@ -99,7 +99,7 @@ async def _in_room(
         raise _problem(exc, slug) from None
 
 
-def _path_id(raw: str) -> int:
+def path_id(raw: str) -> int:
     """A row id from the path; -1, which no row has, for anything that is not one."""
     if raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_ID)) and int(raw) <= MAX_ID:
         return int(raw)
@@ -186,7 +186,7 @@ async def room(request: Request) -> Response:
         documents = await rooms.document_names(view)
         return JSONResponse({**room_json(view), "documents": documents})
 
-    return await _in_room(request, act)
+    return await in_room(request, act)
 
 
 async def archive(request: Request) -> Response:
@@ -194,7 +194,7 @@ async def archive(request: Request) -> Response:
         await rooms.archive(view, client_address(request))
         return Response(status_code=204)
 
-    return await _in_room(request, act)
+    return await in_room(request, act)
 
 
 async def members(request: Request) -> Response:
@@ -202,7 +202,7 @@ async def members(request: Request) -> Response:
         listed = await rooms.members(view)
         return JSONResponse({"members": [_member_json(m) for m in listed]})
 
-    return await _in_room(request, act)
+    return await in_room(request, act)
 
 
 async def member(request: Request) -> Response:
@@ -230,7 +230,7 @@ async def member(request: Request) -> Response:
             status_code=201 if previous is None else 200,
         )
 
-    return await _in_room(request, act)
+    return await in_room(request, act)
 
 
 async def invitations(request: Request) -> Response:
@@ -249,17 +249,17 @@ async def invitations(request: Request) -> Response:
             headers={"Cache-Control": "no-store"},
         )
 
-    return await _in_room(request, act)
+    return await in_room(request, act)
 
 
 async def invitation(request: Request) -> Response:
-    invitation_id = _path_id(request.path_params["invitation_id"])
+    invitation_id = path_id(request.path_params["invitation_id"])
 
     async def act(rooms: Rooms, view: RoomView, caller: StoredUser | None) -> Response:
         await rooms.revoke(view, invitation_id, client_address(request))
         return Response(status_code=204)
 
-    return await _in_room(request, act)
+    return await in_room(request, act)
 
 
 async def accept(request: Request) -> Response:
@@ -280,7 +280,7 @@ async def documents(request: Request) -> Response:
         name = await rooms.create_document(view, body.get("name"), client_address(request))
         return JSONResponse({"name": name, "room": view.room.slug}, status_code=201)
 
-    return await _in_room(request, act)
+    return await in_room(request, act)
 
 
 async def audit(request: Request) -> Response:
@@ -298,4 +298,4 @@ async def audit(request: Request) -> Response:
         events = await rooms.audit_page(view, int(raw_limit))
         return JSONResponse({"events": [_event_json(e) for e in events]})
 
-    return await _in_room(request, act)
+    return await in_room(request, act)

@@ -53,7 +53,7 @@ _UNMUTABLE = frozenset({Role.OWNER.value, Role.MODERATOR.value})
 
 
 def _store(ctx: Context) -> ModerationStore:
-    return ModerationStore(ctx.services.discussion)
+    return ctx.services.moderation
 
 
 @contextlib.contextmanager

@@ -14,7 +14,6 @@ again from the floor stored in SQL when its first connection is welcomed.
 
 from __future__ import annotations
 
-import weakref
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +21,6 @@ from server.live.commands import Context, command
 from server.live.protocol import ID, USER, ErrorCode, LiveError
 from server.live.room import LiveRoom
 from server.policy import Action
-from storage.discussion import DiscussionStore
 from storage.live_session import (
     MAX_TITLE_CHARS,
     AgendaFull,
@@ -50,7 +48,6 @@ SECONDS = {"type": "integer", "minimum": 1, "maximum": 3600, "description": "a s
 _TITLE = {"type": "string", "description": f"at most {MAX_TITLE_CHARS} characters"}
 
 _EVENT_OF = {Part.AGENDA: AGENDA_CHANGED, Part.QUEUE: QUEUE_CHANGED, Part.FLOOR: FLOOR_CHANGED}
-_stores: weakref.WeakKeyDictionary[DiscussionStore, LiveSessionStore] = weakref.WeakKeyDictionary()
 
 
 # -- what clients see -------------------------------------------------------------------------
@@ -100,14 +97,6 @@ def describe(part: Part, state: SessionState) -> tuple[str, dict[str, Any]]:
     return _EVENT_OF[part], payload
 
 
-def session_store(discussion: DiscussionStore) -> LiveSessionStore:
-    """The session store of this process (on the discussion's database)."""
-    store = _stores.get(discussion)
-    if store is None:
-        store = _stores[discussion] = LiveSessionStore.beside(discussion, describe)
-    return store
-
-
 # -- the speaking timer -----------------------------------------------------------------------
 def arm_timer(
     live_room: LiveRoom,
@@ -141,7 +130,7 @@ async def _time_up(live_room: LiveRoom, store: LiveSessionStore, floor: Floor) -
 
 # -- commands ---------------------------------------------------------------------------------
 def _store(ctx: Context) -> LiveSessionStore:
-    return session_store(ctx.services.discussion)
+    return ctx.services.session
 
 
 def _published(ctx: Context, change: Change, **ack: Any) -> dict[str, Any]:

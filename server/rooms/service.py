@@ -35,6 +35,15 @@ MAX_INVITATION_SECONDS = 30 * 24 * 3600
 DEFAULT_INVITATION_SECONDS = 7 * 24 * 3600
 
 
+def state_of(room: StoredRoom) -> RoomState:
+    """What the policy needs to know of a room."""
+    return RoomState(
+        Visibility(room.visibility),
+        archived=room.archived_at is not None,
+        locked=room.locked_at is not None,
+    )
+
+
 @dataclass(frozen=True)
 class RoomView:
     """A room as one caller sees it: with their role (None: not a member)."""
@@ -45,7 +54,7 @@ class RoomView:
 
     @property
     def state(self) -> RoomState:
-        return RoomState(Visibility(self.room.visibility), self.room.archived_at is not None)
+        return state_of(self.room)
 
     def decide(self, action: Action, *, as_read: bool = False) -> Decision:
         """``as_read``: decide as if the room were not archived, for reading what ``action``

@@ -153,6 +153,9 @@ async def test_openapi_document_lists_the_routes(server: RunningServer) -> None:
         "/api/v1/rooms/{slug}/invitations/{invitation_id}",
         "/api/v1/rooms/{slug}/documents",
         "/api/v1/rooms/{slug}/audit",
+        "/api/v1/rooms/{slug}/messages",
+        "/api/v1/rooms/{slug}/messages/search",
+        "/api/v1/rooms/{slug}/messages/{message_id}/revisions",
         "/api/v1/invitations/{token}/accept",
     }
     refs = {

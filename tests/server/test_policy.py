@@ -8,6 +8,7 @@ from server.policy import Action, Decision, Reason, Role, RoomState, Visibility,
 
 # Columns: anonymous, non-member, observer, participant, moderator, owner.
 # Y allowed · H hidden (404) · U not authenticated (401) · M not a member · R role · A archived
+# L locked
 CALLERS: list[tuple[str, Role | None, bool]] = [
     ("anonymous", None, False),
     ("non-member", None, True),
@@ -21,19 +22,27 @@ STATES = {
     "private": RoomState(Visibility.PRIVATE),
     "archived": RoomState(Visibility.PUBLIC, archived=True),
     "private-archived": RoomState(Visibility.PRIVATE, archived=True),
+    "locked": RoomState(Visibility.PUBLIC, locked=True),
+    "private-locked": RoomState(Visibility.PRIVATE, locked=True),
 }
-#                   public    private   archived  private-archived
-MATRIX: dict[Action, tuple[str, str, str, str]] = {
-    Action.READ_ROOM: ("YYYYYY", "HHYYYY", "YYYYYY", "HHYYYY"),
-    Action.READ_DOCUMENT: ("YYYYYY", "HHYYYY", "YYYYYY", "HHYYYY"),
-    Action.WRITE_DOCUMENT: ("UMRYYY", "HHRYYY", "UMRAAA", "HHRAAA"),
-    Action.CREATE_DOCUMENT: ("UMRYYY", "HHRYYY", "UMRAAA", "HHRAAA"),
-    Action.INVITE: ("UMRRYY", "HHRRYY", "UMRRAA", "HHRRAA"),
-    Action.MANAGE_MEMBERS: ("UMRRYY", "HHRRYY", "UMRRAA", "HHRRAA"),
-    Action.MANAGE_OWNERS: ("UMRRRY", "HHRRRY", "UMRRRA", "HHRRRA"),
-    Action.UPDATE_ROOM: ("UMRRRY", "HHRRRY", "UMRRRA", "HHRRRA"),
-    Action.ARCHIVE_ROOM: ("UMRRRY", "HHRRRY", "UMRRRA", "HHRRRA"),
-    Action.READ_AUDIT: ("UMRRRY", "HHRRRY", "UMRRRY", "HHRRRY"),
+#                   public    private   archived  private-archived  locked  private-locked
+MATRIX: dict[Action, tuple[str, str, str, str, str, str]] = {
+    Action.READ_ROOM: ("YYYYYY", "HHYYYY", "YYYYYY", "HHYYYY", "YYYYYY", "HHYYYY"),
+    Action.READ_DOCUMENT: ("YYYYYY", "HHYYYY", "YYYYYY", "HHYYYY", "YYYYYY", "HHYYYY"),
+    Action.WRITE_DOCUMENT: ("UMRYYY", "HHRYYY", "UMRAAA", "HHRAAA", "UMRYYY", "HHRYYY"),
+    Action.CREATE_DOCUMENT: ("UMRYYY", "HHRYYY", "UMRAAA", "HHRAAA", "UMRYYY", "HHRYYY"),
+    Action.INVITE: ("UMRRYY", "HHRRYY", "UMRRAA", "HHRRAA", "UMRRYY", "HHRRYY"),
+    Action.MANAGE_MEMBERS: ("UMRRYY", "HHRRYY", "UMRRAA", "HHRRAA", "UMRRYY", "HHRRYY"),
+    Action.MANAGE_OWNERS: ("UMRRRY", "HHRRRY", "UMRRRA", "HHRRRA", "UMRRRY", "HHRRRY"),
+    Action.UPDATE_ROOM: ("UMRRRY", "HHRRRY", "UMRRRA", "HHRRRA", "UMRRRY", "HHRRRY"),
+    Action.ARCHIVE_ROOM: ("UMRRRY", "HHRRRY", "UMRRRA", "HHRRRA", "UMRRRY", "HHRRRY"),
+    Action.READ_AUDIT: ("UMRRRY", "HHRRRY", "UMRRRY", "HHRRRY", "UMRRRY", "HHRRRY"),
+    Action.POST_MESSAGE: ("UMRYYY", "HHRYYY", "UMRAAA", "HHRAAA", "UMRLYY", "HHRLYY"),
+    Action.REACT: ("UMRYYY", "HHRYYY", "UMRAAA", "HHRAAA", "UMRLYY", "HHRLYY"),
+    Action.RAISE_HAND: ("UMRYYY", "HHRYYY", "UMRAAA", "HHRAAA", "UMRLYY", "HHRLYY"),
+    Action.FLAG: ("UMYYYY", "HHYYYY", "UMAAAA", "HHAAAA", "UMLLYY", "HHLLYY"),
+    Action.MODERATE: ("UMRRYY", "HHRRYY", "UMRRAA", "HHRRAA", "UMRRYY", "HHRRYY"),
+    Action.RUN_SESSION: ("UMRRYY", "HHRRYY", "UMRRAA", "HHRRAA", "UMRRYY", "HHRRYY"),
 }
 CODES = {
     "Y": Reason.ALLOWED,
@@ -42,6 +51,7 @@ CODES = {
     "M": Reason.NOT_A_MEMBER,
     "R": Reason.ROLE,
     "A": Reason.ARCHIVED,
+    "L": Reason.LOCKED,
 }
 CASES = [
     pytest.param(

@@ -30,6 +30,11 @@ TABLES = {
     "messages",
     "message_revisions",
     "message_reactions",
+    "room_mutes",
+    "message_flags",
+    "agenda_items",
+    "live_sessions",
+    "raised_hands",
 }
 # the search index is not an ORM model: one table on PostgreSQL, FTS5 and its shadows on SQLite
 SEARCH = {"postgresql": {"message_search"}, "sqlite": set(SEARCH_TABLES)}

@@ -42,6 +42,10 @@ class LoopbackAddress:
     def yjs(self) -> str:
         return f"ws://127.0.0.1:{self.port}/yjs"
 
+    @property
+    def live(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/live"
+
 
 @dataclass(frozen=True)
 class RunningServer(LoopbackAddress):

@@ -1,0 +1,100 @@
+"""The `/live/{room}` protocol: one JSON object per text frame, each with a `type`.
+
+Every message a client may send has a JSON Schema, declared with its handler
+(server/live/commands.py; docs/protocol.md prints them and a test keeps the two equal).
+`parse` turns a frame into a `Command` or raises `LiveError` with a stable code; the
+connection stays open either way.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+
+class ErrorCode(enum.StrEnum):
+    """The `code` of an `error` event (docs/protocol.md lists when each is sent)."""
+
+    INVALID_JSON = "invalid_json"
+    INVALID_MESSAGE = "invalid_message"
+    UNKNOWN_TYPE = "unknown_type"
+    TOO_LARGE = "too_large"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    RATE_LIMITED = "rate_limited"
+    SLOW_MODE = "slow_mode"
+    MUTED = "muted"
+    LOCKED = "locked"
+    ARCHIVED = "archived"
+    CONFLICT = "conflict"
+    ROOM_FULL = "room_full"
+    UNAVAILABLE = "unavailable"
+
+
+class LiveError(Exception):
+    """A refused message: the sender gets an `error` event with this code."""
+
+    def __init__(self, code: ErrorCode, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.code, self.detail, self.extra = code, detail, extra
+
+
+_REF = {"type": "string", "maxLength": 64, "description": "echoed in the ack or error"}
+ID = {"type": "integer", "minimum": 1}
+TEXT = {"type": "string"}  # lengths are checked by the handler (error `too_large`)
+REASON = {"type": "string", "minLength": 1, "maxLength": 500}
+USER = {"type": "string", "minLength": 1, "maxLength": 64, "description": "a user name"}
+
+
+def schema_of(
+    name: str, description: str, optional: tuple[str, ...] = (), **fields: Any
+) -> dict[str, Any]:
+    """The JSON Schema of a client message `name` with these fields (all required but
+    ``optional``); `type` and `ref` are added."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": name,
+        "description": description,
+        "type": "object",
+        "properties": {"type": {"const": name}, "ref": _REF, **fields},
+        "required": ["type", *(k for k in fields if k not in optional)],
+        "additionalProperties": False,
+    }
+
+
+@dataclass(frozen=True)
+class Command:
+    type: str
+    ref: str | None
+    fields: dict[str, Any]
+
+
+def parse(frame: str, max_bytes: int, validators: Mapping[str, Draft202012Validator]) -> Command:
+    """The command in one text frame, checked by the validator of its type; LiveError with
+    the reason it is refused."""
+    if len(frame.encode()) > max_bytes:
+        raise LiveError(ErrorCode.TOO_LARGE, f"a frame is at most {max_bytes} bytes")
+    try:
+        value = json.loads(frame)
+    except (json.JSONDecodeError, RecursionError):
+        raise LiveError(ErrorCode.INVALID_JSON, "the frame is not JSON") from None
+    if not isinstance(value, dict):
+        raise LiveError(ErrorCode.INVALID_MESSAGE, "a message is a JSON object")
+    ref = value.get("ref") if isinstance(value.get("ref"), str) else None
+    kind = value.get("type")
+    if not isinstance(kind, str):
+        raise LiveError(ErrorCode.INVALID_MESSAGE, "a message has a string `type`", ref=ref)
+    validator = validators.get(kind)
+    if validator is None:
+        raise LiveError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {kind[:40]!r}", ref=ref)
+    error = next(iter(sorted(validator.iter_errors(value), key=lambda e: e.path)), None)
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "message"
+        raise LiveError(ErrorCode.INVALID_MESSAGE, f"{where}: {error.message}", ref=ref)
+    fields = {k: v for k, v in value.items() if k not in ("type", "ref")}
+    return Command(kind, ref, fields)

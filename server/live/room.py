@@ -1,0 +1,306 @@
+"""A live room on this node: its connections, and its events delivered to them in order.
+
+Events are numbered by the database (storage/discussion.py) in commit order. Two commands can
+finish out of order, so the room holds back an event until every smaller number was
+delivered; a number that does not come within `GAP_WAIT` seconds (committed elsewhere) is
+read from SQL. A connection that resumes from event N gets N+1… from SQL first, then the live
+events that arrived meanwhile, minus the ones it already got: no gap, no duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from server.closecodes import CloseCode
+from server.documents.connection import Access
+from server.live.presence import Presence, PresenceBoard
+from storage.accounts import StoredUser
+from storage.discussion import DiscussionStore, StoredEvent
+
+log = logging.getLogger(__name__)
+
+GAP_WAIT = 0.5
+REPLAY_PAGE = 500
+TYPING_SECONDS = 6.0
+_ids = itertools.count(1)
+
+
+class Outlet(Protocol):
+    """The socket end of a live connection."""
+
+    def send(self, message: dict[str, Any]) -> bool:
+        """Queue a message; False when the client is too far behind to keep."""
+        ...
+
+    def close(self, code: CloseCode, reason: str) -> None: ...
+
+
+@dataclass
+class Viewer:
+    """What the presentation of events depends on."""
+
+    user: StoredUser | None
+    moderator: bool = False
+
+
+class LiveConnection:
+    def __init__(self, viewer: Viewer, outlet: Outlet, access: Access | None = None) -> None:
+        self.id = next(_ids)
+        self.viewer = viewer
+        self.outlet = outlet
+        self.access = access  # what the access review re-checks (server/documents/review.py)
+        self.cursor = 0  # the last event number sent to this connection
+        self._held: list[StoredEvent] | None = []  # live events that came during the replay
+
+    @property
+    def user(self) -> StoredUser | None:
+        return self.viewer.user
+
+    def send(self, message: dict[str, Any]) -> None:
+        if not self.outlet.send(message):
+            self.outlet.close(CloseCode.SLOW_READER, "too slow to read; reconnect to resume")
+
+    def deliver(self, event: StoredEvent, present: Presenter) -> None:
+        if self._held is not None:
+            self._held.append(event)
+        elif event.seq > self.cursor:
+            self.cursor = event.seq
+            self.send(present(event, self.viewer))
+
+    def replayed(self, present: Presenter) -> None:
+        """The replay from SQL is done: send what was held back, then go live."""
+        held, self._held = self._held or [], None
+        for event in held:
+            self.deliver(event, present)
+
+
+Presenter = Callable[[StoredEvent, Viewer], dict[str, Any]]
+# brings replayed events up to date (a message deleted or hidden since): room id, page
+Redactor = Callable[[int, list[StoredEvent]], Awaitable[list[StoredEvent]]]
+
+
+class LiveRoom:
+    def __init__(
+        self,
+        room_id: int,
+        store: DiscussionStore,
+        presence: PresenceBoard,
+        present: Presenter,
+        redact: Redactor,
+        delivered: int,
+    ) -> None:
+        self.room_id = room_id
+        self.connections: dict[int, LiveConnection] = {}
+        self._store, self._presence, self._present = store, presence, present
+        self._redact = redact
+        self._next = delivered + 1
+        self._waiting: dict[int, StoredEvent] = {}
+        self._gap_timer: asyncio.TimerHandle | None = None
+        self._typing: dict[int, asyncio.TimerHandle] = {}
+        self._later: dict[str, asyncio.TimerHandle] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def delivered(self) -> int:
+        return self._next - 1
+
+    # -- events ----------------------------------------------------------------------------
+    def publish(self, event: StoredEvent) -> None:
+        """Deliver a committed event to every connection, in number order."""
+        if event.seq < self._next or event.seq in self._waiting:
+            return
+        self._waiting[event.seq] = event
+        while self._next in self._waiting:
+            ready = self._waiting.pop(self._next)
+            self._next += 1
+            for connection in list(self.connections.values()):
+                connection.deliver(ready, self._present)
+        if self._waiting and self._gap_timer is None:
+            loop = asyncio.get_running_loop()
+            self._gap_timer = loop.call_later(GAP_WAIT, lambda: self._spawn(self._fill_gap()))
+        elif not self._waiting and self._gap_timer is not None:
+            self._gap_timer.cancel()
+            self._gap_timer = None
+
+    async def _fill_gap(self) -> None:
+        self._gap_timer = None
+        missing = await self._store.events_after(self.room_id, self.delivered, REPLAY_PAGE)
+        for event in missing:
+            self.publish(event)
+
+    def tell(self, message: dict[str, Any], *, exclude: LiveConnection | None = None) -> None:
+        """An ephemeral message (presence, typing) to every connection; not numbered."""
+        for connection in list(self.connections.values()):
+            if connection is not exclude:
+                connection.send(message)
+
+    # -- connections -----------------------------------------------------------------------
+    async def join(self, connection: LiveConnection, since: int | None) -> None:
+        """Replay the events after ``since`` to a connection attached by `LiveRooms.open`
+        (None: none), then let it go live."""
+        connection.cursor = self.delivered if since is None else since
+        while since is not None:
+            page = await self._store.events_after(self.room_id, connection.cursor, REPLAY_PAGE)
+            for event in await self._redact(self.room_id, page):
+                connection.cursor = event.seq
+                connection.send(self._present(event, connection.viewer))
+            if len(page) < REPLAY_PAGE:
+                break
+        connection.replayed(self._present)
+        user = connection.user
+        if user is not None:
+            person = Presence(user.id, user.name, user.display_name)
+            if await self._presence.arrive(self.room_id, person):
+                self.tell(_presence(person, "joined"), exclude=connection)
+
+    async def leave(self, connection: LiveConnection) -> None:
+        if self.connections.pop(connection.id, None) is None:
+            return
+        user = connection.user
+        if user is not None and await self._presence.depart(self.room_id, user.id):
+            self._stop_typing_timer(user.id)
+            self.tell({"type": "presence", "user": user.name, "state": "left"})
+
+    async def present(self) -> list[Presence]:
+        return await self._presence.present(self.room_id)
+
+    async def set_idle(self, user: StoredUser, idle: bool) -> None:
+        entry = await self._presence.update(self.room_id, user.id, idle=idle)
+        if entry is not None:
+            self.tell(_presence(entry, "idle" if idle else "active"))
+
+    async def set_typing(self, user: StoredUser, active: bool) -> None:
+        """Typing shows for TYPING_SECONDS unless renewed; stopping is announced too."""
+        self._stop_typing_timer(user.id)
+        entry = await self._presence.update(self.room_id, user.id, typing=active)
+        if entry is None:
+            return
+        if active:
+            loop = asyncio.get_running_loop()
+            self._typing[user.id] = loop.call_later(
+                TYPING_SECONDS, lambda: self._spawn(self.set_typing(user, False))
+            )
+        self.tell({"type": "typing", "user": user.name, "active": active})
+
+    def _stop_typing_timer(self, user_id: int) -> None:
+        timer = self._typing.pop(user_id, None)
+        if timer is not None:
+            timer.cancel()
+
+    def later(
+        self,
+        key: str,
+        delay: float,
+        job: Callable[[], Coroutine[Any, Any, None]],
+        *,
+        replace: bool = True,
+    ) -> None:
+        """Run ``job`` once in ``delay`` seconds while the room is open (the speaking timer).
+        One job per ``key``: a new one replaces it, unless ``replace`` is False."""
+        if key in self._later and not replace:
+            return
+        self.cancel_later(key)
+
+        def fire() -> None:
+            self._later.pop(key, None)
+            self._spawn(job())
+
+        self._later[key] = asyncio.get_running_loop().call_later(max(delay, 0.0), fire)
+
+    def cancel_later(self, key: str) -> None:
+        timer = self._later.pop(key, None)
+        if timer is not None:
+            timer.cancel()
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(_log_failure)
+
+    async def stop(self) -> None:
+        for timer in (self._gap_timer, *self._typing.values(), *self._later.values()):
+            if timer is not None:
+                timer.cancel()
+        self._later.clear()
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def _presence(person: Presence, state: str) -> dict[str, Any]:
+    return {
+        "type": "presence",
+        "user": person.name,
+        "display_name": person.display_name,
+        "state": state,
+    }
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("live room task failed", exc_info=task.exception())
+
+
+class LiveRooms:
+    """The live rooms of this node, loaded on their first connection."""
+
+    def __init__(
+        self,
+        store: DiscussionStore,
+        presence: PresenceBoard,
+        present: Presenter,
+        redact: Redactor,
+    ) -> None:
+        self._store, self._presence, self._present = store, presence, present
+        self._redact = redact
+        self._rooms: dict[int, LiveRoom] = {}
+        self._lock = asyncio.Lock()
+
+    def get(self, room_id: int) -> LiveRoom | None:
+        return self._rooms.get(room_id)
+
+    def connections(self) -> Iterator[LiveConnection]:
+        """Every live connection on this node."""
+        for room in list(self._rooms.values()):
+            yield from list(room.connections.values())
+
+    async def open(self, room_id: int, connection: LiveConnection, limit: int) -> LiveRoom | None:
+        """Attach a connection to the room (loading it), holding back live events until it has
+        joined; None when the room has ``limit`` connections on this node already."""
+        async with self._lock:
+            room = self._rooms.get(room_id)
+            if room is None:
+                delivered = await self._store.last_seq(room_id)
+                room = LiveRoom(
+                    room_id, self._store, self._presence, self._present, self._redact, delivered
+                )
+                self._rooms[room_id] = room
+            if len(room.connections) >= limit:
+                return None
+            room.connections[connection.id] = connection
+            return room
+
+    async def close_if_empty(self, room: LiveRoom) -> None:
+        async with self._lock:
+            if not room.connections and self._rooms.get(room.room_id) is room:
+                del self._rooms[room.room_id]
+                await room.stop()
+
+    def publish(self, event: StoredEvent) -> None:
+        """Deliver an event committed on this node to its room, if the room is open here."""
+        room = self._rooms.get(event.room_id)
+        if room is not None:
+            room.publish(event)
+
+    async def stop(self) -> None:
+        for room in list(self._rooms.values()):
+            for connection in list(room.connections.values()):
+                connection.outlet.close(CloseCode.GOING_AWAY, "server shutting down")
+            await room.stop()
+        self._rooms.clear()
