@@ -28,7 +28,7 @@ from typing import Final
 from .errors import ProtocolError, UpdateError
 from .lib0 import Decoder
 
-__all__ = ["RootType", "UpdateSummary", "summarize_update"]
+__all__ = ["RootType", "UpdateSummary", "read_item_content", "summarize_update"]
 
 
 class RootType(StrEnum):
@@ -162,6 +162,12 @@ def _read_content(dec: Decoder, kind: int) -> tuple[int, RootType]:
         dec.read_any()
         return 1, RootType.ARRAY
     raise UpdateError(f"unknown item content kind {kind}")
+
+
+def read_item_content(dec: Decoder, kind: int) -> int:
+    """Read past the content of an item of content ``kind`` (the info byte's low 5 bits);
+    return its clock length. Raises ProtocolError (or UpdateError) if malformed."""
+    return _read_content(dec, kind)[0]
 
 
 def summarize_update(update: bytes) -> UpdateSummary:

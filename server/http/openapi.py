@@ -529,6 +529,184 @@ _ROOM_SCHEMAS: dict[str, Any] = {
 }
 
 _DOCUMENT = {"name": "document", "in": "path", "required": True, "schema": {"type": "string"}}
+_AMENDMENT_PATHS: dict[str, Any] = {
+    "/api/v1/documents/{document}/forks": {
+        "parameters": [_DOCUMENT],
+        "get": {
+            "summary": "The amendments forked from this document, oldest first",
+            "description": "Needs read_document (docs/amendments.md)",
+            "security": [{}, *_BEARER],
+            "responses": {"200": _json("ForkList", "Forks"), **_errors(401, 403, 404)},
+        },
+        "post": {
+            "summary": "Fork the document into a new one of its room, seeded with its state now",
+            "description": "Needs write_document and create_document on the base",
+            "security": _BEARER,
+            "requestBody": _body(
+                {**_STRINGS, "properties": {"name": {"type": "string"}}, "required": ["name"]}
+            ),
+            "responses": {
+                "201": _json("Fork", "The new document, forked"),
+                **_errors(400, 401, 403, 404, 409, 422),
+            },
+        },
+    },
+    "/api/v1/documents/{document}/diff": {
+        "get": {
+            "summary": "Line diff of a fork's Y.Text roots against its base",
+            "description": "Needs read_document on the fork (and on the base for against=base)",
+            "security": [{}, *_BEARER],
+            "parameters": [
+                _DOCUMENT,
+                {
+                    "name": "against",
+                    "in": "query",
+                    "description": "fork: the base as it was forked; base: the base now",
+                    "schema": {"enum": ["fork", "base"], "default": "fork"},
+                },
+            ],
+            "responses": {"200": _json("ForkDiff", "The diff"), **_errors(401, 403, 404, 409, 422)},
+        }
+    },
+    "/api/v1/documents/{document}/merge": {
+        "post": {
+            "summary": "Merge a fork into its base: its changes since the fork, as a CRDT update",
+            "description": "Needs write_document on the base. Again changes nothing (applied "
+            "false) until the fork changes again",
+            "security": _BEARER,
+            "parameters": [_DOCUMENT],
+            "responses": {"200": _json("Merge", "The merge"), **_errors(401, 403, 404, 409)},
+        }
+    },
+    "/api/v1/documents/{document}/comments": {
+        "parameters": [_DOCUMENT],
+        "get": {
+            "summary": "Comments with their anchors resolved against the document now",
+            "description": "Needs read_document",
+            "security": [{}, *_BEARER],
+            "responses": {"200": _json("CommentList", "Oldest first"), **_errors(401, 403, 404)},
+        },
+        "post": {
+            "summary": "Comment on a range of a root Y.Text (code point offsets)",
+            "description": "Needs comment: observers and up (docs/amendments.md)",
+            "security": _BEARER,
+            "requestBody": _body(
+                {
+                    **_STRINGS,
+                    "properties": {
+                        "start": {"type": "integer", "minimum": 0},
+                        "end": {"type": "integer", "minimum": 1},
+                        "body": {"type": "string", "minLength": 1, "maxLength": 10000},
+                        "root": {"type": "string", "default": "content"},
+                    },
+                    "required": ["start", "end", "body"],
+                }
+            ),
+            "responses": {
+                "201": _json("Comment", "The comment"),
+                **_errors(400, 401, 403, 404, 422),
+            },
+        },
+    },
+}
+_LINES = {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2}
+_AMENDMENT_SCHEMAS: dict[str, Any] = {
+    "Fork": {
+        "type": "object",
+        "properties": {
+            "document": {"type": "string"},
+            "base": {"type": "string"},
+            "base_seq": {"type": "integer", "description": "the base's seq when forked"},
+            "base_state_vector": {"type": "string", "contentEncoding": "base64"},
+            "created_by": {"type": ["string", "null"]},
+            "created_at": _TIME,
+            "merged": {
+                "type": ["object", "null"],
+                "description": "the latest merge that changed the base",
+                "properties": {
+                    "at": _TIME,
+                    "by": {"type": ["string", "null"]},
+                    "seq": {"type": "integer", "description": "the merge's seq in the base"},
+                },
+            },
+        },
+    },
+    "ForkList": {
+        "type": "object",
+        "properties": {
+            "document": {"type": "string"},
+            "forks": {"type": "array", "items": {"$ref": "#/components/schemas/Fork"}},
+        },
+    },
+    "Merge": {
+        "type": "object",
+        "properties": {
+            "document": {"type": "string"},
+            "base": {"type": "string"},
+            "applied": {"type": "boolean", "description": "false: the base had it all"},
+            "seq": {"type": ["integer", "null"], "description": "the merge's seq in the base"},
+            "fork": {"$ref": "#/components/schemas/Fork"},
+        },
+    },
+    "TextDiff": {
+        "type": "object",
+        "properties": {
+            "base": {"type": "string"},
+            "amendment": {"type": "string"},
+            "changed": {"type": "boolean"},
+            "unified": {"type": "string", "description": "a unified diff (diff -u)"},
+            "changes": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "op": {"enum": ["insert", "delete", "replace"]},
+                        "base_lines": {**_LINES, "description": "0-based, half-open"},
+                        "amendment_lines": {**_LINES, "description": "0-based, half-open"},
+                        "removed": {"type": "string"},
+                        "added": {"type": "string"},
+                    },
+                },
+            },
+        },
+    },
+    "ForkDiff": {
+        "type": "object",
+        "properties": {
+            "document": {"type": "string"},
+            "base": {"type": "string"},
+            "against": {"enum": ["fork", "base"]},
+            "base_seq": {"type": "integer"},
+            "seq": {"type": "integer"},
+            "roots": {
+                "type": "object",
+                "additionalProperties": {"$ref": "#/components/schemas/TextDiff"},
+            },
+        },
+    },
+    "Comment": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "root": {"type": "string"},
+            "author": _PERSON,
+            "body": {"type": "string"},
+            "created_at": _TIME,
+            "start": {"type": ["integer", "null"], "description": "code point offset now"},
+            "end": {"type": ["integer", "null"], "description": "code point offset now"},
+            "text": {"type": "string", "description": "the anchored text now"},
+            "deleted": {"type": "boolean", "description": "all of the anchored text is gone"},
+            "quote": {"type": "string", "description": "the anchored text when commented"},
+        },
+    },
+    "CommentList": {
+        "type": "object",
+        "properties": {
+            "document": {"type": "string"},
+            "comments": {"type": "array", "items": {"$ref": "#/components/schemas/Comment"}},
+        },
+    },
+}
 
 SPEC: dict[str, Any] = {
     "openapi": "3.1.0",
@@ -604,6 +782,7 @@ SPEC: dict[str, Any] = {
         **_ACCOUNT_PATHS,
         **_ROOM_PATHS,
         **_MESSAGE_PATHS,
+        **_AMENDMENT_PATHS,
     },
     "components": {
         "securitySchemes": {
@@ -617,6 +796,7 @@ SPEC: dict[str, Any] = {
             **_ACCOUNT_SCHEMAS,
             **_ROOM_SCHEMAS,
             **_MESSAGE_SCHEMAS,
+            **_AMENDMENT_SCHEMAS,
             "Problem": {
                 "type": "object",
                 "properties": {

@@ -137,6 +137,10 @@ async def test_openapi_document_lists_the_routes(server: RunningServer) -> None:
     assert set(spec["paths"]) == {
         "/api/v1/documents/{document}",
         "/api/v1/documents/{document}/history",
+        "/api/v1/documents/{document}/forks",
+        "/api/v1/documents/{document}/diff",
+        "/api/v1/documents/{document}/merge",
+        "/api/v1/documents/{document}/comments",
         "/api/v1/auth/login",
         "/api/v1/auth/refresh",
         "/api/v1/auth/logout",
