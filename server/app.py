@@ -17,12 +17,13 @@ from server.accounts import secret_key
 from server.accounts.ratelimit import SlidingWindow
 from server.accounts.service import Accounts, SignIn
 from server.accounts.signing import TokenSigner
+from server.decisions.service import Decisions
 from server.document_socket import WriteCoalescer
 from server.documents.admission import Admission
 from server.documents.quota import ConnectionQuota
 from server.documents.registry import DocumentRegistry
 from server.documents.review import AccessReviewer
-from server.http import auth, health, history, messages, problems, rooms
+from server.http import amendments, auth, decisions, health, history, messages, problems, rooms
 from server.http.openapi import openapi
 from server.live.commands import LiveServices
 from server.live.events import present
@@ -44,6 +45,8 @@ from storage.group_commit import GroupCommitter
 from storage.live_session import LiveSessionStore
 from storage.models import utc_now
 from storage.moderation import ModerationStore
+from storage.polls import PollStore
+from storage.proposals import ProposalStore
 from storage.rooms import RoomStore
 
 log = logging.getLogger(__name__)
@@ -84,6 +87,7 @@ class Services:
     discussion: DiscussionStore
     live_rooms: LiveRooms
     live: LiveDispatcher
+    decisions: Decisions
     coalescer: WriteCoalescer = field(default_factory=WriteCoalescer)
 
     @classmethod
@@ -150,6 +154,19 @@ class Services:
             access_store,
             settings.max_live_frame_bytes,
         )
+        decisions = Decisions(
+            rooms=rooms,
+            room_store=rooms.store,
+            proposals=ProposalStore(database),
+            polls=PollStore(database),
+            documents=documents,
+            discussion=discussion,
+            live_rooms=live_rooms,
+            accounts=accounts.store,
+            audit=audit,
+            clock=utc_now,
+        )
+        await decisions.start()
         return cls(
             settings,
             database,
@@ -169,10 +186,12 @@ class Services:
             discussion,
             live_rooms,
             live,
+            decisions,
         )
 
     async def stop(self) -> None:
         """Unload every document (their writes committed and checkpointed), then close."""
+        await self.decisions.stop()
         await self.access_review.stop()
         await self.live_rooms.stop()
         await self.documents.stop()
@@ -219,6 +238,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         Route("/api/v1/openapi.json", openapi),
         Route("/api/v1/documents/{document}/history", history.document_history),
         Route("/api/v1/documents/{document}", history.document_content),
+        Route("/api/v1/documents/{document}/forks", amendments.forks, methods=["GET", "POST"]),
+        Route("/api/v1/documents/{document}/diff", amendments.diff),
+        Route("/api/v1/documents/{document}/merge", amendments.merge, methods=["POST"]),
+        Route(
+            "/api/v1/documents/{document}/comments", amendments.comments, methods=["GET", "POST"]
+        ),
         Route("/api/v1/auth/login", auth.login, methods=["POST"]),
         Route("/api/v1/auth/refresh", auth.refresh, methods=["POST"]),
         Route("/api/v1/auth/logout", auth.logout, methods=["POST"]),
@@ -243,6 +268,25 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         Route("/api/v1/rooms/{slug}/messages", messages.messages),
         Route("/api/v1/rooms/{slug}/messages/search", messages.search),
         Route("/api/v1/rooms/{slug}/messages/{message_id}/revisions", messages.revisions),
+        Route("/api/v1/rooms/{slug}/proposals", decisions.proposals, methods=["GET", "POST"]),
+        Route("/api/v1/rooms/{slug}/proposals/{proposal_id}", decisions.proposal),
+        Route(
+            "/api/v1/rooms/{slug}/proposals/{proposal_id}/state",
+            decisions.move,
+            methods=["POST"],
+        ),
+        Route(
+            "/api/v1/rooms/{slug}/proposals/{proposal_id}/vote",
+            decisions.open_vote,
+            methods=["POST"],
+        ),
+        Route("/api/v1/rooms/{slug}/polls", decisions.polls, methods=["GET", "POST"]),
+        Route("/api/v1/rooms/{slug}/polls/{poll_id}", decisions.poll),
+        Route("/api/v1/rooms/{slug}/polls/{poll_id}/ballots", decisions.cast, methods=["POST"]),
+        Route("/api/v1/rooms/{slug}/polls/{poll_id}/close", decisions.close, methods=["POST"]),
+        Route("/api/v1/rooms/{slug}/polls/{poll_id}/receipts/{receipt}", decisions.receipt),
+        Route("/api/v1/rooms/{slug}/decisions", decisions.decisions),
+        Route("/api/v1/rooms/{slug}/decisions/{position}", decisions.decision),
         WebSocketRoute("/live/{room}", live_socket),
     ]
     return Starlette(

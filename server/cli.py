@@ -57,7 +57,41 @@ def _parser() -> argparse.ArgumentParser:
     issue.add_argument("name", help="the user the token acts as")
     issue.add_argument("--label", default="cli", help="what the token is for")
     issue.add_argument("--database-url", help="SQLAlchemy URL (VECHE_DATABASE_URL)")
+    decisions = commands.add_parser("decisions", help="decision records")
+    decisions_commands = decisions.add_subparsers(dest="decisions_command", required=True)
+    verify = decisions_commands.add_parser(
+        "verify", help="check a room's chain of decision records (exit 1 if it is broken)"
+    )
+    verify.add_argument("room", help="the room's slug")
+    verify.add_argument("--database-url", help="SQLAlchemy URL (VECHE_DATABASE_URL)")
     return parser
+
+
+def _verify_decisions(settings: Settings, slug: str) -> int:
+    from server.decisions.records import verify
+    from storage.database import Database, upgrade
+    from storage.polls import PollStore
+    from storage.rooms import RoomStore
+
+    async def work() -> int:
+        await upgrade(settings.database_url)
+        async with Database(settings.database_url) as database:
+            room = await RoomStore(database).find_room(slug)
+            if room is None:
+                print(f"veche: there is no room {slug!r}", file=sys.stderr)
+                return 2
+            records = await PollStore(database).decisions(room.id)
+        problems = verify(records)
+        for problem in problems:
+            print(f"decision {problem.position}: {problem.problem}")
+        if problems:
+            print(f"{slug}: the chain of {len(records)} decision records is BROKEN")
+            return 1
+        head = records[-1].record_sha256 if records else "none"
+        print(f"{slug}: {len(records)} decision records, chain intact, head {head}")
+        return 0
+
+    return asyncio.run(work())
 
 
 async def _with_accounts(settings: Settings, work: Callable[[Accounts], Awaitable[int]]) -> int:
@@ -163,6 +197,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _create_user(settings, args)
         if args.command == "tokens" and args.tokens_command == "issue":
             return _issue_token(settings, args)
+        if args.command == "decisions" and args.decisions_command == "verify":
+            return _verify_decisions(settings, args.room)
     except InvalidInput as exc:
         print(f"veche: {exc}", file=sys.stderr)
         return 2

@@ -9,6 +9,7 @@ read_room          public          public            yes         yes       yes
 read_document      public          public            yes         yes       yes
 write_document     no              no                no          yes       yes
 create_document    no              no                no          yes       yes
+comment            no              no                yes         yes       yes
 invite             no              no                no          no        yes
 manage_members     no              no                no          no        yes
 manage_owners      no              no                no          no        owner
@@ -21,6 +22,9 @@ raise_hand         no              no                no          yes       yes
 flag               no              no                yes         yes       yes
 moderate           no              no                no          no        yes
 run_session        no              no                no          no        yes
+create_proposal    no              no                no          yes       yes
+manage_proposals   no              no                no          no        yes
+vote               no              no                no          yes       yes
 =================  ==============  ================  ==========  ========  =========
 
 "public" means allowed in a public room only. An archived room is read-only for everyone:
@@ -54,6 +58,7 @@ class Action(enum.StrEnum):
     READ_DOCUMENT = "read_document"
     WRITE_DOCUMENT = "write_document"
     CREATE_DOCUMENT = "create_document"
+    COMMENT = "comment"  # anchored comments on a room's documents (docs/amendments.md)
     READ_AUDIT = "read_audit"
     POST_MESSAGE = "post_message"
     REACT = "react"
@@ -61,6 +66,9 @@ class Action(enum.StrEnum):
     FLAG = "flag"
     MODERATE = "moderate"
     RUN_SESSION = "run_session"
+    CREATE_PROPOSAL = "create_proposal"
+    MANAGE_PROPOSALS = "manage_proposals"  # open discussion and votes, close votes
+    VOTE = "vote"  # be in a vote's electorate when it opens
 
 
 class Visibility(enum.StrEnum):
@@ -99,6 +107,7 @@ _ROLES_FOR: dict[Action, frozenset[Role]] = {
     Action.READ_DOCUMENT: frozenset(Role),
     Action.WRITE_DOCUMENT: frozenset({Role.OWNER, Role.MODERATOR, Role.PARTICIPANT}),
     Action.CREATE_DOCUMENT: frozenset({Role.OWNER, Role.MODERATOR, Role.PARTICIPANT}),
+    Action.COMMENT: frozenset(Role),
     Action.INVITE: frozenset({Role.OWNER, Role.MODERATOR}),
     Action.MANAGE_MEMBERS: frozenset({Role.OWNER, Role.MODERATOR}),
     Action.MANAGE_OWNERS: frozenset({Role.OWNER}),
@@ -111,6 +120,9 @@ _ROLES_FOR: dict[Action, frozenset[Role]] = {
     Action.FLAG: frozenset(Role),
     Action.MODERATE: frozenset({Role.OWNER, Role.MODERATOR}),
     Action.RUN_SESSION: frozenset({Role.OWNER, Role.MODERATOR}),
+    Action.CREATE_PROPOSAL: frozenset({Role.OWNER, Role.MODERATOR, Role.PARTICIPANT}),
+    Action.MANAGE_PROPOSALS: frozenset({Role.OWNER, Role.MODERATOR}),
+    Action.VOTE: frozenset({Role.OWNER, Role.MODERATOR, Role.PARTICIPANT}),
 }
 _SILENCED_BY_LOCK = frozenset({Action.POST_MESSAGE, Action.REACT, Action.RAISE_HAND, Action.FLAG})
 _SPEAK_WHEN_LOCKED = frozenset({Role.OWNER, Role.MODERATOR})

@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import select, tuple_
 
 from storage.database import Database
+from storage.decision_models import WRITABLE_STATES, ProposalRecord
 from storage.models import (
     ApiTokenRecord,
     AuthSessionRecord,
@@ -30,10 +31,12 @@ __all__ = ["AccessStore", "DocumentPlace"]
 
 @dataclass(frozen=True)
 class DocumentPlace:
-    """Where a stored document belongs: its room, or None for a document outside rooms."""
+    """Where a stored document belongs: its room, or None for a document outside rooms;
+    ``frozen`` when it is the body of a proposal past discussion (voting or decided)."""
 
     document_id: int
     room: StoredRoom | None
+    frozen: bool = False
 
 
 class AccessStore:
@@ -45,9 +48,10 @@ class AccessStore:
     async def place_of(self, name: str) -> DocumentPlace | None:
         """The document called ``name`` and its room; None if no such document is stored."""
         query = (
-            select(DocumentRecord.id, RoomRecord)
+            select(DocumentRecord.id, RoomRecord, ProposalRecord.state)
             .outerjoin(RoomDocumentRecord, RoomDocumentRecord.document_id == DocumentRecord.id)
             .outerjoin(RoomRecord, RoomRecord.id == RoomDocumentRecord.room_id)
+            .outerjoin(ProposalRecord, ProposalRecord.document_id == DocumentRecord.id)
             .where(DocumentRecord.name == name)
         )
         async with self._sessions() as session:
@@ -55,7 +59,18 @@ class AccessStore:
         if row is None:
             return None
         room = None if row[1] is None else detached(StoredRoom, row[1])
-        return DocumentPlace(row[0], room)
+        return DocumentPlace(row[0], room, frozen=row[2] not in (None, *WRITABLE_STATES))
+
+    async def frozen(self, document_ids: Collection[int]) -> set[int]:
+        """The documents among these that are proposal bodies past discussion."""
+        if not document_ids:
+            return set()
+        query = select(ProposalRecord.document_id).where(
+            ProposalRecord.document_id.in_(document_ids),
+            ProposalRecord.state.not_in(WRITABLE_STATES),
+        )
+        async with self._sessions() as session:
+            return set(await session.scalars(query))
 
     async def rooms(self, room_ids: Collection[int]) -> dict[int, StoredRoom]:
         """The rooms among ``room_ids`` that exist, by id."""

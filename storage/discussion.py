@@ -134,9 +134,9 @@ class DiscussionStore:
             MessageMissing: the parent is not a message of this room.
         """
         async with self._sessions() as session, session.begin():
-            stamp = await _next_seq(session, room_id)
+            stamp = await next_event_seq(session, room_id)
             if parent_id is not None:
-                await _message(session, room_id, parent_id)
+                await live_message(session, room_id, parent_id)
             record = MessageRecord(
                 room_id=room_id,
                 author_id=author_id,
@@ -148,7 +148,7 @@ class DiscussionStore:
             await session.flush()
             await index_message(session, record.id, body)
             message = detached(StoredMessage, record)
-            return message, _event(
+            return message, new_event(
                 session, room_id, stamp, event, author_id, describe(message), now
             )
 
@@ -165,8 +165,8 @@ class DiscussionStore:
     ) -> tuple[StoredMessage, StoredEvent]:
         """Replace a message's body, keeping the old one as a revision; MessageMissing."""
         async with self._sessions() as session, session.begin():
-            stamp = await _next_seq(session, room_id)
-            record = await _message(session, room_id, message_id)
+            stamp = await next_event_seq(session, room_id)
+            record = await live_message(session, room_id, message_id)
             session.add(
                 MessageRevisionRecord(message_id=record.id, body=record.body, replaced_at=now)
             )
@@ -175,7 +175,7 @@ class DiscussionStore:
             await index_message(session, record.id, body)
             message = detached(StoredMessage, record)
             payload = describe(message)
-            return message, _event(session, room_id, stamp, event, actor_user_id, payload, now)
+            return message, new_event(session, room_id, stamp, event, actor_user_id, payload, now)
 
     async def delete(
         self,
@@ -189,8 +189,8 @@ class DiscussionStore:
     ) -> tuple[StoredMessage, StoredEvent]:
         """Mark a message deleted and drop its body and revisions (replies stay); MessageMissing."""
         async with self._sessions() as session, session.begin():
-            stamp = await _next_seq(session, room_id)
-            record = await _message(session, room_id, message_id)
+            stamp = await next_event_seq(session, room_id)
+            record = await live_message(session, room_id, message_id)
             record.body, record.deleted_at = "", now
             await session.execute(
                 delete(MessageRevisionRecord).where(MessageRevisionRecord.message_id == record.id)
@@ -199,7 +199,7 @@ class DiscussionStore:
             await session.flush()
             message = detached(StoredMessage, record)
             payload = describe(message)
-            return message, _event(session, room_id, stamp, event, actor_user_id, payload, now)
+            return message, new_event(session, room_id, stamp, event, actor_user_id, payload, now)
 
     async def react(
         self,
@@ -219,8 +219,8 @@ class DiscussionStore:
         """
         try:
             async with self._sessions() as session, session.begin():
-                stamp = await _next_seq(session, room_id)
-                record = await _message(session, room_id, message_id)
+                stamp = await next_event_seq(session, room_id)
+                record = await live_message(session, room_id, message_id)
                 key = {"message_id": record.id, "user_id": user_id, "emoji": emoji}
                 existing = await session.get(MessageReactionRecord, key)
                 if (existing is not None) == on:
@@ -232,14 +232,14 @@ class DiscussionStore:
                 await session.flush()
                 counts = await _reaction_counts(session, record.id)
                 payload = describe(detached(StoredMessage, record), counts)
-                return _event(session, room_id, stamp, event, user_id, payload, now), counts
+                return new_event(session, room_id, stamp, event, user_id, payload, now), counts
         except _Unchanged:
             return None, await self.reactions(message_id)
 
     async def message(self, room_id: int, message_id: int) -> StoredMessage:
         """One message of the room, deleted or not; MessageMissing."""
         async with self._sessions() as session:
-            record = await _message(session, room_id, message_id, deleted_too=True)
+            record = await live_message(session, room_id, message_id, deleted_too=True)
             return detached(StoredMessage, record)
 
     async def messages(
@@ -296,8 +296,12 @@ class DiscussionStore:
         return counts
 
 
-async def _next_seq(session: AsyncSession, room_id: int) -> int:
-    # first statement of the transaction: takes the write lock before anything is read
+async def next_event_seq(session: AsyncSession, room_id: int) -> int:
+    """Take the room's next event number inside ``session``'s transaction.
+
+    Make it the transaction's first statement: it takes the room row's write lock, which
+    orders the room's writers. Raises StorageError for an unknown room.
+    """
     result = await session.execute(
         update(RoomRecord)
         .where(RoomRecord.id == room_id)
@@ -310,7 +314,7 @@ async def _next_seq(session: AsyncSession, room_id: int) -> int:
     return int(seq)
 
 
-def _event(
+def new_event(
     session: AsyncSession,
     room_id: int,
     seq: int,
@@ -319,6 +323,7 @@ def _event(
     payload: dict[str, Any],
     now: datetime,
 ) -> StoredEvent:
+    """Add the room event numbered ``seq`` (from `next_event_seq`) to the transaction."""
     record = RoomEventRecord(
         room_id=room_id,
         seq=seq,
@@ -339,11 +344,11 @@ async def _append(
     payload: dict[str, Any],
     now: datetime,
 ) -> StoredEvent:
-    seq = await _next_seq(session, room_id)
-    return _event(session, room_id, seq, type_, actor_user_id, payload, now)
+    seq = await next_event_seq(session, room_id)
+    return new_event(session, room_id, seq, type_, actor_user_id, payload, now)
 
 
-async def _message(
+async def live_message(
     session: AsyncSession, room_id: int, message_id: int, *, deleted_too: bool = False
 ) -> MessageRecord:
     """The room's message; a deleted one counts as missing for anything that changes it."""

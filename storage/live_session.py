@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
-from storage.discussion import StoredEvent, _event, _next_seq
+from storage.discussion import StoredEvent, new_event, next_event_seq
 from storage.errors import StorageError
 from storage.models import (
     TITLE_LENGTH,
@@ -313,7 +313,7 @@ class LiveSessionStore:
     ) -> Change:
         try:
             async with self._sessions() as session, session.begin():
-                seq = await _next_seq(session, room_id)  # first: takes the room's write lock
+                seq = await next_event_seq(session, room_id)  # first: takes the room's write lock
                 parts = await work(session)
                 if not parts:
                     raise _Unchanged  # rolls back: the number is given back
@@ -322,9 +322,11 @@ class LiveSessionStore:
                 events: list[StoredEvent] = []
                 for part in parts:
                     if events:
-                        seq = await _next_seq(session, room_id)
+                        seq = await next_event_seq(session, room_id)
                     type_, payload = self._describe(part, state)
-                    events.append(_event(session, room_id, seq, type_, actor_user_id, payload, now))
+                    events.append(
+                        new_event(session, room_id, seq, type_, actor_user_id, payload, now)
+                    )
                 return Change(state, tuple(events))
         except _Unchanged:
             return Change(await self.state(room_id), ())

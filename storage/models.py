@@ -396,3 +396,51 @@ class RaisedHandRecord(Base):
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     raised_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+COMMENT_LENGTH = 10000
+
+
+class DocumentForkRecord(Base):
+    """A document forked from another (an amendment of its base): the base's state vector and
+    sequence number when it was forked, and its merge back into the base, if any."""
+
+    __tablename__ = "document_forks"
+
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), primary_key=True
+    )
+    base_document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    base_state_vector: Mapped[bytes] = mapped_column(LargeBinary)
+    base_seq: Mapped[int] = mapped_column(BigInteger)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # the latest merge that changed the base: when, by whom, and the base's update seq
+    merged_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    merged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    merged_seq: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class DocumentCommentRecord(Base):
+    """A comment on a range of a root Y.Text, anchored by two Yjs relative positions (start
+    sticks to the range's first character, end to its last); ``quote`` is the text it had."""
+
+    __tablename__ = "document_comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE"), index=True
+    )
+    root: Mapped[str] = mapped_column(String(NAME_LENGTH))
+    start_position: Mapped[bytes] = mapped_column(LargeBinary)
+    end_position: Mapped[bytes] = mapped_column(LargeBinary)
+    quote: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+# the decision models live in their own module; importing it here puts them in Base.metadata
+from storage import decision_models as _decision_models  # noqa: E402, F401

@@ -27,9 +27,9 @@ from storage.discussion import (
     MessageMissing,
     StoredEvent,
     StoredMessage,
-    _event,
-    _message,
-    _next_seq,
+    live_message,
+    new_event,
+    next_event_seq,
 )
 from storage.errors import StorageError
 from storage.models import (
@@ -134,15 +134,15 @@ class ModerationStore:
         """Hide a message with a reason (hiding a hidden one replaces the reason and who hid
         it, keeping when). Raises MessageMissing (a deleted message too)."""
         async with self._sessions() as session, session.begin():
-            stamp = await _next_seq(session, room_id)
-            record = await _message(session, room_id, message_id)
+            stamp = await next_event_seq(session, room_id)
+            record = await live_message(session, room_id, message_id)
             if record.hidden_at is None:
                 record.hidden_at = now
             record.hidden_by, record.hidden_reason = actor_user_id, reason
             await session.flush()
             message = detached(StoredMessage, record)
             payload = describe(message)
-            return message, _event(session, room_id, stamp, event, actor_user_id, payload, now)
+            return message, new_event(session, room_id, stamp, event, actor_user_id, payload, now)
 
     async def unhide(
         self,
@@ -156,15 +156,15 @@ class ModerationStore:
     ) -> tuple[StoredMessage, StoredEvent]:
         """Show a hidden message again; MessageMissing, ModerationConflict (not hidden)."""
         async with self._sessions() as session, session.begin():
-            stamp = await _next_seq(session, room_id)
-            record = await _message(session, room_id, message_id)
+            stamp = await next_event_seq(session, room_id)
+            record = await live_message(session, room_id, message_id)
             if record.hidden_at is None:
                 raise ModerationConflict(f"message {message_id} is not hidden")
             record.hidden_at, record.hidden_by, record.hidden_reason = None, None, None
             await session.flush()
             message = detached(StoredMessage, record)
             payload = describe(message)
-            return message, _event(session, room_id, stamp, event, actor_user_id, payload, now)
+            return message, new_event(session, room_id, stamp, event, actor_user_id, payload, now)
 
     async def remove(
         self,
@@ -210,7 +210,7 @@ class ModerationStore:
     ) -> tuple[StoredMute, StoredEvent]:
         """Mute a user in the room until ``until`` (muting a muted user replaces the mute)."""
         async with self._sessions() as session, session.begin():
-            stamp = await _next_seq(session, room_id)
+            stamp = await next_event_seq(session, room_id)
             record = await session.get(RoomMuteRecord, (room_id, user_id))
             if record is None:
                 record = RoomMuteRecord(room_id=room_id, user_id=user_id)
@@ -219,7 +219,7 @@ class ModerationStore:
             await session.flush()
             mute = detached(StoredMute, record)
             payload = describe(mute)
-            return mute, _event(session, room_id, stamp, event, actor_user_id, payload, now)
+            return mute, new_event(session, room_id, stamp, event, actor_user_id, payload, now)
 
     async def unmute(
         self,
@@ -233,12 +233,12 @@ class ModerationStore:
     ) -> StoredEvent:
         """End a mute before its time; ModerationConflict when the user is not muted."""
         async with self._sessions() as session, session.begin():
-            stamp = await _next_seq(session, room_id)
+            stamp = await next_event_seq(session, room_id)
             record = await session.get(RoomMuteRecord, (room_id, user_id))
             if record is None or record.until <= now:
                 raise ModerationConflict("the member is not muted")
             await session.delete(record)
-            return _event(session, room_id, stamp, event, actor_user_id, payload, now)
+            return new_event(session, room_id, stamp, event, actor_user_id, payload, now)
 
     async def muted_until(self, room_id: int, user_id: int, now: datetime) -> datetime | None:
         """When the user's mute in the room ends, or None when they are not muted at ``now``."""
@@ -273,12 +273,12 @@ class ModerationStore:
     ) -> StoredEvent:
         """One message per ``seconds`` per member (0: off); ModerationConflict if so already."""
         async with self._sessions() as session, session.begin():
-            stamp = await _next_seq(session, room_id)
+            stamp = await next_event_seq(session, room_id)
             room = await _room(session, room_id)
             if room.slow_mode_seconds == seconds:
                 raise ModerationConflict(f"slow mode is {seconds} seconds already")
             room.slow_mode_seconds = seconds
-            return _event(session, room_id, stamp, event, actor_user_id, payload, now)
+            return new_event(session, room_id, stamp, event, actor_user_id, payload, now)
 
     async def set_locked(
         self,
@@ -292,12 +292,12 @@ class ModerationStore:
     ) -> StoredEvent:
         """Lock (read-only but for moderators) or unlock the room; ModerationConflict if so."""
         async with self._sessions() as session, session.begin():
-            stamp = await _next_seq(session, room_id)
+            stamp = await next_event_seq(session, room_id)
             room = await _room(session, room_id)
             if (room.locked_at is not None) == locked:
                 raise ModerationConflict(f"the room is {'' if locked else 'un'}locked already")
             room.locked_at = now if locked else None
-            return _event(session, room_id, stamp, event, actor_user_id, payload, now)
+            return new_event(session, room_id, stamp, event, actor_user_id, payload, now)
 
     # -- flags -----------------------------------------------------------------------------
     async def flag(
@@ -314,8 +314,8 @@ class ModerationStore:
         """A member's flag on a message, one per member and message ever (a resolved or
         dismissed one included); MessageMissing, ModerationConflict (flagged already)."""
         async with self._sessions() as session, session.begin():
-            stamp = await _next_seq(session, room_id)  # also orders flaggers of this room
-            await _message(session, room_id, message_id)
+            stamp = await next_event_seq(session, room_id)  # also orders flaggers of this room
+            await live_message(session, room_id, message_id)
             existing = await session.scalar(
                 select(MessageFlagRecord.id).where(
                     MessageFlagRecord.message_id == message_id,
@@ -336,7 +336,7 @@ class ModerationStore:
             await session.flush()
             flag = detached(StoredFlag, record)
             payload = describe(flag)
-            return flag, _event(session, room_id, stamp, event, user_id, payload, now)
+            return flag, new_event(session, room_id, stamp, event, user_id, payload, now)
 
     async def open_flags(self, room_id: int, *, limit: int = 500) -> list[QueuedFlag]:
         """The moderation queue: the room's open flags, oldest first, with their messages."""
@@ -379,7 +379,7 @@ class ModerationStore:
         if outcome not in FLAG_OUTCOMES:
             raise ValueError(f"outcome is one of {FLAG_OUTCOMES}, not {outcome!r}")
         async with self._sessions() as session, session.begin():
-            stamp = await _next_seq(session, room_id)
+            stamp = await next_event_seq(session, room_id)
             record = await session.get(MessageFlagRecord, flag_id)
             if record is None or record.room_id != room_id:
                 raise FlagMissing(f"no flag {flag_id} in this room")
@@ -390,7 +390,7 @@ class ModerationStore:
             await session.flush()
             flag = detached(StoredFlag, record)
             payload = describe(flag)
-            return flag, _event(session, room_id, stamp, event, actor_user_id, payload, now)
+            return flag, new_event(session, room_id, stamp, event, actor_user_id, payload, now)
 
 
 async def _room(session: AsyncSession, room_id: int) -> RoomRecord:

@@ -18,7 +18,7 @@ from server.closecodes import CloseCode
 from server.documents.connection import Access
 from server.policy import Action, Reason, Role, decide
 from server.rooms.service import state_of
-from storage.access import AccessStore
+from storage.access import AccessStore, DocumentPlace
 from storage.models import utc_now
 from storage.rooms import StoredRoom
 
@@ -76,16 +76,24 @@ class Admission:
             detail = f"the token is invalid, expired or revoked: {exc}"
             raise Refused(Refusal.BAD_TOKEN, detail) from None
 
+    async def place_of(self, name: str) -> DocumentPlace | None:
+        """Where the document belongs and whether a vote froze it (storage.access)."""
+        return await self._store.place_of(name)
+
     async def admit(self, name: str, token: str | None) -> Access:
         """The access of a caller with ``token`` to document ``name``; raises Refused."""
         principal = await self.authenticate(token)
         place = await self._store.place_of(name)
         room = None if place is None else place.room
-        if room is None:
+        if place is None or room is None:
             if not self._open_documents:
                 raise Refused(Refusal.UNKNOWN, f"no document named {name!r}")
             return _access(principal, can_write=True, room=None)
-        return await self.enter(principal, room)
+        access = await self.enter(principal, room)
+        # a proposal's body is read-only for everyone once its vote opens
+        return replace(
+            access, can_write=access.can_write and not place.frozen, document_id=place.document_id
+        )
 
     async def enter(self, principal: Principal | None, room: StoredRoom) -> Access:
         """The access of a caller to a room itself (its live room); raises Refused."""
@@ -107,6 +115,8 @@ class Admission:
             for a in accesses
             if a.room_id is not None and a.user_id is not None
         }
+        documents = {a.document_id for a in accesses if a.document_id is not None}
+        frozen = await self._store.frozen(documents)
         live_sessions = await self._store.live_sessions(sessions, now)
         live_tokens = await self._store.live_api_tokens(tokens)
         rooms = await self._store.rooms(room_ids)
@@ -132,6 +142,7 @@ class Admission:
             except Refused as refused:
                 verdicts[access] = Review(None, refused)
                 continue
+            can_write = can_write and access.document_id not in frozen
             verdicts[access] = Review(replace(access, can_write=can_write))
         return verdicts
 

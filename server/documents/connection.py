@@ -45,6 +45,7 @@ class Access:
     session_id: str | None = None
     api_token_id: int | None = None
     room_id: int | None = None
+    document_id: int | None = None  # a room document's id (its proposal may freeze it)
 
 
 class TokenBucket:

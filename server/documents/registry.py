@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass, replace
 from typing import Any
 
-from crdt.document import Backend
+from crdt.document import Backend, Document
 from server.closecodes import CloseCode
 from server.documents.connection import Access, Channel, DocumentConnection, TokenBucket
 from server.documents.shared import SharedDocument
@@ -19,6 +20,22 @@ from storage.errors import DocumentNotFound
 from storage.group_commit import GroupCommitter
 
 log = logging.getLogger(__name__)
+
+
+class DocumentFrozen(Exception):
+    """The document is a proposal's body under a vote: nothing may change it."""
+
+
+@dataclass(frozen=True)
+class Frozen:
+    """A document's version when it was frozen: its last sequence number, full state, state
+    vector and rendered roots."""
+
+    seq: int
+    state: bytes
+    state_vector: bytes
+    rendered: dict[str, object]
+
 
 SWEEP_SECONDS = 5.0
 
@@ -97,6 +114,76 @@ class DocumentRegistry:
                 self._metrics.documents_loaded.set(len(self._documents))
             return shared, self.attach(shared, access, channel)
 
+    async def apply_server_update(
+        self,
+        name: str,
+        make: Callable[[Document], bytes | None],
+        *,
+        author: str | None,
+        origin: str,
+    ) -> tuple[int, asyncio.Future[None]] | None:
+        """Apply an update the server makes to the document ``name``, loading it if needed.
+
+        ``make`` gets the document in memory and returns the update, or None to apply none;
+        nothing else is applied between the two, so it may decide on the state it sees (a merge
+        that would change nothing is skipped). The update then goes the way a connection's does
+        (`SharedDocument.apply_server_update`): the sequence number and the commit's future come
+        back. A document loaded for this is unloaded after the grace period, as one whose last
+        connection left. The document must exist (loading creates a missing one).
+
+        Raises storage.errors.StorageError when the database cannot be read, and crdt's
+        UpdateError when the document refuses the update (nothing applied).
+        """
+        lock = self._locks.setdefault(name, asyncio.Lock())
+        async with lock:
+            shared = self._documents.get(name)
+            if shared is None:
+                shared = await self._load(name)
+                self._documents[name] = shared
+                self._metrics.documents_loaded.set(len(self._documents))
+            try:
+                if shared.frozen:
+                    raise DocumentFrozen(f"{name!r} is frozen while its vote runs")
+                update = make(shared.document)
+                if update is None:
+                    return None
+                return shared.apply_server_update(update, author=author, origin=origin)
+            finally:
+                if not shared.connections and shared.unload_task is None and not self._stopping:
+                    shared.unload_task = self._spawn(self._unload_later(shared))
+
+    async def freeze(self, name: str) -> Frozen:
+        """Make the document read-only for every connection, open and to come, wait until
+        everything it accepted is committed, and return the version it stays at.
+
+        Used when a proposal's vote opens (its body must not change while the vote runs).
+        Raises storage.errors.StorageError when the database cannot be read.
+        """
+        lock = self._locks.setdefault(name, asyncio.Lock())
+        async with lock:
+            shared = self._documents.get(name)
+            if shared is None:
+                shared = await self._load(name)
+                self._documents[name] = shared
+                self._metrics.documents_loaded.set(len(self._documents))
+            shared.frozen = True
+            for connection in list(shared.connections.values()):
+                connection.grant(replace(connection.access, can_write=False))
+            await shared.settle()
+            document = shared.document
+            frozen = Frozen(
+                shared.last_seq, document.encode_state(), document.state_vector(), document.render()
+            )
+            if not shared.connections and shared.unload_task is None and not self._stopping:
+                shared.unload_task = self._spawn(self._unload_later(shared))
+            return frozen
+
+    def thaw(self, name: str) -> None:
+        """Undo `freeze` (the vote did not open); the access review restores writers."""
+        shared = self._documents.get(name)
+        if shared is not None:
+            shared.frozen = False
+
     def attach(
         self, shared: SharedDocument, access: Access, channel: Channel
     ) -> DocumentConnection:
@@ -104,6 +191,8 @@ class DocumentRegistry:
         if shared.unload_task is not None:
             shared.unload_task.cancel()
             shared.unload_task = None
+        if shared.frozen:
+            access = replace(access, can_write=False)
         connection = DocumentConnection(
             shared.document,
             access,

@@ -14,6 +14,7 @@ from crdt.messages import (
     MessageType,
     SavedNotice,
     SyncMessageType,
+    SyncUpdate,
     encode_message,
 )
 from crdt.session import (
@@ -69,6 +70,7 @@ class SharedDocument:
         self.awareness = AwarenessRegistry()
         self.pending: set[asyncio.Future[None]] = set()
         self.unload_task: asyncio.Task[None] | None = None
+        self.frozen = False  # a proposal's vote runs: every connection is read-only
         self._committer = committer
         self._metrics = metrics
         self._checkpoint_every = checkpoint_every
@@ -160,20 +162,39 @@ class SharedDocument:
         while self.pending:
             await asyncio.gather(*list(self.pending), return_exceptions=True)
 
+    def apply_server_update(
+        self, update: bytes, *, author: str | None, origin: str
+    ) -> tuple[int, asyncio.Future[None]]:
+        """Apply an update the server made (a fork's first state, a merge) as if a connection
+        had sent it: relayed once to every connection, logged with the next sequence number,
+        ``author`` and ``origin``. Returns that number and the commit's future.
+
+        Raises crdt's UpdateError (nothing applied, relayed or logged) for a refused update.
+        """
+        self.document.apply_update(update)
+        frame = encode_message(SyncUpdate(update))
+        self._metrics.updates_relayed.inc(self.broadcast(frame))
+        future = self._log(update, author, origin)
+        return self.last_seq, future
+
     def _accept_update(
         self, connection: DocumentConnection, update: bytes, relay: bytes
     ) -> asyncio.Future[None]:
         self._metrics.updates_received.inc()
         self._metrics.updates_relayed.inc(self.broadcast(relay, exclude=connection))
+        return self._log(update, connection.access.author, "connection")
+
+    def _log(self, update: bytes, author: str | None, origin: str) -> asyncio.Future[None]:
+        """Number an applied update and hand it to the group committer."""
         self.last_seq += 1
         future = self._committer.submit(
             NewUpdate(
                 document_id=self.stored.id,
                 seq=self.last_seq,
                 data=update,
-                author=connection.access.author,
+                author=author,
                 client_id=summarize_update(update).primary_client,
-                origin="connection",
+                origin=origin,
                 created_at=datetime.now(UTC),
             )
         )

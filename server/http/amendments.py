@@ -29,6 +29,7 @@ from crdt.positions import Assoc, TextPositions
 from crdt.update_info import RootType, summarize_update
 from server.accounts.service import Principal
 from server.documents.admission import Refused
+from server.documents.registry import DocumentFrozen
 from server.http.auth import client_address, json_object, unauthorized
 from server.http.problems import Problem
 from server.policy import Action, Decision, Reason, Role, decide
@@ -266,6 +267,9 @@ async def merge(request: Request) -> Response:
     fork = await _fork_of(services, caller)
     base = await _caller(request, fork.base_name, principal)
     base.require(Action.WRITE_DOCUMENT)
+    place = await services.admission.place_of(fork.base_name)
+    if place is not None and place.frozen:
+        raise Problem(409, "merge-refused", "Merge refused", "the base is frozen for a vote")
     amendment, _ = await _current(services, name)
     try:
         changes = amendment.encode_state(fork.base_state_vector)
@@ -279,7 +283,7 @@ async def merge(request: Request) -> Response:
         applied = await services.documents.apply_server_update(
             fork.base_name, only_news, author=base.author, origin=MERGE_ORIGIN
         )
-    except UpdateError as exc:
+    except (UpdateError, DocumentFrozen) as exc:
         raise Problem(409, "merge-refused", "Merge refused", str(exc)) from None
     seq = None
     if applied is not None:

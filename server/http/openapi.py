@@ -7,31 +7,14 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-_PROBLEM = {"$ref": "#/components/schemas/Problem"}
+from server.http.openapi_decisions import DECISION_PATHS, DECISION_SCHEMAS
+from server.http.openapi_parts import BEARER, PROBLEM, body, errors, json_response
 
-
-def _errors(*codes: int) -> dict[str, Any]:
-    return {
-        str(code): {
-            "description": "Problem details (RFC 9457)",
-            "content": {"application/problem+json": {"schema": _PROBLEM}},
-        }
-        for code in codes
-    }
-
-
-_BEARER: list[dict[str, list[str]]] = [{"bearer": []}]
-
-
-def _json(schema: str, description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
-    }
-
-
-def _body(schema: dict[str, Any]) -> dict[str, Any]:
-    return {"required": True, "content": {"application/json": {"schema": schema}}}
+_PROBLEM = PROBLEM
+_BEARER = BEARER
+_errors = errors
+_json = json_response
+_body = body
 
 
 _STRINGS = {"type": "object", "additionalProperties": False}
@@ -782,6 +765,7 @@ SPEC: dict[str, Any] = {
         **_ACCOUNT_PATHS,
         **_ROOM_PATHS,
         **_MESSAGE_PATHS,
+        **DECISION_PATHS,
         **_AMENDMENT_PATHS,
     },
     "components": {
@@ -796,6 +780,7 @@ SPEC: dict[str, Any] = {
             **_ACCOUNT_SCHEMAS,
             **_ROOM_SCHEMAS,
             **_MESSAGE_SCHEMAS,
+            **DECISION_SCHEMAS,
             **_AMENDMENT_SCHEMAS,
             "Problem": {
                 "type": "object",

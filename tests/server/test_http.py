@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from starlette.applications import Starlette
+from starlette.routing import Route
 
 from client import DocumentClient
 from server.settings import Settings
@@ -161,7 +163,22 @@ async def test_openapi_document_lists_the_routes(server: RunningServer) -> None:
         "/api/v1/rooms/{slug}/messages/search",
         "/api/v1/rooms/{slug}/messages/{message_id}/revisions",
         "/api/v1/invitations/{token}/accept",
+        "/api/v1/rooms/{slug}/proposals",
+        "/api/v1/rooms/{slug}/proposals/{proposal_id}",
+        "/api/v1/rooms/{slug}/proposals/{proposal_id}/state",
+        "/api/v1/rooms/{slug}/proposals/{proposal_id}/vote",
+        "/api/v1/rooms/{slug}/polls",
+        "/api/v1/rooms/{slug}/polls/{poll_id}",
+        "/api/v1/rooms/{slug}/polls/{poll_id}/ballots",
+        "/api/v1/rooms/{slug}/polls/{poll_id}/close",
+        "/api/v1/rooms/{slug}/polls/{poll_id}/receipts/{receipt}",
+        "/api/v1/rooms/{slug}/decisions",
+        "/api/v1/rooms/{slug}/decisions/{position}",
     }
+    # and every REST route of the application is in it (nothing added without its entry)
+    app: Starlette = server.app  # type: ignore[assignment]
+    served = {r.path for r in app.routes if isinstance(r, Route) and r.path.startswith("/api/v1/")}
+    assert served - {"/api/v1/openapi.json"} == set(spec["paths"])
     refs = {
         ref.rsplit("/", 1)[1]
         for ref in _refs(spec["paths"])

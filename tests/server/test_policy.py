@@ -31,6 +31,7 @@ MATRIX: dict[Action, tuple[str, str, str, str, str, str]] = {
     Action.READ_DOCUMENT: ("YYYYYY", "HHYYYY", "YYYYYY", "HHYYYY", "YYYYYY", "HHYYYY"),
     Action.WRITE_DOCUMENT: ("UMRYYY", "HHRYYY", "UMRAAA", "HHRAAA", "UMRYYY", "HHRYYY"),
     Action.CREATE_DOCUMENT: ("UMRYYY", "HHRYYY", "UMRAAA", "HHRAAA", "UMRYYY", "HHRYYY"),
+    Action.COMMENT: ("UMYYYY", "HHYYYY", "UMAAAA", "HHAAAA", "UMYYYY", "HHYYYY"),
     Action.INVITE: ("UMRRYY", "HHRRYY", "UMRRAA", "HHRRAA", "UMRRYY", "HHRRYY"),
     Action.MANAGE_MEMBERS: ("UMRRYY", "HHRRYY", "UMRRAA", "HHRRAA", "UMRRYY", "HHRRYY"),
     Action.MANAGE_OWNERS: ("UMRRRY", "HHRRRY", "UMRRRA", "HHRRRA", "UMRRRY", "HHRRRY"),
@@ -43,6 +44,9 @@ MATRIX: dict[Action, tuple[str, str, str, str, str, str]] = {
     Action.FLAG: ("UMYYYY", "HHYYYY", "UMAAAA", "HHAAAA", "UMLLYY", "HHLLYY"),
     Action.MODERATE: ("UMRRYY", "HHRRYY", "UMRRAA", "HHRRAA", "UMRRYY", "HHRRYY"),
     Action.RUN_SESSION: ("UMRRYY", "HHRRYY", "UMRRAA", "HHRRAA", "UMRRYY", "HHRRYY"),
+    Action.CREATE_PROPOSAL: ("UMRYYY", "HHRYYY", "UMRAAA", "HHRAAA", "UMRYYY", "HHRYYY"),
+    Action.MANAGE_PROPOSALS: ("UMRRYY", "HHRRYY", "UMRRAA", "HHRRAA", "UMRRYY", "HHRRYY"),
+    Action.VOTE: ("UMRYYY", "HHRYYY", "UMRAAA", "HHRAAA", "UMRYYY", "HHRYYY"),
 }
 CODES = {
     "Y": Reason.ALLOWED,

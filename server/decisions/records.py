@@ -1,0 +1,136 @@
+"""Decision records: what one says, its Markdown, and checking a room's chain of them.
+
+A record is canonical JSON (storage.polls.canonical_json) and its SHA-256 is stored beside
+it; every record holds the hash of the room's previous one, so changing any record — or
+removing, inserting or reordering one — breaks the chain at that point. `verify` recomputes it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from typing import Any
+
+from server.decisions.tally import Tally
+from storage.polls import Closing, StoredDecision, canonical_json
+from storage.proposals import StoredProposal
+
+RECORD_VERSION = 1
+
+
+def build_record(
+    room_slug: str,
+    closing: Closing,
+    tally: Tally,
+    names: dict[int, str],
+    proposal: StoredProposal | None,
+) -> dict[str, Any]:
+    poll = closing.poll
+    voters = sorted(names.get(user_id, f"#{user_id}") for user_id in closing.voters)
+    record: dict[str, Any] = {
+        "version": RECORD_VERSION,
+        "room": room_slug,
+        "position": closing.position,
+        "previous_sha256": closing.previous_sha256,
+        "poll": {
+            "id": poll.id,
+            "title": poll.title,
+            "method": poll.method,
+            "options": poll.options,
+            "rules": poll.rules,
+            "secret": poll.secret,
+            "opened_at": poll.opens_at.isoformat(),
+            "closes_at": None if poll.closes_at is None else poll.closes_at.isoformat(),
+            "closed_at": closing.closed_at.isoformat(),
+        },
+        "proposal": None,
+        "electorate_size": poll.electorate_size,
+        "turnout": len(closing.voters),
+        "voters": voters,
+        "ballots": None
+        if poll.secret
+        else [
+            {"voter": names.get(user_id, f"#{user_id}"), "choice": choice}
+            for user_id, choice in sorted(
+                closing.named.items(), key=lambda kv: names.get(kv[0], "")
+            )
+        ],
+        "tally": tally.to_json(),
+        "outcome": tally.outcome.value,
+        "winners": list(tally.winners),
+    }
+    if proposal is not None:
+        record["proposal"] = {
+            "id": proposal.id,
+            "title": proposal.title,
+            "text": poll.body_text,
+            "text_sha256": poll.body_text_sha256,
+            "state_sha256": poll.body_state_sha256,
+            "state_vector": base64.b64encode(poll.body_state_vector or b"").decode(),
+            "seq": poll.body_seq,
+        }
+    return record
+
+
+def markdown(record: dict[str, Any], sha256: str) -> str:
+    """The record for people: what was decided, on which text, by whom, how it was counted."""
+    poll = record["poll"]
+    lines = [f"# {poll['title']}", ""]
+    proposal = record.get("proposal")
+    lines += [
+        f"- Room: `{record['room']}`, decision {record['position']}",
+        f"- Outcome: **{record['outcome']}**"
+        + (f" — {', '.join(record['winners'])}" if record["winners"] else ""),
+        f"- Method: `{poll['method']}`; options: {', '.join(map(str, poll['options']))}",
+        f"- Rules: `{canonical_json(poll['rules'])}`",
+        f"- Ballots: {'secret' if poll['secret'] else 'named'}; turnout {record['turnout']}"
+        f" of {record['electorate_size']}",
+        f"- Opened {poll['opened_at']}, closed {poll['closed_at']}",
+        f"- Record SHA-256: `{sha256}`; previous: `{record['previous_sha256'] or '—'}`",
+        "",
+    ]
+    if proposal is not None:
+        lines += [
+            "## The text voted on",
+            "",
+            f"SHA-256 of the text `{proposal['text_sha256']}`, of the document state "
+            f"`{proposal['state_sha256']}` (version {proposal['seq']}).",
+            "",
+            *(f"> {line}" if line else ">" for line in (proposal["text"] or "").splitlines()),
+            "",
+        ]
+    lines += ["## Who voted", "", ", ".join(record["voters"]) or "nobody", ""]
+    if record["ballots"] is not None:
+        lines += ["| voter | choice |", "| --- | --- |"]
+        lines += [f"| {b['voter']} | `{canonical_json(b['choice'])}` |" for b in record["ballots"]]
+        lines.append("")
+    lines += ["## Count", "", "```json", canonical_json(record["tally"]), "```", ""]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    position: int
+    problem: str
+
+
+def verify(decisions: list[StoredDecision]) -> list[ChainProblem]:
+    """Every break in a room's chain of records (in position order); empty when intact."""
+    problems = []
+    previous: str | None = None
+    for expected, decision in enumerate(decisions, start=1):
+        if decision.position != expected:
+            problems.append(ChainProblem(decision.position, f"expected position {expected}"))
+        digest = hashlib.sha256(decision.record_json.encode()).hexdigest()
+        if digest != decision.record_sha256:
+            problems.append(ChainProblem(decision.position, "the record does not match its hash"))
+        record = decision.record
+        if record.get("previous_sha256") != previous or decision.previous_sha256 != previous:
+            problems.append(
+                ChainProblem(decision.position, "the link to the previous record is broken")
+            )
+        if record.get("position") != decision.position:
+            problems.append(ChainProblem(decision.position, "the record names another position"))
+        previous = decision.record_sha256
+    return problems

@@ -1,0 +1,472 @@
+"""Polls, their electorate and ballots, and the decision record written when one closes.
+
+Casting and closing are ordered by the poll's row: a cast reads it with a shared lock
+(``FOR SHARE`` on PostgreSQL; SQLite has one writer at a time anyway) and refuses a closed
+poll or a time past ``closes_at``; closing takes it exclusively (``state`` open → closed,
+once: a second closer changes no row), then counts the ballots committed before it, so no
+ballot is counted after the close and every one before it is. The decision record is
+appended in the same transaction, chained to the room's previous record by hash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+import hashlib
+import json
+import secrets
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.database import SQLITE_BEGIN_OPTION, Database
+from storage.decision_models import (
+    BallotRecord,
+    DecisionRecord,
+    PollRecord,
+    PollVoterRecord,
+    ProposalRecord,
+    SecretBallotRecord,
+)
+from storage.discussion import StoredEvent, new_event, next_event_seq
+from storage.errors import StorageError
+from storage.records import detached
+
+__all__ = [
+    "Cast",
+    "Closing",
+    "NewPoll",
+    "PollStore",
+    "StoredDecision",
+    "StoredPoll",
+    "canonical_json",
+    "receipt_hash",
+]
+
+
+class PollConflict(StorageError):
+    """The poll cannot be opened: its proposal is not in discussion."""
+
+
+class _AlreadyClosed(Exception):
+    """Another closer was first; raised inside the transaction to roll it back."""
+
+
+@dataclass(frozen=True)
+class StoredPoll:
+    id: int
+    room_id: int
+    proposal_id: int | None
+    title: str
+    method: str
+    options: list[Any]
+    rules: dict[str, Any]
+    secret: bool
+    state: str
+    opens_at: datetime
+    closes_at: datetime | None
+    closed_at: datetime | None
+    electorate_size: int
+    created_by: int | None
+    created_at: datetime
+    body_seq: int | None
+    body_state_vector: bytes | None
+    body_state_sha256: str | None
+    body_text_sha256: str | None
+    body_text: str | None
+
+
+@dataclass(frozen=True)
+class NewPoll:
+    room_id: int
+    proposal_id: int | None
+    title: str
+    method: str
+    options: list[str]
+    rules: dict[str, Any]
+    secret: bool
+    opens_at: datetime
+    closes_at: datetime | None
+    created_by: int
+    body_seq: int | None = None
+    body_state_vector: bytes | None = None
+    body_state_sha256: str | None = None
+    body_text_sha256: str | None = None
+    body_text: str | None = None
+
+
+@dataclass(frozen=True)
+class StoredDecision:
+    room_id: int
+    position: int
+    poll_id: int
+    previous_sha256: str | None
+    record_json: str
+    record_sha256: str
+    created_at: datetime
+
+    @property
+    def record(self) -> dict[str, Any]:
+        value: dict[str, Any] = json.loads(self.record_json)
+        return value
+
+
+class Cast(enum.Enum):
+    """What happened to a ballot."""
+
+    CAST = "cast"
+    CHANGED = "changed"  # the voter's earlier ballot was replaced
+    CLOSED = "closed"  # the poll is closed, or its time is over
+    NOT_ELIGIBLE = "not_eligible"  # not in the electorate fixed when it opened
+    ALREADY_VOTED = "already_voted"  # and changing is not allowed (or, secret: no receipt)
+    UNKNOWN_RECEIPT = "unknown_receipt"
+
+
+@dataclass(frozen=True)
+class Closing:
+    """What the closer learns inside the closing transaction, to build the record from."""
+
+    poll: StoredPoll
+    choices: list[Any]
+    voters: list[int]  # who voted (user ids), ordered by id
+    named: dict[int, Any]  # named polls: each voter's choice
+    closed_at: datetime
+    previous_sha256: str | None
+    position: int
+
+
+# (record as a dict, the proposal's new state or None, the room event's type and payload)
+Decide = Callable[[Closing], tuple[dict[str, Any], str | None, str, dict[str, Any]]]
+
+
+def canonical_json(value: Any) -> str:
+    """The one text of a JSON value that is hashed: sorted keys, no spaces, UTF-8 as is."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def receipt_hash(receipt: str) -> str:
+    return hashlib.sha256(receipt.encode()).hexdigest()
+
+
+class PollStore:
+    def __init__(self, database: Database) -> None:
+        self._sessions = database.sessionmaker
+        self._postgres = database.dialect == "postgresql"
+
+    async def open(
+        self,
+        poll: NewPoll,
+        electorate: list[int],
+        *,
+        event: Callable[[StoredPoll], tuple[str, dict[str, Any]]],
+    ) -> tuple[StoredPoll, StoredEvent]:
+        """Open a poll with its electorate; a proposal's poll moves it from discussion to
+        voting in the same transaction (PollConflict if it is not in discussion)."""
+        async with self._sessions() as session, session.begin():
+            seq = await next_event_seq(session, poll.room_id)
+            if poll.proposal_id is not None:
+                moved = await session.execute(
+                    update(ProposalRecord)
+                    .where(
+                        ProposalRecord.id == poll.proposal_id,
+                        ProposalRecord.state == "discussion",
+                    )
+                    .values(state="voting", state_changed_at=poll.opens_at)
+                )
+                if moved.rowcount != 1:  # type: ignore[attr-defined]
+                    raise PollConflict("a vote opens on a proposal in discussion")
+            record = PollRecord(
+                **{f: getattr(poll, f) for f in NewPoll.__dataclass_fields__},
+                state="open",
+                electorate_size=len(electorate),
+                created_at=poll.opens_at,
+            )
+            session.add(record)
+            await session.flush()
+            session.add_all(
+                PollVoterRecord(poll_id=record.id, user_id=user_id, voted=False)
+                for user_id in sorted(set(electorate))
+            )
+            stored = detached(StoredPoll, record)
+            type_, payload = event(stored)
+            return stored, new_event(
+                session, poll.room_id, seq, type_, poll.created_by, payload, poll.opens_at
+            )
+
+    async def get(self, room_id: int, poll_id: int) -> StoredPoll | None:
+        async with self._sessions() as session:
+            record = await session.get(PollRecord, poll_id)
+        if record is None or record.room_id != room_id:
+            return None
+        return detached(StoredPoll, record)
+
+    async def in_room(self, room_id: int) -> list[StoredPoll]:
+        query = select(PollRecord).where(PollRecord.room_id == room_id).order_by(PollRecord.id)
+        async with self._sessions() as session:
+            return [detached(StoredPoll, r) for r in await session.scalars(query)]
+
+    async def due(self, now: datetime) -> list[StoredPoll]:
+        """Open polls whose closing time has come (the closer's work list)."""
+        query = select(PollRecord).where(PollRecord.state == "open", PollRecord.closes_at <= now)
+        async with self._sessions() as session:
+            return [detached(StoredPoll, r) for r in await session.scalars(query)]
+
+    async def cast(
+        self,
+        poll_id: int,
+        user_id: int,
+        choice: Any,
+        now: datetime,
+        *,
+        receipt: str | None = None,
+    ) -> tuple[Cast, str | None]:
+        """Record a ballot; for a secret poll also its receipt code (the one given to replace
+        an earlier ballot, or a new one). Returns the outcome and the receipt."""
+        for attempt in (1, 2):
+            try:
+                return await self._cast(poll_id, user_id, choice, now, receipt)
+            except IntegrityError:
+                # the same voter twice at once: the other one won; retry sees its ballot
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncSession]:
+        """A transaction that writes: on SQLite it takes the write lock at BEGIN (IMMEDIATE),
+        so reading first and writing then never fails on a snapshot another writer moved."""
+        async with self._sessions() as session, session.begin():
+            await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            yield session
+
+    async def _cast(
+        self, poll_id: int, user_id: int, choice: Any, now: datetime, receipt: str | None
+    ) -> tuple[Cast, str | None]:
+        async with self._writing() as session:
+            query = select(PollRecord).where(PollRecord.id == poll_id)
+            if self._postgres:
+                query = query.with_for_update(read=True)
+            poll = await session.scalar(query)
+            if (
+                poll is None
+                or poll.state != "open"
+                or (poll.closes_at is not None and now >= poll.closes_at)
+            ):
+                return Cast.CLOSED, None
+            voter = await session.get(PollVoterRecord, {"poll_id": poll_id, "user_id": user_id})
+            if voter is None:
+                return Cast.NOT_ELIGIBLE, None
+            allow_change = bool(poll.rules.get("allow_change", True))
+            if poll.secret:
+                return await _cast_secret(session, poll, voter, choice, receipt, allow_change)
+            ballot = await session.get(BallotRecord, {"poll_id": poll_id, "user_id": user_id})
+            if ballot is not None:
+                if not allow_change:
+                    return Cast.ALREADY_VOTED, None
+                ballot.choice, ballot.cast_at = choice, now
+                return Cast.CHANGED, None
+            session.add(BallotRecord(poll_id=poll_id, user_id=user_id, choice=choice, cast_at=now))
+            voter.voted = True
+            return Cast.CAST, None
+
+    async def receipt(self, poll_id: int, receipt: str) -> Any | None:
+        """The choice recorded under this receipt, or None: what a voter checks."""
+        query = select(SecretBallotRecord.choice).where(
+            SecretBallotRecord.poll_id == poll_id,
+            SecretBallotRecord.receipt_sha256 == receipt_hash(receipt),
+        )
+        async with self._sessions() as session:
+            row = (await session.execute(query)).first()
+        return None if row is None else row[0]
+
+    async def ballots(self, poll_id: int) -> tuple[list[Any], int]:
+        """The choices so far (for live tallies) and how many voted."""
+        async with self._sessions() as session:
+            poll = await session.get(PollRecord, poll_id)
+            assert poll is not None
+            choices = await _choices(session, poll)
+        return choices, len(choices)
+
+    async def electorate(self, poll_id: int) -> list[int]:
+        """The user ids of the poll's electorate."""
+        query = select(PollVoterRecord.user_id).where(PollVoterRecord.poll_id == poll_id)
+        async with self._sessions() as session:
+            return sorted(await session.scalars(query))
+
+    async def voters_who_voted(self, poll_id: int) -> list[int]:
+        query = select(PollVoterRecord.user_id).where(
+            PollVoterRecord.poll_id == poll_id, PollVoterRecord.voted.is_(True)
+        )
+        async with self._sessions() as session:
+            return sorted(await session.scalars(query))
+
+    async def voted(self, poll_id: int, user_id: int) -> bool:
+        async with self._sessions() as session:
+            voter = await session.get(PollVoterRecord, {"poll_id": poll_id, "user_id": user_id})
+        return voter is not None and voter.voted
+
+    async def close(
+        self, poll_id: int, now: datetime, decide: Decide
+    ) -> tuple[StoredDecision, StoredEvent] | None:
+        """Close the poll once and write its decision record; None if it was closed already."""
+        async with self._sessions() as session:
+            room_id = await session.scalar(
+                select(PollRecord.room_id).where(PollRecord.id == poll_id)
+            )
+        if room_id is None:
+            return None
+        try:
+            return await self._close(poll_id, room_id, now, decide)
+        except _AlreadyClosed:
+            return None
+
+    async def _close(
+        self, poll_id: int, room_id: int, now: datetime, decide: Decide
+    ) -> tuple[StoredDecision, StoredEvent]:
+        async with self._writing() as session:
+            seq = await next_event_seq(session, room_id)  # orders the room's records
+            closed = await session.execute(
+                update(PollRecord)
+                .where(PollRecord.id == poll_id, PollRecord.state == "open")
+                .values(state="closed", closed_at=now)
+            )
+            if closed.rowcount != 1:  # type: ignore[attr-defined]
+                raise _AlreadyClosed  # rolls back: the event number is given back
+            record = await session.get(PollRecord, poll_id)
+            assert record is not None
+            await session.refresh(record)
+            poll = detached(StoredPoll, record)
+            choices = await _choices(session, record)
+            voters = list(
+                await session.scalars(
+                    select(PollVoterRecord.user_id)
+                    .where(PollVoterRecord.poll_id == poll_id, PollVoterRecord.voted.is_(True))
+                    .order_by(PollVoterRecord.user_id)
+                )
+            )
+            named: dict[int, Any] = {}
+            if not record.secret:
+                rows = await session.execute(
+                    select(BallotRecord.user_id, BallotRecord.choice).where(
+                        BallotRecord.poll_id == poll_id
+                    )
+                )
+                named = {int(user_id): choice for user_id, choice in rows.all()}
+            last = (
+                await session.execute(
+                    select(DecisionRecord.position, DecisionRecord.record_sha256)
+                    .where(DecisionRecord.room_id == record.room_id)
+                    .order_by(DecisionRecord.position.desc())
+                    .limit(1)
+                )
+            ).first()
+            position = 1 if last is None else last[0] + 1
+            previous = None if last is None else last[1]
+            closing = Closing(poll, choices, voters, named, now, previous, position)
+            content, proposal_state, event_type, payload = decide(closing)
+            text = canonical_json(content)
+            decision = DecisionRecord(
+                room_id=record.room_id,
+                position=position,
+                poll_id=poll_id,
+                previous_sha256=closing.previous_sha256,
+                record_json=text,
+                record_sha256=hashlib.sha256(text.encode()).hexdigest(),
+                created_at=now,
+            )
+            session.add(decision)
+            if proposal_state is not None and record.proposal_id is not None:
+                await session.execute(
+                    update(ProposalRecord)
+                    .where(ProposalRecord.id == record.proposal_id)
+                    .values(state=proposal_state, state_changed_at=now)
+                )
+            event = new_event(session, record.room_id, seq, event_type, None, payload, now)
+            await session.flush()
+            return detached(StoredDecision, decision), event
+
+    async def decisions(self, room_id: int) -> list[StoredDecision]:
+        """The room's decision records in chain order."""
+        query = (
+            select(DecisionRecord)
+            .where(DecisionRecord.room_id == room_id)
+            .order_by(DecisionRecord.position)
+        )
+        async with self._sessions() as session:
+            return [detached(StoredDecision, r) for r in await session.scalars(query)]
+
+    async def decision_count(self, room_id: int) -> int:
+        query = select(func.count()).where(DecisionRecord.room_id == room_id)
+        async with self._sessions() as session:
+            return int(await session.scalar(query) or 0)
+
+
+async def _choices(session: AsyncSession, poll: PollRecord) -> list[Any]:
+    if poll.secret:
+        # ordered by the random key: the order says nothing of when or by whom
+        query = (
+            select(SecretBallotRecord.choice)
+            .where(SecretBallotRecord.poll_id == poll.id)
+            .order_by(SecretBallotRecord.id)
+        )
+    else:
+        query = (
+            select(BallotRecord.choice)
+            .where(BallotRecord.poll_id == poll.id)
+            .order_by(BallotRecord.user_id)
+        )
+    return list(await session.scalars(query))
+
+
+async def _cast_secret(
+    session: AsyncSession,
+    poll: PollRecord,
+    voter: PollVoterRecord,
+    choice: Any,
+    receipt: str | None,
+    allow_change: bool,
+) -> tuple[Cast, str | None]:
+    if receipt is not None:
+        if not voter.voted:
+            return Cast.UNKNOWN_RECEIPT, None
+        if not allow_change:
+            return Cast.ALREADY_VOTED, None
+        replaced = await session.execute(
+            update(SecretBallotRecord)
+            .where(
+                SecretBallotRecord.poll_id == poll.id,
+                SecretBallotRecord.receipt_sha256 == receipt_hash(receipt),
+            )
+            .values(choice=choice)
+        )
+        if replaced.rowcount != 1:  # type: ignore[attr-defined]
+            return Cast.UNKNOWN_RECEIPT, None
+        return Cast.CHANGED, receipt
+    if voter.voted:
+        return Cast.ALREADY_VOTED, None
+    marked = await session.execute(
+        update(PollVoterRecord)
+        .where(
+            PollVoterRecord.poll_id == poll.id,
+            PollVoterRecord.user_id == voter.user_id,
+            PollVoterRecord.voted.is_(False),
+        )
+        .values(voted=True)
+    )
+    if marked.rowcount != 1:  # type: ignore[attr-defined]
+        return Cast.ALREADY_VOTED, None
+    code = secrets.token_urlsafe(18)
+    session.add(
+        SecretBallotRecord(
+            id=secrets.token_hex(16),
+            poll_id=poll.id,
+            receipt_sha256=receipt_hash(code),
+            choice=choice,
+        )
+    )
+    return Cast.CAST, code
