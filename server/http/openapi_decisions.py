@@ -18,21 +18,19 @@ from server.http.openapi_parts import (
 _PROPOSAL = path_id("proposal_id")
 _POLL = path_id("poll_id")
 _OBJECT = {"type": "object"}
-_VOTE_TERMS = {
-    "type": "object",
-    "properties": {
-        "rules": {
-            "type": "object",
-            "description": "majority (simple | absolute | {qualified, base}), quorum "
-            "({share} | {count}), ranked (irv | schulze), seats (stv), score_by (mean | median)",
-        },
-        "secret": {"type": "boolean", "default": False},
-        "visibility": {"enum": ["always", "after_vote", "after_close"], "default": "after_close"},
-        "min_ballots": {"type": "integer", "minimum": 0, "default": 0},
-        "allow_change": {"type": "boolean", "default": True},
-        "closes_in": {"type": "number", "description": "seconds until it closes by itself"},
+_VOTE_FIELDS: dict[str, Any] = {
+    "rules": {
+        "type": "object",
+        "description": "majority (simple | absolute | {qualified, base}), quorum "
+        "({share} | {count}), ranked (irv | schulze), seats (stv), score_by (mean | median)",
     },
+    "secret": {"type": "boolean", "default": False},
+    "visibility": {"enum": ["always", "after_vote", "after_close"], "default": "after_close"},
+    "min_ballots": {"type": "integer", "minimum": 0, "default": 0},
+    "allow_change": {"type": "boolean", "default": True},
+    "closes_in": {"type": "number", "description": "seconds until it closes by itself"},
 }
+_VOTE_TERMS = {"type": "object", "properties": _VOTE_FIELDS}
 
 
 def _get(summary: str, schema: str, *parameters: dict[str, Any]) -> dict[str, Any]:
@@ -97,9 +95,9 @@ DECISION_PATHS: dict[str, Any] = {
             "Open a poll of its own",
             "Poll",
             {
-                **_VOTE_TERMS,
+                "type": "object",
                 "properties": {
-                    **_VOTE_TERMS["properties"],
+                    **_VOTE_FIELDS,
                     "title": {"type": "string"},
                     "method": {
                         "enum": [
