@@ -20,6 +20,7 @@ from server.accounts.signing import TokenSigner
 from server.decisions.service import Decisions
 from server.document_socket import WriteCoalescer
 from server.documents.admission import Admission
+from server.documents.forks import Forks
 from server.documents.quota import ConnectionQuota
 from server.documents.registry import DocumentRegistry
 from server.documents.review import AccessReviewer
@@ -37,6 +38,7 @@ from server.rooms.service import Rooms
 from server.settings import Settings
 from storage.access import AccessStore
 from storage.accounts import AccountStore
+from storage.amendments import AmendmentStore
 from storage.audit import AuditLog
 from storage.database import Database, upgrade
 from storage.discussion import DiscussionStore
@@ -88,6 +90,7 @@ class Services:
     live_rooms: LiveRooms
     live: LiveDispatcher
     decisions: Decisions
+    forks: Forks
     coalescer: WriteCoalescer = field(default_factory=WriteCoalescer)
 
     @classmethod
@@ -154,6 +157,7 @@ class Services:
             access_store,
             settings.max_live_frame_bytes,
         )
+        forks = Forks(documents, document_log, backend, AmendmentStore(database))
         decisions = Decisions(
             rooms=rooms,
             room_store=rooms.store,
@@ -164,6 +168,7 @@ class Services:
             live_rooms=live_rooms,
             accounts=accounts.store,
             audit=audit,
+            forks=forks,
             clock=utc_now,
         )
         await decisions.start()
@@ -187,6 +192,7 @@ class Services:
             live_rooms,
             live,
             decisions,
+            forks,
         )
 
     async def stop(self) -> None:
@@ -273,6 +279,11 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         Route(
             "/api/v1/rooms/{slug}/proposals/{proposal_id}/state",
             decisions.move,
+            methods=["POST"],
+        ),
+        Route(
+            "/api/v1/rooms/{slug}/proposals/{proposal_id}/amendments",
+            decisions.amendments,
             methods=["POST"],
         ),
         Route(

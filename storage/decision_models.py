@@ -50,6 +50,10 @@ class ProposalRecord(Base):
         ForeignKey("documents.id", ondelete="CASCADE"), unique=True
     )
     title: Mapped[str] = mapped_column(String(TITLE_LENGTH))
+    # an amendment: its body is a fork of this proposal's body, merged into it when adopted
+    amends_id: Mapped[int | None] = mapped_column(
+        ForeignKey("proposals.id", ondelete="CASCADE"), index=True
+    )
     state: Mapped[str] = mapped_column(String(16), default="draft")
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -22,6 +22,7 @@ class StoredProposal:
     room_id: int
     document_id: int
     title: str
+    amends_id: int | None
     state: str
     created_by: int | None
     created_at: datetime
@@ -33,12 +34,20 @@ class ProposalStore:
         self._sessions = database.sessionmaker
 
     async def create(
-        self, room_id: int, document_id: int, title: str, created_by: int, now: datetime
+        self,
+        room_id: int,
+        document_id: int,
+        title: str,
+        created_by: int,
+        now: datetime,
+        *,
+        amends_id: int | None = None,
     ) -> StoredProposal:
         record = ProposalRecord(
             room_id=room_id,
             document_id=document_id,
             title=title,
+            amends_id=amends_id,
             state="draft",
             created_by=created_by,
             created_at=now,
@@ -82,13 +91,3 @@ class ProposalStore:
             name = await session.scalar(query)
         assert name is not None  # the body document is deleted only with the proposal
         return name
-
-    async def frozen_documents(self, document_ids: Collection[int]) -> set[int]:
-        """The documents among these that are the body of a proposal being voted on."""
-        if not document_ids:
-            return set()
-        query = select(ProposalRecord.document_id).where(
-            ProposalRecord.document_id.in_(document_ids), ProposalRecord.state == "voting"
-        )
-        async with self._sessions() as session:
-            return set(await session.scalars(query))

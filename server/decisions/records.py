@@ -64,6 +64,7 @@ def build_record(
         record["proposal"] = {
             "id": proposal.id,
             "title": proposal.title,
+            "amends": proposal.amends_id,
             "text": poll.body_text,
             "text_sha256": poll.body_text_sha256,
             "state_sha256": poll.body_state_sha256,

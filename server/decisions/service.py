@@ -18,16 +18,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from crdt.errors import UpdateError
 from server.decisions.methods import PollSpec
 from server.decisions.records import build_record
 from server.decisions.tally import InvalidBallot, InvalidSetup, Outcome
-from server.documents.registry import DocumentRegistry
+from server.documents.forks import Forks
+from server.documents.registry import DocumentFrozen, DocumentRegistry
 from server.live.room import LiveRooms
 from server.policy import Action, Role
 from server.rooms import Conflict, InvalidInput
 from server.rooms.service import Rooms, RoomView
 from storage.accounts import AccountStore, StoredUser
 from storage.audit import AuditLog
+from storage.decision_models import WRITABLE_STATES
 from storage.discussion import DiscussionStore
 from storage.polls import Cast, Closing, NewPoll, PollConflict, PollStore, StoredPoll
 from storage.proposals import ProposalStore, StoredProposal
@@ -92,6 +95,7 @@ class Decisions:
         live_rooms: LiveRooms,
         accounts: AccountStore,
         audit: AuditLog,
+        forks: Forks,
         clock: Callable[[], datetime],
     ) -> None:
         self.rooms, self.room_store, self.proposals, self.polls = (
@@ -102,6 +106,7 @@ class Decisions:
         )
         self.documents, self.discussion, self.live_rooms = documents, discussion, live_rooms
         self.accounts, self.audit, self.clock = accounts, audit, clock
+        self.forks = forks
         self._closer: asyncio.Task[None] | None = None
         self._dirty: set[tuple[int, int]] = set()
         self._push: asyncio.TimerHandle | None = None
@@ -126,9 +131,7 @@ class Decisions:
         self, view: RoomView, body: dict[str, Any], address: str | None
     ) -> StoredProposal:
         user = self._actor(view, Action.CREATE_PROPOSAL)
-        title = body.get("title")
-        if not isinstance(title, str) or not title.strip() or len(title) > 200:
-            raise InvalidInput("title", "title is a string of 1 to 200 characters")
+        title = _title(body)
         name = body.get("document", f"proposal-{secrets.token_hex(6)}")
         await self.rooms.create_document(view, name, address)
         document = await self.rooms.documents.find_document(name)
@@ -140,6 +143,29 @@ class Decisions:
             view, user, "proposal.created", address, proposal=await self.proposal_json(proposal)
         )
         return proposal
+
+    async def create_amendment(
+        self, view: RoomView, base_id: int, body: dict[str, Any], address: str | None
+    ) -> StoredProposal:
+        """An amendment of a proposal in draft or discussion: a proposal whose body is a fork
+        of the base's body as it is now, merged into the base when it is adopted."""
+        base = await self.proposal(view, base_id)
+        user = self._actor(view, Action.CREATE_PROPOSAL)
+        if base.state not in WRITABLE_STATES:
+            raise Conflict("proposal-state", f"a {base.state} proposal takes no amendments")
+        title = _title(body)
+        name = body.get("document", f"amendment-{secrets.token_hex(6)}")
+        await self.rooms.create_document(view, name, address)
+        base_name = await self.proposals.document_name(base)
+        fork = await self.forks.fork(
+            base_name, base.document_id, name, author=user.name, user_id=user.id
+        )
+        amendment = await self.proposals.create(
+            view.room.id, fork.document_id, title, user.id, self.clock(), amends_id=base.id
+        )
+        shown = await self.proposal_json(amendment)
+        await self._announce(view, user, "proposal.created", address, proposal=shown)
+        return amendment
 
     async def proposal(self, view: RoomView, proposal_id: int) -> StoredProposal:
         view.require(Action.READ_ROOM)
@@ -153,6 +179,7 @@ class Decisions:
             "id": proposal.id,
             "title": proposal.title,
             "state": proposal.state,
+            "amends": proposal.amends_id,
             "document": await self.proposals.document_name(proposal),
             "created_at": proposal.created_at.isoformat(),
             "state_changed_at": proposal.state_changed_at.isoformat(),
@@ -220,9 +247,7 @@ class Decisions:
     ) -> StoredPoll:
         """A vote of its own (not on a proposal), in any method."""
         user = self._actor(view, Action.MANAGE_PROPOSALS)
-        title = body.get("title")
-        if not isinstance(title, str) or not title.strip() or len(title) > 200:
-            raise InvalidInput("title", "title is a string of 1 to 200 characters")
+        title = _title(body)
         spec, settings, closes_at = self._vote_terms(body, method=body.get("method"))
         poll = NewPoll(
             room_id=view.room.id,
@@ -390,6 +415,9 @@ class Decisions:
             return None
         decision, event = done
         self.live_rooms.publish(event)
+        adopted = decision.record["outcome"] == Outcome.ADOPTED.value
+        if proposal is not None and proposal.amends_id is not None and adopted:
+            await self._merge_amendment(room.id, proposal)
         await self.audit.record(
             "poll.closed",
             actor_user_id=None if actor is None else actor.id,
@@ -402,6 +430,24 @@ class Decisions:
             },
         )
         return decision.record
+
+    async def _merge_amendment(self, room_id: int, amendment: StoredProposal) -> None:
+        """Merge an adopted amendment into its base (recorded in the base's history with
+        origin ``merge``); refused, and announced so, when the base is itself under a vote."""
+        fork = await self.forks.store.fork(amendment.document_id)
+        assert fork is not None  # amendments are created as forks
+        payload: dict[str, Any] = {"amendment": amendment.id, "base": amendment.amends_id}
+        try:
+            _, seq = await self.forks.merge(fork, author=None, user_id=None)
+        except (DocumentFrozen, UpdateError) as exc:
+            event_type, payload["reason"] = "amendment.merge_refused", str(exc)
+        else:
+            event_type, payload["seq"] = "amendment.merged", seq
+        event = await self.discussion.append(
+            room_id, event_type, payload, actor_user_id=None, now=self.clock()
+        )
+        self.live_rooms.publish(event)
+        await self.audit.record(event_type, room_id=room_id, details=payload)
 
     async def _close_due_forever(self) -> None:
         while True:
@@ -484,6 +530,13 @@ class Decisions:
         await self.audit.record(
             type_, actor_user_id=user.id, room_id=view.room.id, address=address, details=details
         )
+
+
+def _title(body: dict[str, Any]) -> str:
+    title = body.get("title")
+    if not isinstance(title, str) or not title.strip() or len(title) > 200:
+        raise InvalidInput("title", "title is a string of 1 to 200 characters")
+    return title
 
 
 def _rules(body: dict[str, Any], settings: VoteSettings) -> dict[str, Any]:

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from crdt.changes import would_change
 from crdt.document import Document
 from crdt.errors import UpdateError
 from crdt.positions import Assoc, TextPositions
@@ -37,8 +36,6 @@ from server.rooms import Conflict, Denied, InvalidInput
 from server.rooms.service import RoomView, state_of
 from storage.access import AccessStore
 from storage.amendments import (
-    FORK_ORIGIN,
-    MERGE_ORIGIN,
     AmendmentStore,
     StoredComment,
     StoredFork,
@@ -147,22 +144,7 @@ async def _caller(request: Request, name: str, principal: Principal | None) -> C
 
 
 async def _current(services: Services, name: str) -> tuple[Document, int]:
-    """The document as it is now and its sequence number: the one in memory when loaded
-    (read it before the next await: it keeps changing), else rebuilt from the log."""
-    shared = services.documents.get(name)
-    if shared is not None:
-        return shared.document, shared.last_seq
-    state = await services.log.load(name)
-    return _restored(services, state.checkpoint, state.updates), state.last_seq
-
-
-def _restored(services: Services, checkpoint: bytes | None, updates: list[bytes]) -> Document:
-    document = services.backend.new_document()
-    if checkpoint is not None:
-        document.restore(checkpoint)
-    for update in updates:
-        document.restore(update)
-    return document
+    return await services.forks.current(name)
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -228,30 +210,15 @@ async def _create_fork(request: Request) -> Response:
         raise Problem(409, conflict.slug, "Conflict", str(conflict)) from None
     except InvalidInput as invalid:
         raise _invalid(invalid.field, str(invalid)) from None
-    # the base as it is now (from memory when loaded), read without an await in between
-    document, base_seq = await _current(services, base)
-    state, state_vector = document.encode_state(), document.state_vector()
-    seeded = await services.documents.apply_server_update(
-        name, lambda _empty: state, author=caller.author, origin=FORK_ORIGIN
-    )
-    assert seeded is not None
-    await seeded[1]  # the fork's history starts with the base, durably
-    stored = await services.log.find_document(name)
-    assert stored is not None
-    fork = await AmendmentStore(services.database).record_fork(
-        stored.id,
-        base_document_id=caller.document_id,
-        base_state_vector=state_vector,
-        base_seq=base_seq,
-        created_by=caller.user_id,
-        created_at=utc_now(),
+    fork = await services.forks.fork(
+        base, caller.document_id, name, author=caller.author, user_id=caller.user_id
     )
     await services.audit.record(
         "document.forked",
         actor_user_id=caller.user_id,
         room_id=caller.room.id,
         address=address,
-        details={"document": name, "base": base, "base_seq": base_seq},
+        details={"document": name, "base": base, "base_seq": fork.base_seq},
     )
     return JSONResponse(_fork_json(fork), status_code=201)
 
@@ -270,28 +237,11 @@ async def merge(request: Request) -> Response:
     place = await services.admission.place_of(fork.base_name)
     if place is not None and place.frozen:
         raise Problem(409, "merge-refused", "Merge refused", "the base is frozen for a vote")
-    amendment, _ = await _current(services, name)
     try:
-        changes = amendment.encode_state(fork.base_state_vector)
-    except UpdateError as exc:  # a state vector this server stored: not expected
-        raise Problem(409, "merge-refused", "Merge refused", str(exc)) from None
-
-    def only_news(document: Document) -> bytes | None:
-        return changes if would_change(document, changes) else None
-
-    try:
-        applied = await services.documents.apply_server_update(
-            fork.base_name, only_news, author=base.author, origin=MERGE_ORIGIN
-        )
+        fork, seq = await services.forks.merge(fork, author=base.author, user_id=base.user_id)
     except (UpdateError, DocumentFrozen) as exc:
         raise Problem(409, "merge-refused", "Merge refused", str(exc)) from None
-    seq = None
-    if applied is not None:
-        seq, committed = applied
-        await committed
-        fork = await AmendmentStore(services.database).record_merge(
-            caller.document_id, merged_by=base.user_id, merged_at=utc_now(), merged_seq=seq
-        )
+    if seq is not None:
         await services.audit.record(
             "document.merged",
             actor_user_id=base.user_id,
@@ -303,7 +253,7 @@ async def merge(request: Request) -> Response:
         {
             "document": name,
             "base": fork.base_name,
-            "applied": applied is not None,
+            "applied": seq is not None,
             "seq": seq,
             "fork": _fork_json(fork),
         }
@@ -393,7 +343,7 @@ async def diff(request: Request) -> Response:
     fork = await _fork_of(services, caller)
     if against == "fork":  # the base as it was forked: the fork's own first update
         seed = await AmendmentStore(services.database).seed(caller.document_id)
-        base_document = _restored(services, None, [] if seed is None else [seed])
+        base_document = services.forks.restored(None, [] if seed is None else [seed])
         base_seq = fork.base_seq
         base_texts = _text_roots(base_document)
     else:  # the base as it is now

@@ -64,6 +64,18 @@ async def proposal(request: Request) -> Response:
     return await _act(request, show)
 
 
+async def amendments(request: Request) -> Response:
+    body = await json_object(request)
+
+    async def create(decisions: Decisions, view: RoomView) -> Response:
+        amendment = await decisions.create_amendment(
+            view, _id(request, "proposal_id"), body, client_address(request)
+        )
+        return JSONResponse(await decisions.proposal_json(amendment), status_code=201)
+
+    return await _act(request, create)
+
+
 async def move(request: Request) -> Response:
     body = await json_object(request)
 

@@ -16,6 +16,10 @@ from server.http.openapi_parts import (
 )
 
 _PROPOSAL = path_id("proposal_id")
+_TITLED = {
+    "type": "object",
+    "properties": {"title": {"type": "string"}, "document": {"type": "string"}},
+}
 _POLL = path_id("poll_id")
 _OBJECT = {"type": "object"}
 _VOTE_FIELDS: dict[str, Any] = {
@@ -83,6 +87,16 @@ DECISION_PATHS: dict[str, Any] = {
         _PROPOSAL,
         status="200",
     ),
+    "/api/v1/rooms/{slug}/proposals/{proposal_id}/amendments": _post(
+        "Amend a proposal in draft or discussion: a proposal on a fork of its body, merged into "
+        "it when adopted",
+        "Proposal",
+        {
+            "type": "object",
+            "properties": {"title": {"type": "string"}, "document": {"type": "string"}},
+        },
+        _PROPOSAL,
+    ),
     "/api/v1/rooms/{slug}/proposals/{proposal_id}/vote": _post(
         "Open the proposal's vote (yes/no/abstain): freezes its body",
         "Poll",
@@ -149,6 +163,7 @@ DECISION_SCHEMAS: dict[str, Any] = {
             "state": {
                 "enum": ["draft", "discussion", "voting", "adopted", "rejected", "withdrawn"]
             },
+            "amends": {"type": ["integer", "null"], "description": "the proposal it amends"},
             "document": {"type": "string"},
             "created_at": TIME,
             "state_changed_at": TIME,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import os
 import secrets
 import subprocess
@@ -187,8 +188,9 @@ async def test_a_proposal_is_discussed_voted_and_adopted_with_its_exact_text(
 
 
 async def test_a_secret_ballot_links_no_voter_to_a_choice(
-    server: RunningServer, people: People, http: httpx.AsyncClient
+    server: RunningServer, people: People, http: httpx.AsyncClient, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.DEBUG)
     opened = await http.post(
         "/polls",
         json={
@@ -251,6 +253,8 @@ async def test_a_secret_ballot_links_no_voter_to_a_choice(
     assert not any("Ана" in str(details) or "Борис" in str(details) for details in audit)
     for receipt in receipts.values():  # receipts are stored only as their hashes
         assert all(receipt not in str(row) for row in secret)
+    assert "Ана" not in caplog.text  # and no log line holds a choice
+    assert "Борис" not in caplog.text
 
 
 async def test_who_may_propose_open_vote_and_close(
@@ -495,3 +499,71 @@ async def test_a_thousand_concurrent_ballots_count_once_per_voter_and_none_after
             text("SELECT count(*) FROM poll_voters WHERE poll_id = :p AND voted"), {"p": poll_id}
         )
     assert stored == voted == accepted
+
+
+async def test_an_adopted_amendment_is_merged_into_its_base(
+    server: RunningServer, people: People, http: httpx.AsyncClient
+) -> None:
+    base = await proposal_in_discussion(server, people, http)
+    created = await http.post(
+        f"/proposals/{base['id']}/amendments",
+        json={"title": "По-голям парк"},
+        headers=auth(people, "participant"),
+    )
+    assert created.status_code == 201, created.text
+    amendment = created.json()
+    assert amendment["amends"] == base["id"]
+    participant = people.token("participant")
+    async with (
+        DocumentClient(server.yjs, base["document"], token=participant) as on_base,
+        DocumentClient(server.yjs, amendment["document"], token=participant) as on_amendment,
+    ):
+        assert str(on_amendment.doc.get("content", type=Text)) == BODY  # seeded with the base
+        base_text = on_base.doc.get("content", type=Text)
+        base_text.insert(len(base_text), " Срок: 2027.")  # the base goes on after the fork
+        on_amendment.doc.get("content", type=Text).insert(0, "Изменение: ")
+        await on_base.wait_saved()
+        await on_amendment.wait_saved()
+        async with LiveClient(server.live, "room", token=people.token("observer")) as watcher:
+            for step, path, body in (
+                ("state", f"/proposals/{amendment['id']}/state", {"state": "discussion"}),
+                ("vote", f"/proposals/{amendment['id']}/vote", {}),
+            ):
+                response = await http.post(path, json=body, headers=auth(people, "moderator"))
+                assert response.status_code in (200, 201), (step, response.text)
+            poll_id = response.json()["id"]
+            for caller in ("owner", "moderator"):
+                await http.post(
+                    f"/polls/{poll_id}/ballots",
+                    json={"choice": "yes"},
+                    headers=auth(people, caller),
+                )
+            record = (
+                await http.post(f"/polls/{poll_id}/close", headers=auth(people, "owner"))
+            ).json()
+            merged = await watcher.next_event("amendment.merged")
+        assert record["outcome"] == "adopted"
+        assert record["proposal"]["amends"] == base["id"]
+        assert merged["base"] == base["id"]
+        expected = "Изменение: " + BODY + " Срок: 2027."
+        await on_base.wait_until(lambda: str(base_text) == expected)  # relayed to the base's editor
+    async with httpx.AsyncClient(base_url=server.http) as documents:
+        content = await documents.get(
+            f"/api/v1/documents/{base['document']}", headers=auth(people, "observer")
+        )
+        history = await documents.get(
+            f"/api/v1/documents/{base['document']}/history", headers=auth(people, "observer")
+        )
+    assert content.json()["content"]["content"] == expected
+    assert history.json()["versions"][0]["last_seq"] == merged["seq"]
+    # a proposal under a vote takes no amendments
+    opened = await http.post(
+        f"/proposals/{base['id']}/vote", json={}, headers=auth(people, "owner")
+    )
+    assert opened.status_code == 201
+    late = await http.post(
+        f"/proposals/{base['id']}/amendments",
+        json={"title": "късно"},
+        headers=auth(people, "owner"),
+    )
+    assert late.status_code == 409

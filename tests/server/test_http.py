@@ -167,6 +167,7 @@ async def test_openapi_document_lists_the_routes(server: RunningServer) -> None:
         "/api/v1/rooms/{slug}/proposals/{proposal_id}",
         "/api/v1/rooms/{slug}/proposals/{proposal_id}/state",
         "/api/v1/rooms/{slug}/proposals/{proposal_id}/vote",
+        "/api/v1/rooms/{slug}/proposals/{proposal_id}/amendments",
         "/api/v1/rooms/{slug}/polls",
         "/api/v1/rooms/{slug}/polls/{poll_id}",
         "/api/v1/rooms/{slug}/polls/{poll_id}/ballots",

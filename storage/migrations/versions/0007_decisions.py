@@ -37,6 +37,7 @@ def upgrade() -> None:
         sa.Column("room_id", sa.Integer(), nullable=False),
         sa.Column("document_id", sa.Integer(), nullable=False),
         sa.Column("title", sa.String(length=200), nullable=False),
+        sa.Column("amends_id", sa.Integer(), nullable=True),
         sa.Column("state", sa.String(length=16), nullable=False),
         sa.Column("created_by", sa.Integer(), nullable=True),
         _time("created_at"),
@@ -48,10 +49,12 @@ def upgrade() -> None:
         _fk("proposals", "room_id", "rooms.id", "CASCADE"),
         _fk("proposals", "document_id", "documents.id", "CASCADE"),
         _fk("proposals", "created_by", "users.id", "SET NULL"),
+        _fk("proposals", "amends_id", "proposals.id", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_proposals")),
         sa.UniqueConstraint("document_id", name=op.f("uq_proposals_document_id")),
     )
     op.create_index(op.f("ix_proposals_room_id"), "proposals", ["room_id"])
+    op.create_index(op.f("ix_proposals_amends_id"), "proposals", ["amends_id"])
     op.create_table(
         "polls",
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
