@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storage.models import TITLE_LENGTH, Base, UtcDateTime
 
 PROPOSAL_STATES = ("draft", "discussion", "voting", "adopted", "rejected", "withdrawn")
-POLL_STATES = ("open", "closed")
+POLL_STATES = ("scheduled", "open", "closed")
 WRITABLE_STATES = ("draft", "discussion")  # a proposal's body is edited only in these
 HASH_LENGTH = 64  # hex SHA-256
 METHOD_LENGTH = 32
@@ -65,7 +65,9 @@ class PollRecord(Base):
     proposal's vote), its times, and its state."""
 
     __tablename__ = "polls"
-    __table_args__ = (CheckConstraint("state IN ('open', 'closed')", name="state"),)
+    __table_args__ = (
+        CheckConstraint("state IN ('scheduled', 'open', 'closed')", name="state"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)
@@ -77,7 +79,7 @@ class PollRecord(Base):
     options: Mapped[list[Any]] = mapped_column(JSON)
     rules: Mapped[dict[str, Any]] = mapped_column(JSON)
     secret: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(String(8), default="open")
+    state: Mapped[str] = mapped_column(String(16), default="open")
     opens_at: Mapped[datetime] = mapped_column(UtcDateTime())
     closes_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

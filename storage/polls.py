@@ -54,7 +54,7 @@ class PollConflict(StorageError):
 
 
 class _AlreadyClosed(Exception):
-    """Another closer was first; raised inside the transaction to roll it back."""
+    """Another closer (or opener) was first; raised inside the transaction to roll it back."""
 
 
 @dataclass(frozen=True)
@@ -122,6 +122,7 @@ class Cast(enum.Enum):
     CAST = "cast"
     CHANGED = "changed"  # the voter's earlier ballot was replaced
     CLOSED = "closed"  # the poll is closed, or its time is over
+    NOT_OPEN = "not_open"  # scheduled: it opens later
     NOT_ELIGIBLE = "not_eligible"  # not in the electorate fixed when it opened
     ALREADY_VOTED = "already_voted"  # and changing is not allowed (or, secret: no receipt)
     UNKNOWN_RECEIPT = "unknown_receipt"
@@ -163,10 +164,13 @@ class PollStore:
         poll: NewPoll,
         electorate: list[int],
         *,
+        now: datetime,
         event: Callable[[StoredPoll], tuple[str, dict[str, Any]]],
     ) -> tuple[StoredPoll, StoredEvent]:
         """Open a poll with its electorate; a proposal's poll moves it from discussion to
-        voting in the same transaction (PollConflict if it is not in discussion)."""
+        voting in the same transaction (PollConflict if it is not in discussion). A poll whose
+        ``opens_at`` is later than ``now`` is stored as scheduled, with no electorate yet:
+        `start` opens it then."""
         async with self._sessions() as session, session.begin():
             seq = await next_event_seq(session, poll.room_id)
             if poll.proposal_id is not None:
@@ -180,23 +184,60 @@ class PollStore:
                 )
                 if moved.rowcount != 1:  # type: ignore[attr-defined]
                     raise PollConflict("a vote opens on a proposal in discussion")
+            scheduled = poll.opens_at > now
             record = PollRecord(
                 **{f: getattr(poll, f) for f in NewPoll.__dataclass_fields__},
-                state="open",
-                electorate_size=len(electorate),
-                created_at=poll.opens_at,
+                state="scheduled" if scheduled else "open",
+                electorate_size=0 if scheduled else len(set(electorate)),
+                created_at=now,
             )
             session.add(record)
             await session.flush()
-            session.add_all(
-                PollVoterRecord(poll_id=record.id, user_id=user_id, voted=False)
-                for user_id in sorted(set(electorate))
-            )
+            if not scheduled:
+                _add_electorate(session, record.id, electorate)
             stored = detached(StoredPoll, record)
             type_, payload = event(stored)
             return stored, new_event(
-                session, poll.room_id, seq, type_, poll.created_by, payload, poll.opens_at
+                session, poll.room_id, seq, type_, poll.created_by, payload, now
             )
+
+    async def start(
+        self,
+        poll: StoredPoll,
+        electorate: list[int],
+        now: datetime,
+        *,
+        event: Callable[[StoredPoll], tuple[str, dict[str, Any]]],
+    ) -> tuple[StoredPoll, StoredEvent] | None:
+        """Open a scheduled poll with the electorate of this moment, once (None if it was
+        opened already)."""
+        try:
+            async with self._writing() as session:
+                seq = await next_event_seq(session, poll.room_id)
+                started = await session.execute(
+                    update(PollRecord)
+                    .where(PollRecord.id == poll.id, PollRecord.state == "scheduled")
+                    .values(state="open", electorate_size=len(set(electorate)))
+                )
+                if started.rowcount != 1:  # type: ignore[attr-defined]
+                    raise _AlreadyClosed
+                _add_electorate(session, poll.id, electorate)
+                record = await session.get(PollRecord, poll.id)
+                assert record is not None
+                await session.refresh(record)
+                stored = detached(StoredPoll, record)
+                type_, payload = event(stored)
+                return stored, new_event(session, poll.room_id, seq, type_, None, payload, now)
+        except _AlreadyClosed:
+            return None
+
+    async def due_to_open(self, now: datetime) -> list[StoredPoll]:
+        """Scheduled polls whose opening time has come."""
+        query = select(PollRecord).where(
+            PollRecord.state == "scheduled", PollRecord.opens_at <= now
+        )
+        async with self._sessions() as session:
+            return [detached(StoredPoll, r) for r in await session.scalars(query)]
 
     async def get(self, room_id: int, poll_id: int) -> StoredPoll | None:
         async with self._sessions() as session:
@@ -252,6 +293,8 @@ class PollStore:
             if self._postgres:
                 query = query.with_for_update(read=True)
             poll = await session.scalar(query)
+            if poll is not None and (poll.state == "scheduled" or now < poll.opens_at):
+                return Cast.NOT_OPEN, None
             if (
                 poll is None
                 or poll.state != "open"
@@ -404,6 +447,13 @@ class PollStore:
         query = select(func.count()).where(DecisionRecord.room_id == room_id)
         async with self._sessions() as session:
             return int(await session.scalar(query) or 0)
+
+
+def _add_electorate(session: AsyncSession, poll_id: int, electorate: list[int]) -> None:
+    session.add_all(
+        PollVoterRecord(poll_id=poll_id, user_id=user_id, voted=False)
+        for user_id in sorted(set(electorate))
+    )
 
 
 async def _choices(session: AsyncSession, poll: PollRecord) -> list[Any]:

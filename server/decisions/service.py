@@ -215,7 +215,11 @@ class Decisions:
             raise Conflict(
                 "proposal-state", f"a vote opens on a proposal in discussion, not {proposal.state}"
             )
-        spec, settings, closes_at = self._vote_terms(body, method="yes_no_abstain")
+        if "opens_in" in body:
+            raise InvalidInput("opens_in", "a proposal's vote opens at once: its body freezes")
+        spec, settings, closes_at = self._vote_terms(
+            body, method="yes_no_abstain", after=self.clock()
+        )
         name = await self.proposals.document_name(proposal)
         frozen = await self.documents.freeze(name)
         text = body_text(frozen.rendered)
@@ -248,7 +252,10 @@ class Decisions:
         """A vote of its own (not on a proposal), in any method."""
         user = self._actor(view, Action.MANAGE_PROPOSALS)
         title = _title(body)
-        spec, settings, closes_at = self._vote_terms(body, method=body.get("method"))
+        opens_at = self.clock() + timedelta(seconds=_seconds(body, "opens_in", default=0))
+        spec, settings, closes_at = self._vote_terms(
+            body, method=body.get("method"), after=opens_at
+        )
         poll = NewPoll(
             room_id=view.room.id,
             proposal_id=None,
@@ -257,15 +264,17 @@ class Decisions:
             options=list(spec.options),
             rules=_rules(body, settings),
             secret=bool(body.get("secret", False)),
-            opens_at=self.clock(),
+            opens_at=opens_at,
             closes_at=closes_at,
             created_by=user.id,
         )
         return await self._open(view, user, poll, address)
 
     def _vote_terms(
-        self, body: dict[str, Any], *, method: Any
+        self, body: dict[str, Any], *, method: Any, after: datetime
     ) -> tuple[PollSpec, VoteSettings, datetime | None]:
+        """The method, rules and settings of a vote that opens at ``after``; `closes_in`
+        counts from its opening."""
         if not isinstance(body.get("secret", False), bool):
             raise InvalidInput("secret", "secret is true or false")
         rules = body.get("rules", {})
@@ -273,16 +282,9 @@ class Decisions:
             spec = PollSpec.parse(method, body.get("options"), rules)
         except InvalidSetup as exc:
             raise InvalidInput("rules", str(exc)) from None
-        seconds = body.get("closes_in")
         closes_at = None
-        if seconds is not None:
-            if (
-                isinstance(seconds, bool)
-                or not isinstance(seconds, int | float)
-                or not 0 < seconds <= MAX_VOTE_SECONDS
-            ):
-                raise InvalidInput("closes_in", f"closes_in is 0 to {MAX_VOTE_SECONDS} seconds")
-            closes_at = self.clock() + timedelta(seconds=seconds)
+        if body.get("closes_in") is not None:
+            closes_at = after + timedelta(seconds=_seconds(body, "closes_in", default=0))
         return spec, VoteSettings.parse(body), closes_at
 
     async def _open(
@@ -291,7 +293,7 @@ class Decisions:
         members = await self.room_store.members(view.room.id)
         electorate = [m.user_id for m in members if Role(m.role) in VOTERS]
         stored, event = await self.polls.open(
-            poll, electorate, event=lambda p: ("poll.opened", {"poll": _poll_summary(p)})
+            poll, electorate, now=self.clock(), event=_opened_event
         )
         self.live_rooms.publish(event)
         await self.audit.record(
@@ -352,6 +354,8 @@ class Decisions:
         )
         if outcome is Cast.CLOSED:
             raise Conflict("poll-closed", "the vote is closed")
+        if outcome is Cast.NOT_OPEN:
+            raise Conflict("poll-not-open", f"the vote opens at {poll.opens_at.isoformat()}")
         if outcome is Cast.NOT_ELIGIBLE:
             raise Conflict("not-eligible", "you were not in the electorate when the vote opened")
         if outcome is Cast.ALREADY_VOTED:
@@ -377,6 +381,8 @@ class Decisions:
     async def close(self, view: RoomView, poll_id: int, address: str | None) -> dict[str, Any]:
         poll = await self.poll(view, poll_id)
         user = self._actor(view, Action.MANAGE_PROPOSALS)
+        if poll.state == "scheduled":
+            raise Conflict("poll-not-open", "a vote that has not opened cannot close")
         record = await self.close_poll(poll, actor=user, address=address)
         if record is None:
             raise Conflict("poll-closed", "the vote was closed already")
@@ -449,10 +455,23 @@ class Decisions:
         self.live_rooms.publish(event)
         await self.audit.record(event_type, room_id=room_id, details=payload)
 
+    async def open_scheduled(self, poll: StoredPoll) -> None:
+        """Open a scheduled poll now, with the electorate of this moment (once)."""
+        members = await self.room_store.members(poll.room_id)
+        electorate = [m.user_id for m in members if Role(m.role) in VOTERS]
+        started = await self.polls.start(poll, electorate, self.clock(), event=_opened_event)
+        if started is not None:
+            self.live_rooms.publish(started[1])
+            await self.audit.record(
+                "poll.opened", room_id=poll.room_id, details={"poll_id": poll.id, "scheduled": True}
+            )
+
     async def _close_due_forever(self) -> None:
         while True:
             await asyncio.sleep(CLOSER_SECONDS)
             try:
+                for poll in await self.polls.due_to_open(self.clock()):
+                    await self.open_scheduled(poll)
                 for poll in await self.polls.due(self.clock()):
                     await self.close_poll(poll, actor=None, address=None)
             except Exception:  # a database outage: the next round tries again
@@ -530,6 +549,24 @@ class Decisions:
         await self.audit.record(
             type_, actor_user_id=user.id, room_id=view.room.id, address=address, details=details
         )
+
+
+def _opened_event(poll: StoredPoll) -> tuple[str, dict[str, Any]]:
+    kind = "poll.scheduled" if poll.state == "scheduled" else "poll.opened"
+    return kind, {"poll": _poll_summary(poll)}
+
+
+def _seconds(body: dict[str, Any], field: str, *, default: float) -> float:
+    value = body.get(field, default)
+    if value == default and field not in body:
+        return default
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not 0 < value <= MAX_VOTE_SECONDS
+    ):
+        raise InvalidInput(field, f"{field} is 0 to {MAX_VOTE_SECONDS} seconds")
+    return float(value)
 
 
 def _title(body: dict[str, Any]) -> str:

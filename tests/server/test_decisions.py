@@ -10,7 +10,7 @@ import os
 import secrets
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -28,6 +28,7 @@ from storage.rooms import RoomStore
 from tests.server.test_document_access import strict
 from tests.support.rooms import People, make_people, make_room, services_of
 from tests.support.server import ROOT, RunningServer, ServerProcess, serve_in_process
+from tests.support.waiting import eventually
 from tests.support.yjs_node import YjsNodeClient, require_node
 
 BODY = "Общинският съвет решава: парк на мястото на паркинга."
@@ -567,3 +568,50 @@ async def test_an_adopted_amendment_is_merged_into_its_base(
         headers=auth(people, "owner"),
     )
     assert late.status_code == 409
+
+
+async def test_a_scheduled_vote_opens_with_the_electorate_of_that_moment(
+    server: RunningServer, people: People, http: httpx.AsyncClient
+) -> None:
+    opened = await http.post(
+        "/polls",
+        json={
+            "title": "По-късно",
+            "method": "single_choice",
+            "options": ["а", "б"],
+            "opens_in": 1.0,
+            "closes_in": 1.0,
+        },
+        headers=auth(people, "owner"),
+    )
+    assert opened.status_code == 201, opened.text
+    poll = opened.json()
+    assert (poll["state"], poll["electorate_size"]) == ("scheduled", 0)
+    early = await http.post(
+        f"/polls/{poll['id']}/ballots", json={"choice": "а"}, headers=auth(people, "participant")
+    )
+    assert early.status_code == 409
+    assert early.json()["type"] == "urn:veche:problem:poll-not-open"
+    # a member who joins before the opening is in the electorate
+    services = services_of(server)
+    view = await services.rooms.view("room", people.users["owner"])
+    await services.rooms.set_member(view, "outsider", "participant", None)
+
+    current: dict[str, Any] = {}
+
+    def reaches(state: str) -> Callable[[], Awaitable[bool]]:
+        async def check() -> bool:
+            answer = await http.get(f"/polls/{poll['id']}", headers=auth(people, "owner"))
+            current.update(answer.json())
+            return bool(current["state"] == state)
+
+        return check
+
+    await eventually(reaches("open"), timeout=10)
+    assert current["electorate_size"] == 4
+    cast = await http.post(
+        f"/polls/{poll['id']}/ballots", json={"choice": "б"}, headers=auth(people, "outsider")
+    )
+    assert cast.status_code == 201, cast.text
+    await eventually(reaches("closed"), timeout=10)
+    assert current["tally"]["counts"] == {"а": 0, "б": 1}

@@ -65,7 +65,7 @@ def upgrade() -> None:
         sa.Column("options", sa.JSON(), nullable=False),
         sa.Column("rules", sa.JSON(), nullable=False),
         sa.Column("secret", sa.Boolean(), nullable=False),
-        sa.Column("state", sa.String(length=8), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
         _time("opens_at"),
         _time("closes_at", nullable=True),
         _time("closed_at", nullable=True),
@@ -77,7 +77,9 @@ def upgrade() -> None:
         sa.Column("body_state_sha256", sa.String(length=64), nullable=True),
         sa.Column("body_text_sha256", sa.String(length=64), nullable=True),
         sa.Column("body_text", sa.Text(), nullable=True),
-        sa.CheckConstraint("state IN ('open', 'closed')", name=op.f("ck_polls_state")),
+        sa.CheckConstraint(
+            "state IN ('scheduled', 'open', 'closed')", name=op.f("ck_polls_state")
+        ),
         _fk("polls", "room_id", "rooms.id", "CASCADE"),
         _fk("polls", "proposal_id", "proposals.id", "CASCADE"),
         _fk("polls", "created_by", "users.id", "SET NULL"),
