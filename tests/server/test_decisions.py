@@ -20,6 +20,7 @@ from sqlalchemy import select, text, update
 
 from client import DocumentClient, LiveClient
 from server.accounts.signing import secret_hash
+from server.app import Services
 from storage.accounts import AccountStore
 from storage.database import Database, upgrade
 from storage.decision_models import DecisionRecord
@@ -615,3 +616,64 @@ async def test_a_scheduled_vote_opens_with_the_electorate_of_that_moment(
     assert cast.status_code == 201, cast.text
     await eventually(reaches("closed"), timeout=10)
     assert current["tally"]["counts"] == {"а": 0, "б": 1}
+
+
+async def test_visibility_minimum_changes_and_two_nodes_closing_at_once(
+    server: RunningServer, people: People, http: httpx.AsyncClient
+) -> None:
+    opened = await http.post(
+        "/polls",
+        json={
+            "title": "Видимост",
+            "method": "approval",
+            "options": ["а", "б", "в"],
+            "visibility": "after_vote",
+            "min_ballots": 2,
+        },
+        headers=auth(people, "owner"),
+    )
+    poll_id = opened.json()["id"]
+
+    async def shown(caller: str) -> dict[str, Any]:
+        answer: dict[str, Any] = (
+            await http.get(f"/polls/{poll_id}", headers=auth(people, caller))
+        ).json()
+        return answer
+
+    first = await http.post(
+        f"/polls/{poll_id}/ballots", json={"choice": ["а"]}, headers=auth(people, "owner")
+    )
+    assert first.status_code == 201
+    assert "tally" not in await shown("owner")  # voted, but fewer than min_ballots
+    await http.post(
+        f"/polls/{poll_id}/ballots", json={"choice": ["б"]}, headers=auth(people, "moderator")
+    )
+    assert (await shown("owner"))["tally"]["counts"] == {"а": 1, "б": 1, "в": 0}
+    assert "tally" not in await shown("participant")  # has not voted: after_vote hides it
+    changed = await http.post(
+        f"/polls/{poll_id}/ballots", json={"choice": ["б", "в"]}, headers=auth(people, "owner")
+    )
+    assert changed.status_code == 200
+    assert changed.json() == {"outcome": "changed"}
+    assert (await shown("moderator"))["tally"]["counts"] == {"а": 0, "б": 2, "в": 1}
+
+    # a second node on the same database: both close at once, one record is written
+    other = await Services.start(server.settings, migrate=False)
+    try:
+        poll = await services_of(server).decisions.polls.get(
+            (await services_of(server).rooms.store.find_room("room")).id,  # type: ignore[union-attr]
+            poll_id,
+        )
+        assert poll is not None
+        here, there = await asyncio.gather(
+            services_of(server).decisions.close_poll(poll, actor=None, address=None),
+            other.decisions.close_poll(poll, actor=None, address=None),
+        )
+    finally:
+        await other.stop()
+    assert [here is None, there is None].count(True) == 1
+    record = here or there
+    assert record is not None
+    assert record["tally"]["counts"] == {"а": 0, "б": 2, "в": 1}
+    listing = (await http.get("/decisions", headers=auth(people, "observer"))).json()
+    assert len(listing["decisions"]) == 1
