@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from server.live.commands import Context, command
@@ -16,7 +17,8 @@ from server.live.events import (
 from server.live.moderation import hold_back
 from server.live.protocol import ID, TEXT, ErrorCode, LiveError
 from server.policy import Action
-from storage.discussion import MessageMissing, StoredMessage
+from storage.accounts import StoredUser
+from storage.discussion import MessageMissing, StoredEvent, StoredMessage
 
 
 def _missing(exc: MessageMissing) -> LiveError:
@@ -34,6 +36,28 @@ async def _own_message(ctx: Context, message_id: int) -> StoredMessage:
     if user is None or message.author_id != user.id:
         raise LiveError(ErrorCode.FORBIDDEN, "only its author may change a message")
     return message
+
+
+async def _announced(
+    ctx: Context,
+    user: StoredUser,
+    change: Callable[..., Awaitable[tuple[StoredMessage, StoredEvent]]],
+    event: str,
+) -> dict[str, Any]:
+    """Make a change to the caller's message (``change`` gets the store's keywords),
+    announce its event, and answer with both ids."""
+    author = person(user)
+    try:
+        message, stored = await change(
+            actor_user_id=user.id,
+            now=ctx.now,
+            event=event,
+            describe=lambda m: message_payload(m, author),
+        )
+    except MessageMissing as exc:
+        raise _missing(exc) from None
+    ctx.publish(stored)
+    return {"message_id": message.id, "event_id": stored.seq}
 
 
 @command(
@@ -81,21 +105,10 @@ async def edit(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
         raise LiveError(ErrorCode.FORBIDDEN, "a moderator hid this message: it cannot be edited")
     await hold_back(ctx, user, new_message=False)
     ctx.throttle(user)
-    author = person(user)
-    try:
-        message, event = await ctx.services.discussion.edit(
-            ctx.room.id,
-            fields["message_id"],
-            body,
-            actor_user_id=user.id,
-            now=ctx.now,
-            event=MESSAGE_EDITED,
-            describe=lambda m: message_payload(m, author),
-        )
-    except MessageMissing as exc:
-        raise _missing(exc) from None
-    ctx.publish(event)
-    return {"message_id": message.id, "event_id": event.seq}
+    change = ctx.services.discussion.edit
+    return await _announced(
+        ctx, user, lambda **kw: change(ctx.room.id, own.id, body, **kw), MESSAGE_EDITED
+    )
 
 
 @command(
@@ -110,20 +123,10 @@ async def delete(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
         raise LiveError(ErrorCode.ARCHIVED, "the room is archived")
     user = ctx.user
     assert user is not None
-    author = person(user)
-    try:
-        _, event = await ctx.services.discussion.delete(
-            ctx.room.id,
-            message.id,
-            actor_user_id=user.id,
-            now=ctx.now,
-            event=MESSAGE_DELETED,
-            describe=lambda m: message_payload(m, author),
-        )
-    except MessageMissing as exc:
-        raise _missing(exc) from None
-    ctx.publish(event)
-    return {"message_id": message.id, "event_id": event.seq}
+    change = ctx.services.discussion.delete
+    return await _announced(
+        ctx, user, lambda **kw: change(ctx.room.id, message.id, **kw), MESSAGE_DELETED
+    )
 
 
 @command(
