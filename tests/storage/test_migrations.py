@@ -68,7 +68,8 @@ def _revision(connection: Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
-async def test_upgrade_creates_the_tables_and_matches_the_models(database_url: str) -> None:
+async def test_upgrade_creates_the_tables_and_matches_the_models(empty_database_url: str) -> None:
+    database_url = empty_database_url
     engine = create_engine(database_url)
     try:
         async with engine.connect() as connection:

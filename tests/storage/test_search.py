@@ -270,7 +270,10 @@ def _tables(connection: Connection) -> set[str]:
     return set(inspect(connection).get_table_names())
 
 
-async def test_the_migration_indexes_the_live_messages_already_there(database_url: str) -> None:
+async def test_the_migration_indexes_the_live_messages_already_there(
+    empty_database_url: str,
+) -> None:
+    database_url = empty_database_url
     engine = create_engine(database_url)
     try:
         async with engine.begin() as connection:
