@@ -65,9 +65,7 @@ class PollRecord(Base):
     proposal's vote), its times, and its state."""
 
     __tablename__ = "polls"
-    __table_args__ = (
-        CheckConstraint("state IN ('scheduled', 'open', 'closed')", name="state"),
-    )
+    __table_args__ = (CheckConstraint("state IN ('scheduled', 'open', 'closed')", name="state"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"), index=True)

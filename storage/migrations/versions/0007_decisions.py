@@ -77,9 +77,7 @@ def upgrade() -> None:
         sa.Column("body_state_sha256", sa.String(length=64), nullable=True),
         sa.Column("body_text_sha256", sa.String(length=64), nullable=True),
         sa.Column("body_text", sa.Text(), nullable=True),
-        sa.CheckConstraint(
-            "state IN ('scheduled', 'open', 'closed')", name=op.f("ck_polls_state")
-        ),
+        sa.CheckConstraint("state IN ('scheduled', 'open', 'closed')", name=op.f("ck_polls_state")),
         _fk("polls", "room_id", "rooms.id", "CASCADE"),
         _fk("polls", "proposal_id", "proposals.id", "CASCADE"),
         _fk("polls", "created_by", "users.id", "SET NULL"),
