@@ -127,6 +127,7 @@ class Services:
         )
         rooms = Rooms(RoomStore(database), accounts.store, document_log, audit)
         access_store = AccessStore(database)
+        await access_store.place_of("")  # compiles the admission query now, as above
         admission = Admission(sign_in, access_store, open_documents=settings.open_documents)
         discussion = DiscussionStore(database)
         live_rooms = LiveRooms(
