@@ -9,7 +9,7 @@ the last number it saw; nothing is announced that is not stored.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -164,18 +164,24 @@ class DiscussionStore:
         describe: Describe,
     ) -> tuple[StoredMessage, StoredEvent]:
         """Replace a message's body, keeping the old one as a revision; MessageMissing."""
-        async with self._sessions() as session, session.begin():
-            stamp = await next_event_seq(session, room_id)
-            record = await live_message(session, room_id, message_id)
+
+        async def replace(session: AsyncSession, record: MessageRecord) -> None:
             session.add(
                 MessageRevisionRecord(message_id=record.id, body=record.body, replaced_at=now)
             )
             record.body, record.edited_at = body, now
             await session.flush()
             await index_message(session, record.id, body)
-            message = detached(StoredMessage, record)
-            payload = describe(message)
-            return message, new_event(session, room_id, stamp, event, actor_user_id, payload, now)
+
+        return await self.change(
+            room_id,
+            message_id,
+            replace,
+            actor_user_id=actor_user_id,
+            now=now,
+            event=event,
+            describe=describe,
+        )
 
     async def delete(
         self,
@@ -188,14 +194,41 @@ class DiscussionStore:
         describe: Describe,
     ) -> tuple[StoredMessage, StoredEvent]:
         """Mark a message deleted and drop its body and revisions (replies stay); MessageMissing."""
-        async with self._sessions() as session, session.begin():
-            stamp = await next_event_seq(session, room_id)
-            record = await live_message(session, room_id, message_id)
+
+        async def remove(session: AsyncSession, record: MessageRecord) -> None:
             record.body, record.deleted_at = "", now
             await session.execute(
                 delete(MessageRevisionRecord).where(MessageRevisionRecord.message_id == record.id)
             )
             await unindex_message(session, record.id)
+
+        return await self.change(
+            room_id,
+            message_id,
+            remove,
+            actor_user_id=actor_user_id,
+            now=now,
+            event=event,
+            describe=describe,
+        )
+
+    async def change(
+        self,
+        room_id: int,
+        message_id: int,
+        change: Callable[[AsyncSession, MessageRecord], Awaitable[None]],
+        *,
+        actor_user_id: int,
+        now: datetime,
+        event: str,
+        describe: Describe,
+    ) -> tuple[StoredMessage, StoredEvent]:
+        """Change a live message with ``change`` (inside the transaction) and announce it as
+        ``event``: the one shape of every edit, deletion, hiding. Raises MessageMissing."""
+        async with self._sessions() as session, session.begin():
+            stamp = await next_event_seq(session, room_id)
+            record = await live_message(session, room_id, message_id)
+            await change(session, record)
             await session.flush()
             message = detached(StoredMessage, record)
             payload = describe(message)

@@ -133,16 +133,21 @@ class ModerationStore:
     ) -> tuple[StoredMessage, StoredEvent]:
         """Hide a message with a reason (hiding a hidden one replaces the reason and who hid
         it, keeping when). Raises MessageMissing (a deleted message too)."""
-        async with self._sessions() as session, session.begin():
-            stamp = await next_event_seq(session, room_id)
-            record = await live_message(session, room_id, message_id)
+
+        async def hide(_session: AsyncSession, record: MessageRecord) -> None:
             if record.hidden_at is None:
                 record.hidden_at = now
             record.hidden_by, record.hidden_reason = actor_user_id, reason
-            await session.flush()
-            message = detached(StoredMessage, record)
-            payload = describe(message)
-            return message, new_event(session, room_id, stamp, event, actor_user_id, payload, now)
+
+        return await self._discussion.change(
+            room_id,
+            message_id,
+            hide,
+            actor_user_id=actor_user_id,
+            now=now,
+            event=event,
+            describe=describe,
+        )
 
     async def unhide(
         self,
@@ -155,16 +160,21 @@ class ModerationStore:
         describe: Describe,
     ) -> tuple[StoredMessage, StoredEvent]:
         """Show a hidden message again; MessageMissing, ModerationConflict (not hidden)."""
-        async with self._sessions() as session, session.begin():
-            stamp = await next_event_seq(session, room_id)
-            record = await live_message(session, room_id, message_id)
+
+        async def show(_session: AsyncSession, record: MessageRecord) -> None:
             if record.hidden_at is None:
                 raise ModerationConflict(f"message {message_id} is not hidden")
             record.hidden_at, record.hidden_by, record.hidden_reason = None, None, None
-            await session.flush()
-            message = detached(StoredMessage, record)
-            payload = describe(message)
-            return message, new_event(session, room_id, stamp, event, actor_user_id, payload, now)
+
+        return await self._discussion.change(
+            room_id,
+            message_id,
+            show,
+            actor_user_id=actor_user_id,
+            now=now,
+            event=event,
+            describe=describe,
+        )
 
     async def remove(
         self,
