@@ -15,6 +15,7 @@ from server.decisions.tally_common import (
     TieBreak,
     Turnout,
     check_options,
+    distinct_options,
     fraction_json,
     head_json,
     settle,
@@ -113,14 +114,7 @@ def check_approval(
     """An approval ballot: the set of approved option ids (empty for a blank ballot)."""
     if isinstance(ballot, str | bytes | Mapping) or not isinstance(ballot, Collection):
         raise InvalidBallot(f"an approval ballot is a list of option ids, not {ballot!r}", index)
-    approved: set[str] = set()
-    for option in ballot:
-        if not isinstance(option, str) or option not in options:
-            raise InvalidBallot(f"{option!r} is not an option", index)
-        if option in approved:
-            raise InvalidBallot(f"{option!r} is approved twice", index)
-        approved.add(option)
-    return frozenset(approved)
+    return frozenset(distinct_options(options, ballot, index, "approved"))
 
 
 def approval(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from numbers import Rational
@@ -201,6 +201,21 @@ def pick(
     position = {option: index for index, option in enumerate(options)}
     level.sort(key=position.__getitem__)
     return (level[-1] if lowest else level[0]), TieBreak.OPTION_ORDER
+
+
+def distinct_options(
+    options: Collection[str], chosen: Iterable[object], index: int | None, twice: str
+) -> list[str]:
+    """The option ids of a ballot that lists options (approval, ranking), in its order;
+    InvalidBallot for one that is not an option or comes twice ("… is <twice> twice")."""
+    seen: list[str] = []
+    for option in chosen:
+        if not isinstance(option, str) or option not in options:
+            raise InvalidBallot(f"{option!r} is not an option", index)
+        if option in seen:
+            raise InvalidBallot(f"{option!r} is {twice} twice", index)
+        seen.append(option)
+    return seen
 
 
 def fraction_json(value: Fraction | int) -> str:

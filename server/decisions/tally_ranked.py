@@ -14,6 +14,7 @@ from server.decisions.tally_common import (
     TieBreak,
     Turnout,
     check_options,
+    distinct_options,
     head_json,
     pick,
     settle,
@@ -28,14 +29,7 @@ def check_ranking(options: Collection[str], ballot: object, index: int | None = 
     """A ranked ballot as a tuple; raises InvalidBallot for an unknown or repeated option."""
     if isinstance(ballot, str | bytes) or not isinstance(ballot, Sequence):
         raise InvalidBallot(f"a ranked ballot is a list of option ids, not {ballot!r}", index)
-    seen: set[str] = set()
-    for option in ballot:
-        if not isinstance(option, str) or option not in options:
-            raise InvalidBallot(f"{option!r} is not an option", index)
-        if option in seen:
-            raise InvalidBallot(f"{option!r} is ranked twice", index)
-        seen.add(option)
-    return tuple(ballot)
+    return tuple(distinct_options(options, ballot, index, "ranked"))
 
 
 def rankings(
