@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Final, Protocol
 
 from .errors import BackendUnavailableError
 
-__all__ = ["Backend", "Document", "available_backends", "load_backend"]
+__all__ = ["Backend", "Document", "Validated", "available_backends", "load_backend"]
 
 _MODULES: Final = {
     "pycrdt": "crdt.backends.pycrdt_backend",
@@ -20,13 +21,34 @@ _MODULES: Final = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class Validated:
+    """What another process found when it validated an update (``expect_validated``)."""
+
+    added_items: int
+    primary_client: int | None
+
+
 class Document(Protocol):
     """One Yjs document. Root types need not be declared: :meth:`render` infers them."""
 
     backend: str  # "pycrdt" | "y-py"
+    # An upper bound on the items the document holds (crdt/cost.py), and the most
+    # integration steps an update may take before apply_update refuses it (None: no limit).
+    items: int
+    step_limit: int | None
+    # Of the last update applied: its main client id and the binding's time on it (seconds).
+    last_client: int | None
+    native_seconds: float
 
     def apply_update(self, update: bytes) -> None:
-        """Apply a v1 update. Raises UpdateError (document unchanged) on a bad update."""
+        """Apply a v1 update. Raises UpdateError (document unchanged) on a bad update, and
+        CostlyUpdate (nothing applied) when its integration bound is over ``step_limit``."""
+        ...
+
+    def expect_validated(self, validated: Validated | None) -> None:
+        """Take the next apply_update as validated elsewhere (another process, on this
+        state): integrate it without parsing. None withdraws it."""
         ...
 
     def restore(self, update: bytes) -> None:

@@ -67,6 +67,10 @@ class UpdateSummary:
         parent_ids: ids of the items named as parent by id (nested types being edited).
         type_ids: ids of the items whose content is a nested type.
         references: every id the items refer to (origins, right origins, parents).
+        items: number of items (not GC structs or skips).
+        insertion_points: items not chained to their own client's previous item (their left
+            origin is not that item's last id): each one starts a conflict scan in Yjs/Yrs
+            integration, whose length is bounded by the document's size (crdt/cost.py).
     """
 
     clients: dict[int, tuple[int, int]]
@@ -76,6 +80,8 @@ class UpdateSummary:
     parent_ids: frozenset[tuple[int, int]] = frozenset()
     type_ids: frozenset[tuple[int, int]] = frozenset()
     references: frozenset[tuple[int, int]] = frozenset()
+    items: int = 0
+    insertion_points: int = 0
 
     @property
     def is_empty(self) -> bool:
@@ -191,6 +197,7 @@ def _summarize(dec: Decoder) -> UpdateSummary:
     clients: dict[int, tuple[int, int]] = {}
     counts: dict[int, int] = {}
     items: dict[int, list[_Item]] = {}
+    n_items = insertion_points = 0
     for _ in range(dec.read_var_uint()):
         n_structs = dec.read_var_uint()
         client = dec.read_var_uint()
@@ -209,6 +216,9 @@ def _summarize(dec: Decoder) -> UpdateSummary:
             else:
                 item = _read_item(dec, info, kind, client, start)
                 items.setdefault(client, []).append(item)
+                n_items += 1
+                if item.origin != (client, start - 1):
+                    insertion_points += 1
                 clock = item.end
             if first < 0:
                 first = start
@@ -235,7 +245,17 @@ def _summarize(dec: Decoder) -> UpdateSummary:
         if ref is not None
     )
     roots = _infer_roots(items)
-    return UpdateSummary(clients, deleted, roots, counts, parent_ids, type_ids, references)
+    return UpdateSummary(
+        clients,
+        deleted,
+        roots,
+        counts,
+        parent_ids,
+        type_ids,
+        references,
+        n_items,
+        insertion_points,
+    )
 
 
 def _read_id(dec: Decoder) -> tuple[int, int]:

@@ -182,6 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             redis_url=args.redis_url,
             crdt_backend=args.crdt_backend,
             open_documents=args.open_documents,
+            crdt_prespawn=True,
         )
         _serve(settings, args.log_level)
         return 0

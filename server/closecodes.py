@@ -23,3 +23,4 @@ class CloseCode(IntEnum):
     # 4500-4599: try again later; the client reconnects and resyncs.
     OVERLOADED = 4500
     SLOW_READER = 4508
+    UPDATE_TOO_COSTLY = 4509  # its CRDT work is over the budget (docs/crdt-isolation.md)

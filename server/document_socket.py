@@ -26,12 +26,15 @@ from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
 
-from crdt.errors import ProtocolError, UnsupportedMessageError
+from crdt.errors import CostlyUpdate, ProtocolError, UnsupportedMessageError
 from server.closecodes import CloseCode
 from server.documents.admission import CLOSE_CODES, Refused
 from server.documents.connection import DocumentConnection
+from server.documents.isolation import CostlyWork, parse_here, try_in_sandbox, update_of
 from server.documents.names import valid_document_name
-from server.documents.shared import SharedDocument, is_write
+from server.documents.sandbox import Refused as SandboxRefused
+from server.documents.sandbox import SandboxBusy
+from server.documents.shared import SharedDocument, is_write, lifted_limit
 from server.origins import origin_allowed, upgrade_token
 from storage.errors import StorageError
 
@@ -58,6 +61,7 @@ class DocumentSocket(asyncio.Protocol):
         self._server_state = server_state
         self._ws = ServerProtocol(max_size=settings.max_frame_bytes)
         self._send_limit = settings.send_queue_bytes
+        self._crdt_limits = settings.crdt_limits
         self._transport: asyncio.Transport | None = None
         self._shared: SharedDocument | None = None
         self._connection: DocumentConnection | None = None
@@ -255,13 +259,84 @@ class DocumentSocket(asyncio.Protocol):
             if delay > 0:
                 self._hold(message, delay)
                 return False
+        if (
+            len(message) > self._crdt_limits.inline_bytes
+            and is_write(message)
+            and connection.access.can_write
+            and not parse_here(message, self._crdt_limits)
+        ):
+            self._try_costly(message)
+            return False
         try:
             shared.receive(connection, message)
+        except CostlyUpdate:
+            self._try_costly(message)
+            return False
         except UnsupportedMessageError as exc:
             connection.close(CloseCode.UNSUPPORTED_DATA, str(exc))
         except ProtocolError as exc:
             connection.close(CloseCode.PROTOCOL_ERROR, str(exc))
         return True
+
+    def _try_costly(self, message: bytes) -> None:
+        """An update over the inline step limit: stop reading this socket and try it in the
+        sandbox first (server/documents/isolation.py); the rest waits behind it, in order."""
+        self._services.metrics.updates_to_sandbox.inc()
+        self._pending = deque([message])
+        assert self._transport is not None
+        self._transport.pause_reading()
+        task = asyncio.get_running_loop().create_task(self._admit_costly(message))
+        self._server_state.tasks.add(task)
+        task.add_done_callback(self._server_state.tasks.discard)
+
+    async def _admit_costly(self, message: bytes) -> None:
+        connection, shared = self._connection, self._shared
+        assert connection is not None
+        assert shared is not None
+        registry = self._services.documents
+        try:
+            update = update_of(message)
+        except ProtocolError as exc:
+            connection.close(CloseCode.PROTOCOL_ERROR, str(exc))
+            return
+        if update is None:  # is_write() looked at two bytes only
+            connection.close(CloseCode.PROTOCOL_ERROR, "not an update")
+            return
+        try:
+            validated = await try_in_sandbox(
+                registry.sandbox,
+                registry.loader.limits,
+                shared.document,
+                update,
+                connection.cpu,
+                shared.trial_lock,
+            )
+        except CostlyWork as exc:
+            self._services.metrics.updates_too_costly.inc()
+            connection.close(CloseCode.UPDATE_TOO_COSTLY, str(exc))
+            return
+        except SandboxBusy as exc:
+            connection.close(CloseCode.OVERLOADED, str(exc))
+            return
+        except SandboxRefused as exc:
+            connection.close(CloseCode.PROTOCOL_ERROR, f"update refused: {exc}")
+            return
+        if self._lost or self._closing or self._connection is not connection:
+            return
+        pending, self._pending = self._pending, None
+        assert pending is not None
+        pending.popleft()
+        try:
+            with lifted_limit(shared.document, validated):
+                shared.receive(connection, message)
+        except ProtocolError as exc:
+            connection.close(CloseCode.PROTOCOL_ERROR, str(exc))
+            return
+        self._pending = pending
+        assert self._transport is not None
+        self._transport.resume_reading()
+        self._release_pending(reserved=False)
+        self._write_output()
 
     def _hold(self, message: bytes, delay: float) -> None:
         """Over the write rate: stop reading this socket until the bucket refills."""

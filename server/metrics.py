@@ -26,6 +26,16 @@ class Metrics:
         self.updates_throttled = Counter(
             "veche_updates_throttled", "Update messages delayed by the rate limit", registry=r
         )
+        self.updates_to_sandbox = Counter(
+            "veche_updates_to_sandbox",
+            "Updates over the inline CRDT step limit, tried in the sandbox first",
+            registry=r,
+        )
+        self.updates_too_costly = Counter(
+            "veche_updates_too_costly",
+            "Updates refused because their CRDT work was over the budget",
+            registry=r,
+        )
         self.connections_closed = Counter(
             "veche_connections_closed", "Connections closed by the server", ["reason"], registry=r
         )

@@ -8,6 +8,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from server.documents.isolation import CrdtLimits
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/veche.db"
 
 
@@ -73,6 +75,17 @@ class Settings:
     unload_grace: float = 30.0
     # Updates logged since the last checkpoint that trigger a new one.
     checkpoint_every: int = 500
+    # CRDT isolation (docs/crdt-isolation.md): the integration bound under which the server
+    # integrates an update itself; the most time sandbox-measured work may take to be redone
+    # here (ms); sandbox deadlines for one update and one load (s); sandbox workers; sandbox
+    # seconds one connection may cause per minute.
+    crdt_inline_steps: int = 250_000
+    crdt_inline_ms: float = 20.0
+    crdt_trial_seconds: float = 1.0
+    crdt_load_seconds: float = 10.0
+    crdt_workers: int = 2
+    crdt_budget: float = 3.0
+    crdt_prespawn: bool = False  # start the workers with the server (`veche serve` does)
     commit_max_delay: float = 0.002
     commit_max_batch: int = 500
     # Accounts (docs/accounts.md): token lifetimes in seconds, failed logins allowed per
@@ -120,6 +133,12 @@ class Settings:
             send_queue_bytes=_int(env, "VECHE_SEND_QUEUE_BYTES", 4 * 1024 * 1024, 1024),
             unload_grace=_float(env, "VECHE_UNLOAD_GRACE", 30.0),
             checkpoint_every=_int(env, "VECHE_CHECKPOINT_EVERY", 500, 1),
+            crdt_inline_steps=_int(env, "VECHE_CRDT_INLINE_STEPS", 250_000, 1000),
+            crdt_inline_ms=_float(env, "VECHE_CRDT_INLINE_MS", 20.0, 0.1),
+            crdt_trial_seconds=_float(env, "VECHE_CRDT_TRIAL_SECONDS", 1.0, 0.01),
+            crdt_load_seconds=_float(env, "VECHE_CRDT_LOAD_SECONDS", 10.0, 0.01),
+            crdt_workers=_int(env, "VECHE_CRDT_WORKERS", 2, 1),
+            crdt_budget=_float(env, "VECHE_CRDT_BUDGET", 3.0, 0.01),
             access_token_ttl=_int(env, "VECHE_ACCESS_TOKEN_TTL", 15 * 60, 1),
             session_ttl=_int(env, "VECHE_SESSION_TTL", 30 * 24 * 3600, 1),
             login_failures_per_account=_int(env, "VECHE_LOGIN_FAILURES_PER_ACCOUNT", 10, 1),
@@ -133,6 +152,16 @@ class Settings:
             live_write_burst=_int(env, "VECHE_LIVE_WRITE_BURST", 10, 1),
             max_room_connections=_int(env, "VECHE_MAX_ROOM_CONNECTIONS", 1000, 1),
             max_live_frame_bytes=_int(env, "VECHE_MAX_LIVE_FRAME_BYTES", 64 * 1024, 256),
+        )
+
+    @property
+    def crdt_limits(self) -> CrdtLimits:
+        return CrdtLimits(
+            inline_steps=self.crdt_inline_steps,
+            inline_seconds=self.crdt_inline_ms / 1000.0,
+            trial_deadline=self.crdt_trial_seconds,
+            load_deadline=self.crdt_load_seconds,
+            budget_seconds=self.crdt_budget,
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

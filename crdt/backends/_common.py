@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from xml.sax.saxutils import escape, quoteattr
 
-from crdt.errors import UpdateError
+from crdt.cost import added_items, integration_steps
+from crdt.document import Validated
+from crdt.errors import CostlyUpdate, UpdateError
 from crdt.lib0 import Decoder
 from crdt.update_info import RootType, UpdateSummary, summarize_update
 
@@ -120,6 +123,14 @@ class BaseDocument(ABC):
         # own client clock (bumped by local edits, which we do not see) is _own_clock.
         self._type_ids: set[tuple[int, int]] = set()
         self._own_clock = 0
+        # An upper bound on the items the document holds, and the most integration steps
+        # (crdt/cost.py) an update may take before apply_update refuses it (None: no limit).
+        self.items = 0
+        self.step_limit: int | None = None
+        # Of the last update applied: its main client id and the binding's time on it.
+        self.last_client: int | None = None
+        self.native_seconds = 0.0
+        self._validated: Validated | None = None
 
     # -- what a backend provides ------------------------------------------------------------
     @abstractmethod
@@ -165,10 +176,25 @@ class BaseDocument(ABC):
         an update that names a parent by id not known to be a type is first tried on a
         scratch copy of the document (the only case that costs a copy).
 
+        After :meth:`expect_validated`, the next update is taken as validated elsewhere (in
+        another process, on this document's state): it is integrated without parsing.
+
         Raises:
             UpdateError: the update is malformed or the binding refused it.
+            CostlyUpdate: its integration bound is over ``step_limit`` (nothing applied).
         """
+        validated, self._validated = self._validated, None
+        if validated is not None:
+            self._integrate(update)
+            self.items += validated.added_items
+            self.last_client = validated.primary_client
+            self._own_clock = -1  # nested-type ids unknown now: rescan on the next check
+            return
         summary = summarize_update(update)
+        if self.step_limit is not None:
+            steps = integration_steps(summary, self.items)
+            if steps > self.step_limit:
+                raise CostlyUpdate(steps, self.step_limit)
         if self._max_client_id is not None:
             self._check_client_ids(summary, self._max_client_id)
         before: dict[int, int] | None = None
@@ -186,22 +212,34 @@ class BaseDocument(ABC):
                 self._trial_apply(snapshot, update)
         if snapshot is None and self._snapshot_always:
             snapshot = self._encode_native(None)
-        self._applying = True
         try:
-            with native_errors("update refused"):
-                self._apply_native(update)
+            self._integrate(update)
         except UpdateError:
             if snapshot is not None:  # the binding failed half-way despite the trial
                 self._reset(snapshot)
             raise
-        finally:
-            self._applying = False
+        self.items += added_items(summary)
+        self.last_client = summary.primary_client
         if before is not None:
             self._type_ids.update(
                 (client, clock)
                 for client, clock in summary.type_ids
                 if clock >= before.get(client, 0)  # not a duplicate of what the doc had
             )
+
+    def expect_validated(self, validated: Validated | None) -> None:
+        """Take the next :meth:`apply_update` as validated elsewhere (None: no longer)."""
+        self._validated = validated
+
+    def _integrate(self, update: bytes) -> None:
+        self._applying = True
+        started = time.thread_time()  # CPU time: what it costs, whatever else the machine runs
+        try:
+            with native_errors("update refused"):
+                self._apply_native(update)
+        finally:
+            self._applying = False
+            self.native_seconds = time.thread_time() - started
 
     def _check_client_ids(self, summary: UpdateSummary, limit: int) -> None:
         ids = [*summary.clients, *summary.deleted, *(ref[0] for ref in summary.references)]
@@ -210,6 +248,9 @@ class BaseDocument(ABC):
 
     def restore(self, update: bytes) -> None:
         """Apply an update validated before (read back from storage), without validating it.
+
+        ``items`` grows by a bound read off the size (an item takes at least three bytes); a
+        caller that counted the items exactly sets ``items`` afterwards.
 
         Raises:
             UpdateError: the binding refused it.
@@ -220,6 +261,7 @@ class BaseDocument(ABC):
                 self._apply_native(update)
         finally:
             self._applying = False
+        self.items += len(update) // 3
         self._own_clock = -1  # nested-type ids unknown now: rescan on the next parent check
 
     def _parents_known(self, summary: UpdateSummary, have: dict[int, int]) -> bool:

@@ -11,6 +11,7 @@ from typing import Protocol
 from crdt.document import Document
 from crdt.session import Role, SyncSession
 from server.closecodes import CloseCode
+from server.documents.isolation import CpuAccount
 from server.wire import encode_binary_frame
 
 _ids = itertools.count(1)
@@ -86,6 +87,7 @@ class DocumentConnection:
         "bucket",
         "channel",
         "close_code",
+        "cpu",
         "id",
         "last_commit",
         "last_seq",
@@ -95,9 +97,15 @@ class DocumentConnection:
     )
 
     def __init__(
-        self, document: Document, access: Access, channel: Channel, bucket: TokenBucket
+        self,
+        document: Document,
+        access: Access,
+        channel: Channel,
+        bucket: TokenBucket,
+        cpu: CpuAccount | None = None,
     ) -> None:
         self.id = next(_ids)
+        self.cpu = cpu if cpu is not None else CpuAccount(3.0)  # sandbox time it may cause
         self.access = access
         self.channel = channel
         self.bucket = bucket

@@ -33,7 +33,9 @@ class Forks:
         if shared is not None:
             return shared.document, shared.last_seq
         state = await self.log.load(name)
-        return self.restored(state.checkpoint, state.updates), state.last_seq
+        parts = [state.checkpoint] if state.checkpoint is not None else []
+        materialized = await self.documents.loader.materialize([*parts, *state.updates])
+        return materialized.document, state.last_seq
 
     def restored(self, checkpoint: bytes | None, updates: list[bytes]) -> Document:
         document = self.backend.new_document()

@@ -12,6 +12,8 @@ from typing import Any
 from crdt.document import Backend, Document
 from server.closecodes import CloseCode
 from server.documents.connection import Access, Channel, DocumentConnection, TokenBucket
+from server.documents.isolation import CpuAccount, DocumentLoader
+from server.documents.sandbox import CrdtSandbox
 from server.documents.shared import SharedDocument
 from server.metrics import Metrics
 from server.settings import Settings
@@ -60,6 +62,8 @@ class DocumentRegistry:
         self._committer = committer
         self._backend = backend
         self._metrics = metrics
+        self.sandbox = CrdtSandbox(backend.name, workers=settings.crdt_workers)
+        self.loader = DocumentLoader(backend, self.sandbox, settings.crdt_limits)
         self._documents: dict[str, SharedDocument] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -77,6 +81,8 @@ class DocumentRegistry:
             yield from list(shared.connections.values())
 
     async def start(self) -> None:
+        if self._settings.crdt_prespawn:
+            await self.sandbox.start()
         self._spawn(self._sweep())
 
     async def stop(self) -> None:
@@ -91,6 +97,7 @@ class DocumentRegistry:
         for name in list(self._documents):
             await self._unload(name)
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.sandbox.stop()
 
     def loaded(self, name: str) -> SharedDocument | None:
         """The document if it is in memory and not being unloaded (attach without waiting)."""
@@ -198,6 +205,7 @@ class DocumentRegistry:
             access,
             channel,
             TokenBucket(self._settings.update_rate, self._settings.update_burst),
+            CpuAccount(self._settings.crdt_budget),
         )
         shared.attach(connection)
         self._metrics.connections.inc()
@@ -215,24 +223,24 @@ class DocumentRegistry:
         except DocumentNotFound:
             await self._log.ensure_document(name)
             state = await self._log.load(name)
-        document = self._backend.new_document()
         # What the log holds was validated when it arrived: restoring skips the Python-level
-        # checks (they took ~49 ms for a 20,000-update checkpoint, bench coldopen).
-        if state.checkpoint is not None:
-            document.restore(state.checkpoint)
-        for update in state.updates:
-            document.restore(update)
+        # checks (they took ~49 ms for a 20,000-update checkpoint, bench coldopen). Costly
+        # history is replayed in the sandbox (server/documents/isolation.py).
+        parts = [state.checkpoint] if state.checkpoint is not None else []
+        materialized = await self.loader.materialize([*parts, *state.updates])
         shared = SharedDocument(
             state.document,
-            document,
+            materialized.document,
             last_seq=state.last_seq,
             checkpoint_seq=state.checkpoint_seq,
             committer=self._committer,
             metrics=self._metrics,
             checkpoint_every=self._settings.checkpoint_every,
         )
-        if len(state.updates) >= self._settings.checkpoint_every:
-            shared.checkpoint()  # a long tail (e.g. after a crash): make the next open fast
+        if len(state.updates) >= self._settings.checkpoint_every or (
+            state.updates and materialized.needs_checkpoint(self.loader.limits)
+        ):
+            shared.checkpoint()  # a long or costly tail: make the next open fast
         return shared
 
     async def _unload_later(self, shared: SharedDocument) -> None:

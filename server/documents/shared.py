@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from crdt.awareness import AwarenessRegistry, encode_awareness_update
-from crdt.document import Document
+from crdt.document import Document, Validated
 from crdt.messages import (
     AwarenessMessage,
     MessageType,
@@ -24,7 +26,6 @@ from crdt.session import (
     UpdateApplied,
     WriteDenied,
 )
-from crdt.update_info import summarize_update
 from server.closecodes import CloseCode
 from server.documents.connection import DocumentConnection
 from server.metrics import Metrics
@@ -35,6 +36,19 @@ from storage.group_commit import GroupCommitter
 log = logging.getLogger(__name__)
 
 _WRITE_SUBTYPES = (SyncMessageType.STEP2, SyncMessageType.UPDATE)
+
+
+@contextmanager
+def lifted_limit(document: Document, validated: Validated | None = None) -> Iterator[None]:
+    """Apply without the inline step limit: the work was proven cheap or is the server's.
+    With ``validated``, the update applied inside was validated in the sandbox."""
+    limit, document.step_limit = document.step_limit, None
+    document.expect_validated(validated)
+    try:
+        yield
+    finally:
+        document.step_limit = limit
+        document.expect_validated(None)
 
 
 def is_write(frame: bytes) -> bool:
@@ -71,6 +85,7 @@ class SharedDocument:
         self.pending: set[asyncio.Future[None]] = set()
         self.unload_task: asyncio.Task[None] | None = None
         self.frozen = False  # a proposal's vote runs: every connection is read-only
+        self.trial_lock = asyncio.Lock()  # one sandbox trial at a time (isolation.py)
         self._committer = committer
         self._metrics = metrics
         self._checkpoint_every = checkpoint_every
@@ -170,8 +185,11 @@ class SharedDocument:
         ``author`` and ``origin``. Returns that number and the commit's future.
 
         Raises crdt's UpdateError (nothing applied, relayed or logged) for a refused update.
+        The server's own updates (fork seeds, merges of adopted amendments) are not held to
+        the inline step limit: they come from documents already admitted.
         """
-        self.document.apply_update(update)
+        with lifted_limit(self.document):
+            self.document.apply_update(update)
         frame = encode_message(SyncUpdate(update))
         self._metrics.updates_relayed.inc(self.broadcast(frame))
         future = self._log(update, author, origin)
@@ -193,7 +211,7 @@ class SharedDocument:
                 seq=self.last_seq,
                 data=update,
                 author=author,
-                client_id=summarize_update(update).primary_client,
+                client_id=self.document.last_client,
                 origin=origin,
                 created_at=datetime.now(UTC),
             )

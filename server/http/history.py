@@ -9,6 +9,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from server.documents.admission import Refusal, Refused
+from server.documents.isolation import CostlyWork
+from server.documents.sandbox import SandboxError
 from server.http.auth import unauthorized
 from server.http.problems import Problem
 from storage.document_log import Version
@@ -135,11 +137,12 @@ async def document_content(request: Request) -> Response:
             f"at must be at most {last}, the document's last version",
             parameter="at",
         )
-    document = services.backend.new_document()
-    if state.checkpoint is not None:
-        document.restore(state.checkpoint)
-    for update in state.updates:
-        document.restore(update)
+    parts = [state.checkpoint] if state.checkpoint is not None else []
+    try:
+        materialized = await services.documents.loader.materialize([*parts, *state.updates])
+    except (CostlyWork, SandboxError) as exc:
+        raise Problem(503, "document-too-costly", "Document too costly to load", str(exc)) from None
+    document = materialized.document
     return JSONResponse(
         {
             "document": name,
