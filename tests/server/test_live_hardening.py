@@ -118,18 +118,18 @@ async def test_one_address_gets_its_anonymous_share_and_members_still_enter(
 
 
 # -- 12: numbers out of range ----------------------------------------------------------------
-@pytest.mark.parametrize(
-    "number",
-    [str(10**30), "9" * 5000, str(MAX_INTEGER + 1), "0", "-1", "5.0", "1e400", "NaN", "true"],
-)
+NUMBERS = (str(10**30), "9" * 5000, str(MAX_INTEGER + 1), "0", "-1", "5.0", "1e400", "NaN", "true")
+
+
 async def test_a_number_out_of_range_gets_an_error_and_the_socket_stays(
-    server: RunningServer, private: People, number: str
+    server: RunningServer, private: People
 ) -> None:
     async with live(server, private, "participant") as member:
-        frame = f'{{"type": "flag", "ref": "big", "message_id": {number}, "reason": "x"}}'
-        await member.send_raw(frame)
-        error = await member.next_event(lambda m: m["type"] == "error")
-        assert (error["code"], error["ref"]) == ("invalid_message", "big")
+        for number in NUMBERS:
+            frame = f'{{"type": "flag", "ref": "big", "message_id": {number}, "reason": "x"}}'
+            await member.send_raw(frame)
+            error = await member.next_event(lambda m: m["type"] == "error")
+            assert (error["code"], error["ref"]) == ("invalid_message", "big"), number[:40]
         posted = await member.send("post", body="още съм тук")  # the same socket still works
         assert posted["message_id"] >= 1
         assert member.close_code is None
