@@ -83,7 +83,7 @@ class LiveConnection:
         self.outlet = outlet
         self.access = access  # what the access review re-checks (server/documents/review.py)
         self.seat = seat or Seat(SeatKind.MEMBER)  # the place it takes in the room
-        self.roles = roles  # the access review asks it to re-read the role (issue 10)
+        self.roles = roles  # re-reads its role when the access review runs (issue 10)
         self.cursor = 0  # the last event number sent to this connection
         self._held: list[StoredEvent] | None = []  # live events that came during the replay
         self._role: object = _UNKNOWN

@@ -123,10 +123,10 @@ async def live_socket(websocket: WebSocket) -> None:
         await websocket.send_json(error_event(since))
         await websocket.close(CloseCode.BAD_REQUEST, since.detail)
         return
-    outlet = SocketOutlet(websocket, max_bytes=settings.send_queue_bytes)
-    writer = asyncio.create_task(outlet.run())
     role = await services.live.role_of_user(room.id, user)
     address = None if websocket.client is None else websocket.client.host
+    outlet = SocketOutlet(websocket, max_bytes=settings.send_queue_bytes)
+    writer = asyncio.create_task(outlet.run())
     connection = LiveConnection(
         Viewer(user, moderator=False), outlet, access, _seat(user, role, address), services.live
     )
