@@ -108,6 +108,14 @@ class Settings:
     live_write_burst: int = 10
     max_room_connections: int = 1000
     max_live_frame_bytes: int = 64 * 1024
+    # Live-room hardening (issue 10; docs/protocol.md, "Limits"): anonymous connections per
+    # client address in one room on a node; connections of non-members (anonymous or
+    # signed-in) in one room on a node, so that the rest of max_room_connections stays for
+    # members (owners and moderators always enter); typing or idle changes told to the room
+    # per person per second.
+    live_anonymous_per_address: int = 20
+    max_room_guests: int = 500
+    live_presence_rate: float = 4.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -152,6 +160,9 @@ class Settings:
             live_write_burst=_int(env, "VECHE_LIVE_WRITE_BURST", 10, 1),
             max_room_connections=_int(env, "VECHE_MAX_ROOM_CONNECTIONS", 1000, 1),
             max_live_frame_bytes=_int(env, "VECHE_MAX_LIVE_FRAME_BYTES", 64 * 1024, 256),
+            live_anonymous_per_address=_int(env, "VECHE_LIVE_ANONYMOUS_PER_ADDRESS", 20, 1),
+            max_room_guests=_int(env, "VECHE_MAX_ROOM_GUESTS", 500, 0),
+            live_presence_rate=_float(env, "VECHE_LIVE_PRESENCE_RATE", 4.0, 0.01),
         )
 
     @property

@@ -25,6 +25,7 @@ from server.decisions.tally import InvalidBallot, InvalidSetup, Outcome
 from server.documents.forks import Forks
 from server.documents.registry import DocumentFrozen, DocumentRegistry
 from server.live.room import LiveRooms
+from server.live.tallies import BallotBatches
 from server.policy import Action, Role
 from server.rooms import Conflict, InvalidInput
 from server.rooms.service import Rooms, RoomView
@@ -111,6 +112,9 @@ class Decisions:
         self._dirty: set[tuple[int, int]] = set()
         self._push: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        # a secret vote's running tally is pushed in batches (server/live/tallies.py)
+        self._secret_batches = BallotBatches()
+        self._secret_timers: dict[tuple[int, int], asyncio.TimerHandle] = {}
 
     # -- lifecycle of the service ----------------------------------------------------------
     async def start(self) -> None:
@@ -119,6 +123,9 @@ class Decisions:
     async def stop(self) -> None:
         if self._push is not None:
             self._push.cancel()
+        for timer in self._secret_timers.values():
+            timer.cancel()
+        self._secret_timers.clear()
         for task in [self._closer, *self._tasks]:
             if task is not None:
                 task.cancel()
@@ -365,7 +372,7 @@ class Decisions:
             raise Conflict("already-voted", detail)
         if outcome is Cast.UNKNOWN_RECEIPT:
             raise InvalidInput("receipt", "no ballot of this vote has that receipt")
-        self._tally_changed(view.room.id, poll.id)
+        self._tally_changed(view.room.id, poll.id, secret=poll.secret)
         answer: dict[str, Any] = {"outcome": outcome.value}
         if code is not None:
             answer["receipt"] = code
@@ -420,6 +427,7 @@ class Decisions:
         if done is None:
             return None
         decision, event = done
+        self._forget_secret((poll.room_id, poll.id))
         self.live_rooms.publish(event)
         adopted = decision.record["outcome"] == Outcome.ADOPTED.value
         if proposal is not None and proposal.amends_id is not None and adopted:
@@ -478,12 +486,35 @@ class Decisions:
                 log.warning("closing due votes failed; retrying", exc_info=True)
 
     # -- live tallies ----------------------------------------------------------------------
-    def _tally_changed(self, room_id: int, poll_id: int) -> None:
-        """Push the tally to the room soon; ballots arriving meanwhile share one push."""
-        self._dirty.add((room_id, poll_id))
+    def _tally_changed(self, room_id: int, poll_id: int, *, secret: bool = False) -> None:
+        """Push the tally to the room soon; ballots arriving meanwhile share one push. A
+        secret vote's waits for a batch of ballots (docs/secret-ballots.md)."""
+        vote = (room_id, poll_id)
+        if secret:
+            wait = self._secret_batches.ballot(vote)
+            if wait is None or vote in self._secret_timers:
+                return  # held: too few ballots yet, or a push is already due
+            if wait > 0:
+                loop = asyncio.get_running_loop()
+                self._secret_timers[vote] = loop.call_later(wait, self._release_secret, vote)
+                return
+            self._release_secret(vote)
+            return
+        self._dirty.add(vote)
         if self._push is None:
             loop = asyncio.get_running_loop()
             self._push = loop.call_later(0.05, self._spawn_push)
+
+    def _release_secret(self, vote: tuple[int, int]) -> None:
+        self._secret_timers.pop(vote, None)
+        self._secret_batches.pushed(vote)
+        self._tally_changed(*vote)
+
+    def _forget_secret(self, vote: tuple[int, int]) -> None:
+        timer = self._secret_timers.pop(vote, None)
+        if timer is not None:
+            timer.cancel()
+        self._secret_batches.forget(vote)
 
     def _spawn_push(self) -> None:
         self._push = None

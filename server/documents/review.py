@@ -5,6 +5,10 @@ private: the next review closes the connections that lost the right to read (440
 credential, 4404 when the room is now hidden from them) and makes read-only the ones that
 lost the right to write. HTTP handlers that change any of these call `wake()`, so on this node
 it happens at once; the timer covers changes made elsewhere (another node, the CLI).
+
+Live-room connections are reviewed too, and also told their role as it is now: what a live
+connection is shown depends on it (a demoted moderator must stop receiving moderators-only
+events at once, issue 10), while a document connection only needs to know whether it writes.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import Any, Protocol
 
 from server.closecodes import CloseCode
 from server.documents.admission import CLOSE_CODES, Admission
@@ -26,15 +30,23 @@ class _Outlet(Protocol):
     def close(self, code: CloseCode, reason: str) -> None: ...
 
 
+class _RoleReview(Protocol):
+    async def review_roles(self, connections: list[Any]) -> None: ...
+
+
 class Reviewed(Protocol):
     """A connection of another kind (a live room's) whose access is reviewed with these:
-    closed when it may no longer read; what it may write is checked on every command."""
+    closed when it may no longer read; what it may write is checked on every command; its
+    ``roles`` (when set) re-reads the role of the ones that stay, in one query per source."""
 
     @property
     def access(self) -> Access | None: ...
 
     @property
     def outlet(self) -> _Outlet: ...
+
+    @property
+    def roles(self) -> _RoleReview | None: ...
 
 
 def _reviewable(access: Access) -> bool:
@@ -82,11 +94,16 @@ class AccessReviewer:
                 connection.close(code, verdict.refused.detail)
             elif verdict.access is not None and verdict.access != connection.access:
                 connection.grant(verdict.access)
+        kept: dict[int, tuple[_RoleReview, list[Reviewed]]] = {}
         for other in others:
             assert other.access is not None
             refused = verdicts[other.access].refused
             if refused is not None:
                 other.outlet.close(CLOSE_CODES[refused.refusal], refused.detail)
+            elif other.roles is not None:
+                kept.setdefault(id(other.roles), (other.roles, []))[1].append(other)
+        for source, connections in kept.values():
+            await source.review_roles(connections)
 
     async def _run(self) -> None:
         while True:

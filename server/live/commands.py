@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema.protocols import Validator
 
 from server.documents.connection import TokenBucket
-from server.live.protocol import ErrorCode, LiveError, schema_of
+from server.live.protocol import ErrorCode, LiveError, schema_of, validator_for
 from server.live.room import LiveConnection, LiveRoom, LiveRooms
 from server.policy import Action, Reason, Role, decide
 from server.rooms.service import state_of
@@ -46,7 +46,7 @@ class CommandSpec:
     name: str
     action: Action | None  # None: any connection, the handler checks what it needs
     schema: dict[str, Any]
-    validator: Draft202012Validator
+    validator: Validator
     handler: Handler
 
 
@@ -66,7 +66,7 @@ def command(
     def register(handler: Handler) -> Handler:
         if name in REGISTRY:
             raise ValueError(f"command {name!r} registered twice")
-        REGISTRY[name] = CommandSpec(name, action, schema, Draft202012Validator(schema), handler)
+        REGISTRY[name] = CommandSpec(name, action, schema, validator_for(schema), handler)
         return handler
 
     return register

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, TypeChecker, validators
+from jsonschema.protocols import Validator
 
 
 class ErrorCode(enum.StrEnum):
@@ -33,6 +35,7 @@ class ErrorCode(enum.StrEnum):
     ARCHIVED = "archived"
     CONFLICT = "conflict"
     ROOM_FULL = "room_full"
+    TOO_MANY_CONNECTIONS = "too_many_connections"
     UNAVAILABLE = "unavailable"
 
 
@@ -44,8 +47,13 @@ class LiveError(Exception):
         self.code, self.detail, self.extra = code, detail, extra
 
 
+# Ids and positions are SQL INTEGER columns (32-bit on PostgreSQL): a larger number names
+# nothing, and must be refused here rather than reach the database driver (issue 10).
+MAX_INTEGER = 2**31 - 1
+_INTEGER_DIGITS = 40
+
 _REF = {"type": "string", "maxLength": 64, "description": "echoed in the ack or error"}
-ID = {"type": "integer", "minimum": 1}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_INTEGER}
 TEXT = {"type": "string"}  # lengths are checked by the handler (error `too_large`)
 REASON = {"type": "string", "minLength": 1, "maxLength": 500}
 USER = {"type": "string", "minLength": 1, "maxLength": 64, "description": "a user name"}
@@ -67,6 +75,33 @@ def schema_of(
     }
 
 
+def _whole_number(checker: TypeChecker, instance: object) -> bool:
+    # JSON Schema counts 5.0 and 1e30 as integers; handlers and SQL want a Python int
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+_StrictValidator = validators.extend(  # type: ignore[no-untyped-call]
+    Draft202012Validator,
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _whole_number),
+)
+
+
+def validator_for(schema: dict[str, Any]) -> Validator:
+    """The validator of a client message's schema: Draft 2020-12 where an integer is an
+    integer literal, not a float that happens to be whole."""
+    validator: Validator = _StrictValidator(schema)
+    return validator
+
+
+def _integer(literal: str) -> int | float:
+    # A literal longer than any field allows is not converted (Python refuses more than
+    # 4,300 digits, and converting is quadratic): infinity keeps its sign, parsing goes on,
+    # so the schema refuses it with the frame's `ref` (no field takes a float)
+    if len(literal) > _INTEGER_DIGITS:
+        return -math.inf if literal.startswith("-") else math.inf
+    return int(literal)
+
+
 @dataclass(frozen=True)
 class Command:
     type: str
@@ -74,22 +109,24 @@ class Command:
     fields: dict[str, Any]
 
 
-def parse(frame: str, max_bytes: int, validators: Mapping[str, Draft202012Validator]) -> Command:
+def parse(frame: str, max_bytes: int, schemas: Mapping[str, Validator]) -> Command:
     """The command in one text frame, checked by the validator of its type; LiveError with
     the reason it is refused."""
     if len(frame.encode()) > max_bytes:
         raise LiveError(ErrorCode.TOO_LARGE, f"a frame is at most {max_bytes} bytes")
     try:
-        value = json.loads(frame)
+        value = json.loads(frame, parse_int=_integer)
     except (json.JSONDecodeError, RecursionError):
         raise LiveError(ErrorCode.INVALID_JSON, "the frame is not JSON") from None
+    except ValueError:  # a number json cannot convert: valid JSON, but no field takes it
+        raise LiveError(ErrorCode.INVALID_MESSAGE, "a number is out of range") from None
     if not isinstance(value, dict):
         raise LiveError(ErrorCode.INVALID_MESSAGE, "a message is a JSON object")
     ref = value.get("ref") if isinstance(value.get("ref"), str) else None
     kind = value.get("type")
     if not isinstance(kind, str):
         raise LiveError(ErrorCode.INVALID_MESSAGE, "a message has a string `type`", ref=ref)
-    validator = validators.get(kind)
+    validator = schemas.get(kind)
     if validator is None:
         raise LiveError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {kind[:40]!r}", ref=ref)
     error = next(iter(sorted(validator.iter_errors(value), key=lambda e: e.path)), None)

@@ -18,7 +18,10 @@ from typing import Any, Protocol
 
 from server.closecodes import CloseCode
 from server.documents.connection import Access
+from server.live.pacing import Pacer
 from server.live.presence import Presence, PresenceBoard
+from server.live.seats import NoSeat, Seat, SeatKind, SeatLimits, Seats
+from server.policy import Role
 from storage.accounts import StoredUser
 from storage.discussion import DiscussionStore, StoredEvent
 
@@ -48,14 +51,51 @@ class Viewer:
     moderator: bool = False
 
 
+class RoleReview(Protocol):
+    """Re-reads the roles of open live connections in one query (the live dispatcher)."""
+
+    async def review_roles(self, connections: list[LiveConnection]) -> None: ...
+
+
+MODERATOR_ROLES = frozenset({Role.OWNER, Role.MODERATOR})
+_UNKNOWN = object()  # the role before the first look: learning it is no change
+
+
+@dataclass(frozen=True)
+class RoomLimits:
+    """The limits of one live room on this node (from Settings; docs/protocol.md)."""
+
+    seats: SeatLimits
+    presence_rate: float  # typing or idle changes told per person per second
+
+
 class LiveConnection:
-    def __init__(self, viewer: Viewer, outlet: Outlet, access: Access | None = None) -> None:
+    def __init__(
+        self,
+        viewer: Viewer,
+        outlet: Outlet,
+        access: Access | None = None,
+        seat: Seat | None = None,
+        roles: RoleReview | None = None,
+    ) -> None:
         self.id = next(_ids)
         self.viewer = viewer
         self.outlet = outlet
         self.access = access  # what the access review re-checks (server/documents/review.py)
+        self.seat = seat or Seat(SeatKind.MEMBER)  # the place it takes in the room
+        self.roles = roles  # re-reads its role when the access review runs (issue 10)
         self.cursor = 0  # the last event number sent to this connection
         self._held: list[StoredEvent] | None = []  # live events that came during the replay
+        self._role: object = _UNKNOWN
+
+    def regrade(self, role: Role | None) -> None:
+        """The caller's role as just read: it decides what this connection is shown, at
+        once (moderators-only events, hidden text). A change is announced to the client with
+        an ephemeral `role` message."""
+        self.viewer.moderator = role in MODERATOR_ROLES
+        known, self._role = self._role, role
+        if known is not _UNKNOWN and known != role:
+            self.send({"type": "role", "role": None if role is None else role.value})
 
     @property
     def user(self) -> StoredUser | None:
@@ -93,9 +133,12 @@ class LiveRoom:
         present: Presenter,
         redact: Redactor,
         delivered: int,
+        limits: RoomLimits,
     ) -> None:
         self.room_id = room_id
         self.connections: dict[int, LiveConnection] = {}
+        self.seats = Seats(limits.seats)
+        self._pacer = Pacer(1.0 / limits.presence_rate, self._spawn)
         self._store, self._presence, self._present = store, presence, present
         self._redact = redact
         self._next = delivered + 1
@@ -161,31 +204,42 @@ class LiveRoom:
     async def leave(self, connection: LiveConnection) -> None:
         if self.connections.pop(connection.id, None) is None:
             return
+        self.seats.give_back(connection.seat)
         user = connection.user
         if user is not None and await self._presence.depart(self.room_id, user.id):
             self._stop_typing_timer(user.id)
+            self._pacer.forget(user.id)
             self.tell({"type": "presence", "user": user.name, "state": "left"})
 
     async def present(self) -> list[Presence]:
         return await self._presence.present(self.room_id)
 
     async def set_idle(self, user: StoredUser, idle: bool) -> None:
-        entry = await self._presence.update(self.room_id, user.id, idle=idle)
-        if entry is not None:
-            self.tell(_presence(entry, "idle" if idle else "active"))
+        """Paced: server/live/pacing.py."""
+
+        async def announce(value: bool) -> None:
+            entry = await self._presence.update(self.room_id, user.id, idle=value)
+            if entry is not None:
+                self.tell(_presence(entry, "idle" if value else "active"))
+
+        await self._pacer.change(user.id, "idle", idle, announce)
 
     async def set_typing(self, user: StoredUser, active: bool) -> None:
-        """Typing shows for TYPING_SECONDS unless renewed; stopping is announced too."""
+        """Typing shows for TYPING_SECONDS unless renewed; stopping is announced too.
+        Paced: server/live/pacing.py."""
         self._stop_typing_timer(user.id)
-        entry = await self._presence.update(self.room_id, user.id, typing=active)
-        if entry is None:
-            return
         if active:
             loop = asyncio.get_running_loop()
             self._typing[user.id] = loop.call_later(
                 TYPING_SECONDS, lambda: self._spawn(self.set_typing(user, False))
             )
-        self.tell({"type": "typing", "user": user.name, "active": active})
+
+        async def announce(value: bool) -> None:
+            entry = await self._presence.update(self.room_id, user.id, typing=value)
+            if entry is not None:
+                self.tell({"type": "typing", "user": user.name, "active": value})
+
+        await self._pacer.change(user.id, "typing", active, announce)
 
     def _stop_typing_timer(self, user_id: int) -> None:
         timer = self._typing.pop(user_id, None)
@@ -228,6 +282,7 @@ class LiveRoom:
             if timer is not None:
                 timer.cancel()
         self._later.clear()
+        self._pacer.stop()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -270,19 +325,31 @@ class LiveRooms:
         for room in list(self._rooms.values()):
             yield from list(room.connections.values())
 
-    async def open(self, room_id: int, connection: LiveConnection, limit: int) -> LiveRoom | None:
+    async def open(
+        self, room_id: int, connection: LiveConnection, limits: RoomLimits
+    ) -> LiveRoom | NoSeat:
         """Attach a connection to the room (loading it), holding back live events until it has
-        joined; None when the room has ``limit`` connections on this node already."""
+        joined; NoSeat when its kind of place is full on this node (server/live/seats.py)."""
         async with self._lock:
             room = self._rooms.get(room_id)
             if room is None:
                 delivered = await self._store.last_seq(room_id)
                 room = LiveRoom(
-                    room_id, self._store, self._presence, self._present, self._redact, delivered
+                    room_id,
+                    self._store,
+                    self._presence,
+                    self._present,
+                    self._redact,
+                    delivered,
+                    limits,
                 )
                 self._rooms[room_id] = room
-            if len(room.connections) >= limit:
-                return None
+            refused = room.seats.take(connection.seat)
+            if refused is not None:
+                if not room.connections:
+                    del self._rooms[room_id]
+                    await room.stop()
+                return refused
             room.connections[connection.id] = connection
             return room
 

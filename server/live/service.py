@@ -23,8 +23,6 @@ from storage.rooms import RoomStore
 
 log = logging.getLogger(__name__)
 
-MODERATORS = frozenset({Role.OWNER, Role.MODERATOR})
-
 
 def error_event(exc: LiveError, ref: str | None = None) -> dict[str, Any]:
     ref = exc.extra.get("ref", ref)
@@ -66,8 +64,22 @@ class LiveDispatcher:
     async def role_of(self, room_id: int, connection: LiveConnection) -> Role | None:
         """The caller's role now (roles change while connected); also who sees hidden text."""
         role = await self.role_of_user(room_id, connection.user)
-        connection.viewer.moderator = role in MODERATORS
+        connection.regrade(role)
         return role
+
+    async def review_roles(self, connections: list[LiveConnection]) -> None:
+        """Re-read the roles of open connections in one query and apply them at once, so a
+        demoted moderator stops receiving moderators-only events (the access review calls
+        this: at once on this node after a change, periodically for the others)."""
+        signed_in = [
+            (c, c.access.room_id, c.user.id)
+            for c in connections
+            if c.user is not None and c.access is not None and c.access.room_id is not None
+        ]
+        roles = await self._access.roles({(room, user) for _, room, user in signed_in})
+        for connection, room, user in signed_in:
+            value = roles.get((room, user))
+            connection.regrade(None if value is None else Role(value))
 
     async def handle(self, live_room: LiveRoom, connection: LiveConnection, frame: str) -> None:
         ref: str | None = None

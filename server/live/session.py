@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from server.live.commands import Context, command
-from server.live.protocol import ID, USER, ErrorCode, LiveError
+from server.live.protocol import ID, MAX_INTEGER, USER, ErrorCode, LiveError
 from server.live.room import LiveRoom
 from server.policy import Action
 from storage.live_session import (
@@ -42,6 +42,7 @@ _TIMER = "floor"  # the key of the speaking timer in the LiveRoom
 POSITION = {
     "type": "integer",
     "minimum": 0,
+    "maximum": MAX_INTEGER,
     "description": "the place in the agenda, 0 first; past the end means last",
 }
 SECONDS = {"type": "integer", "minimum": 1, "maximum": 3600, "description": "a speaking time"}
@@ -224,7 +225,7 @@ async def agenda_remove(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
     "agenda_current",
     "Make an agenda item the current one (`item_id`: null for none).",
     Action.RUN_SESSION,
-    item_id={"type": ["integer", "null"], "minimum": 1},
+    item_id={"type": ["integer", "null"], "minimum": 1, "maximum": MAX_INTEGER},
 )
 async def agenda_current(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
     user = ctx.require(Action.RUN_SESSION)

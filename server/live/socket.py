@@ -3,9 +3,10 @@
 Admission mirrors the document socket (docs/access.md): a bad token closes with 4401, an
 anonymous caller on a private room with 4401, a signed-in outsider of a private room with
 4404 (as an unknown room), a refused Origin with 4403, a full room with 4429 after an
-`error` event. Then: `welcome`, the events after `since` (when given), live events. Every
-connection has a bounded send queue written by its own task; a reader that falls behind is
-closed with 4508 and resumes from its last event id.
+`error` event (`room_full`, or `too_many_connections` for one address's anonymous share:
+server/live/seats.py). Then: `welcome`, the events after `since` (when given), live events.
+Every connection has a send queue bounded in messages and in bytes, written by its own task;
+a reader that falls behind is closed with 4508 and resumes from its last event id.
 """
 
 from __future__ import annotations
@@ -21,10 +22,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 from server.closecodes import CloseCode
 from server.documents.admission import CLOSE_CODES, Refused
 from server.live.protocol import ErrorCode, LiveError
-from server.live.room import LiveConnection, LiveRoom, Viewer
+from server.live.room import LiveConnection, LiveRoom, RoomLimits, Viewer
+from server.live.seats import NoSeat, Seat, SeatKind, SeatLimits
 from server.live.service import error_event
 from server.live.session import arm_timer, session_payload
 from server.origins import origin_allowed, upgrade_token
+from server.policy import Role
+from server.settings import Settings
 from storage.accounts import StoredUser
 
 if TYPE_CHECKING:
@@ -33,23 +37,43 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SEND_QUEUE = 1000  # messages queued for one connection before it counts as too slow
+_REFUSALS = {
+    NoSeat.ROOM_FULL: (ErrorCode.ROOM_FULL, "the room is full; try again later"),
+    NoSeat.ADDRESS_FULL: (
+        ErrorCode.TOO_MANY_CONNECTIONS,
+        "too many anonymous connections from your address; sign in or close some",
+    ),
+}
+
+
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode())
 
 
 class SocketOutlet:
-    """Queues messages for one WebSocket; its writer task sends them in order."""
+    """Queues messages for one WebSocket; its writer task sends them in order.
 
-    def __init__(self, websocket: WebSocket, limit: int = SEND_QUEUE) -> None:
+    Bounded in count and in bytes (``max_bytes``, `VECHE_SEND_QUEUE_BYTES` as for /yjs/):
+    a thousand 10,000-character messages would otherwise hold ~40 MB for one slow reader."""
+
+    def __init__(
+        self, websocket: WebSocket, limit: int = SEND_QUEUE, max_bytes: int = 4 * 1024 * 1024
+    ) -> None:
         self._websocket = websocket
         self._queue: asyncio.Queue[str | tuple[CloseCode, str]] = asyncio.Queue(limit + 1)
-        self._limit = limit
+        self._limit, self._max_bytes = limit, max_bytes
+        self._bytes = 0  # queued and not yet written
         self._closing = False
 
     def send(self, message: dict[str, Any]) -> bool:
         if self._closing:
             return True
-        if self._queue.qsize() >= self._limit:
+        text = json.dumps(message, ensure_ascii=False)
+        size = _utf8_size(text)
+        if self._queue.qsize() >= self._limit or self._bytes + size > self._max_bytes:
             return False
-        self._queue.put_nowait(json.dumps(message, ensure_ascii=False))
+        self._bytes += size
+        self._queue.put_nowait(text)
         return True
 
     def close(self, code: CloseCode, reason: str) -> None:
@@ -66,6 +90,7 @@ class SocketOutlet:
                     await self._websocket.close(code, reason[:120])
                 return
             await self._websocket.send_text(item)
+            self._bytes -= _utf8_size(item)
 
 
 async def live_socket(websocket: WebSocket) -> None:
@@ -98,17 +123,20 @@ async def live_socket(websocket: WebSocket) -> None:
         await websocket.send_json(error_event(since))
         await websocket.close(CloseCode.BAD_REQUEST, since.detail)
         return
-    outlet = SocketOutlet(websocket)
+    role = await services.live.role_of_user(room.id, user)
+    address = None if websocket.client is None else websocket.client.host
+    outlet = SocketOutlet(websocket, max_bytes=settings.send_queue_bytes)
     writer = asyncio.create_task(outlet.run())
-    connection = LiveConnection(Viewer(user, moderator=False), outlet, access)
+    connection = LiveConnection(
+        Viewer(user, moderator=False), outlet, access, _seat(user, role, address), services.live
+    )
+    connection.regrade(role)  # what the viewer may see (read again for the welcome)
     try:
-        live_room = await services.live_rooms.open(
-            room.id, connection, settings.max_room_connections
-        )
-        if live_room is None:
-            full = LiveError(ErrorCode.ROOM_FULL, "the room is full; try again later")
-            outlet.send(error_event(full))
-            outlet.close(CloseCode.TOO_MANY_CONNECTIONS, "room full")
+        live_room = await services.live_rooms.open(room.id, connection, _limits(settings))
+        if isinstance(live_room, NoSeat):
+            code, detail = _REFUSALS[live_room]
+            outlet.send(error_event(LiveError(code, detail)))
+            outlet.close(CloseCode.TOO_MANY_CONNECTIONS, code.value)
             return
         try:
             await _serve(services, websocket, live_room, connection, since)
@@ -129,7 +157,6 @@ async def _serve(
     connection: LiveConnection,
     since: int | None,
 ) -> None:
-    await services.live.role_of(live_room.room_id, connection)  # what the viewer may see
     last = await services.discussion.last_seq(live_room.room_id)
     if since is not None and since > last:
         since = last  # ahead of the room (a database restored from backup): replay nothing
@@ -181,6 +208,24 @@ async def _welcome(
         ],
         "session": session_payload(session),
     }
+
+
+def _seat(user: StoredUser | None, role: Role | None, address: str | None) -> Seat:
+    """The kind of place a connection takes in the room (server/live/seats.py)."""
+    if user is None:
+        return Seat(SeatKind.ANONYMOUS, address)
+    if role in (Role.OWNER, Role.MODERATOR):
+        return Seat(SeatKind.RUNS_ROOM)
+    return Seat(SeatKind.GUEST if role is None else SeatKind.MEMBER)
+
+
+def _limits(settings: Settings) -> RoomLimits:
+    seats = SeatLimits(
+        total=settings.max_room_connections,
+        guests=settings.max_room_guests,
+        per_address=settings.live_anonymous_per_address,
+    )
+    return RoomLimits(seats, settings.live_presence_rate)
 
 
 def _since(raw: str | None) -> int | LiveError | None:
