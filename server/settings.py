@@ -85,6 +85,7 @@ class Settings:
     crdt_load_seconds: float = 10.0
     crdt_workers: int = 2
     crdt_budget: float = 3.0
+    crdt_document_budget: float = 6.0  # CRDT seconds a document may take here per minute
     crdt_prespawn: bool = False  # start the workers with the server (`veche serve` does)
     commit_max_delay: float = 0.002
     commit_max_batch: int = 500
@@ -147,6 +148,7 @@ class Settings:
             crdt_load_seconds=_float(env, "VECHE_CRDT_LOAD_SECONDS", 10.0, 0.01),
             crdt_workers=_int(env, "VECHE_CRDT_WORKERS", 2, 1),
             crdt_budget=_float(env, "VECHE_CRDT_BUDGET", 3.0, 0.01),
+            crdt_document_budget=_float(env, "VECHE_CRDT_DOCUMENT_BUDGET", 6.0, 0.01),
             access_token_ttl=_int(env, "VECHE_ACCESS_TOKEN_TTL", 15 * 60, 1),
             session_ttl=_int(env, "VECHE_SESSION_TTL", 30 * 24 * 3600, 1),
             login_failures_per_account=_int(env, "VECHE_LOGIN_FAILURES_PER_ACCOUNT", 10, 1),
@@ -173,6 +175,7 @@ class Settings:
             trial_deadline=self.crdt_trial_seconds,
             load_deadline=self.crdt_load_seconds,
             budget_seconds=self.crdt_budget,
+            document_budget_seconds=self.crdt_document_budget,
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

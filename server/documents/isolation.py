@@ -12,8 +12,11 @@ the server takes it only when the worker measured it under ``inline_seconds``:
 - an update is applied in the worker on a copy of the document; if it was cheap the server
   applies it too, otherwise the connection is closed with 4509 and nothing is kept.
 
-Each connection also has a CPU account for the sandbox time it causes (``budget_seconds``
-per minute); a connection that overdraws it is closed with 4509. docs/crdt-isolation.md has
+Each connection also has a CPU account for the CRDT time it causes, here and in the sandbox
+(``budget_seconds`` per minute); a connection that overdraws it is closed with 4509. Each
+document has one for the CRDT time it takes here (``document_budget_seconds``): past it, all
+its updates are tried in the sandbox first, so a document that many connections keep busy
+slows only itself. docs/crdt-isolation.md has
 the figures behind every default.
 """
 
@@ -47,7 +50,10 @@ class CrdtLimits:
     inline_load_bytes: int = 4096
     trial_deadline: float = 1.0
     load_deadline: float = 10.0
-    budget_seconds: float = 3.0  # sandbox time one connection may cause per minute
+    budget_seconds: float = 3.0  # CRDT time one connection may cause per minute
+    # CRDT time one document may take in this process per minute; past it, every update of
+    # that document is tried in the sandbox first until the account refills.
+    document_budget_seconds: float = 6.0
 
 
 class CostlyWork(Exception):
@@ -124,7 +130,7 @@ class DocumentLoader:
 
 
 class CpuAccount:
-    """A connection's allowance of sandbox time: ``budget`` seconds, refilled per minute."""
+    """An allowance of CRDT time: ``budget`` seconds, refilled over a minute."""
 
     __slots__ = ("_budget", "_left", "_stamp")
 
@@ -140,6 +146,10 @@ class CpuAccount:
         self._stamp = now
         self._left -= seconds
         return self._left >= 0
+
+    def available(self) -> bool:
+        """Whether the account is in credit again (refilled since it was overdrawn)."""
+        return self.charge(0.0)
 
 
 def parse_here(frame: bytes, limits: CrdtLimits) -> bool:

@@ -236,6 +236,7 @@ class DocumentRegistry:
             committer=self._committer,
             metrics=self._metrics,
             checkpoint_every=self._settings.checkpoint_every,
+            limits=self.loader.limits,
         )
         if len(state.updates) >= self._settings.checkpoint_every or (
             state.updates and materialized.needs_checkpoint(self.loader.limits)

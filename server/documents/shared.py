@@ -28,6 +28,7 @@ from crdt.session import (
 )
 from server.closecodes import CloseCode
 from server.documents.connection import DocumentConnection
+from server.documents.isolation import CpuAccount, CrdtLimits
 from server.metrics import Metrics
 from server.wire import encode_binary_frame
 from storage.document_log import NewCheckpoint, NewUpdate, StoredDocument
@@ -75,6 +76,7 @@ class SharedDocument:
         committer: GroupCommitter,
         metrics: Metrics,
         checkpoint_every: int,
+        limits: CrdtLimits | None = None,
     ) -> None:
         self.stored = stored
         self.document = document
@@ -86,6 +88,8 @@ class SharedDocument:
         self.unload_task: asyncio.Task[None] | None = None
         self.frozen = False  # a proposal's vote runs: every connection is read-only
         self.trial_lock = asyncio.Lock()  # one sandbox trial at a time (isolation.py)
+        self._limits = limits or CrdtLimits()
+        self._cpu = CpuAccount(self._limits.document_budget_seconds)  # CRDT time it takes here
         self._committer = committer
         self._metrics = metrics
         self._checkpoint_every = checkpoint_every
@@ -110,7 +114,12 @@ class SharedDocument:
             self.broadcast(encode_message(AwarenessMessage(encode_awareness_update(removed))))
 
     def receive(self, connection: DocumentConnection, frame: bytes) -> None:
-        """Handle one frame; raises crdt's ProtocolError (nothing applied) on bad input."""
+        """Handle one frame; raises crdt's ProtocolError (nothing applied) on bad input, and
+        crdt's CostlyUpdate (nothing applied) for an update to try in the sandbox first."""
+        writes = is_write(frame) and connection.access.can_write
+        if writes and self.document.step_limit == 0 and self._cpu.available():
+            self.document.step_limit = self._limits.inline_steps  # in credit again
+        started = time.thread_time() if writes else 0.0
         commit: asyncio.Future[None] | None = None
         for event in connection.session.receive(frame):
             if isinstance(event, UpdateApplied):
@@ -130,9 +139,17 @@ class SharedDocument:
                 self._notify_saved(connection)
             elif isinstance(event, WriteDenied):
                 pass  # the session queued the permission-denied reply
-        if is_write(frame) and connection.access.can_write:
+        if writes:
             self._count_write(connection, commit)
+            self._charge(connection, time.thread_time() - started)
         self._flush(connection)
+
+    def _charge(self, connection: DocumentConnection, seconds: float) -> None:
+        """Charge a write's CRDT time to its connection and to this document."""
+        if not self._cpu.charge(seconds) and self.document.step_limit is not None:
+            self.document.step_limit = 0  # its budget here is spent: sandbox first
+        if not connection.cpu.charge(seconds):
+            connection.close(CloseCode.UPDATE_TOO_COSTLY, "the connection's CRDT budget is spent")
 
     def broadcast(self, frame: bytes, exclude: DocumentConnection | None = None) -> int:
         """Send a message to every connection but `exclude`; closes those that overflow.

@@ -19,12 +19,19 @@ from pathlib import Path
 import httpx
 import pytest
 from pycrdt import Doc, Text
+from websockets.exceptions import ConnectionClosed
 
-from crdt.messages import Message, SyncStep1, SyncUpdate, encode_message
+from crdt.messages import (
+    Message,
+    SyncStep1,
+    SyncUpdate,
+    encode_message,
+)
 from server.closecodes import CloseCode
 from storage.database import Database
 from storage.document_log import DocumentLog, NewUpdate
 from tests.support.server import ServerProcess
+from tests.support.waiting import eventually
 from tests.support.wire import RawPeer
 from tests.support.ydocs import text_of
 
@@ -115,6 +122,23 @@ async def server(tmp_path: Path) -> AsyncIterator[ServerProcess]:
         await running.stop()
 
 
+async def store(url: str, name: str, updates: list[bytes]) -> None:
+    """Write updates straight into the log, as a server before this one could have."""
+    database = Database(url)
+    try:
+        log = DocumentLog(database)
+        stored = await log.ensure_document(name)
+        now = datetime.now(UTC)
+        await log.append(
+            [
+                NewUpdate(stored.id, seq, data, None, None, "connection", now)
+                for seq, data in enumerate(updates, start=1)
+            ]
+        )
+    finally:
+        await database.dispose()
+
+
 async def content(server: ServerProcess, name: str) -> str:
     async with httpx.AsyncClient(base_url=server.http) as http:
         response = await http.get(f"/api/v1/documents/{name}", timeout=60)
@@ -183,17 +207,7 @@ async def test_a_stored_pathological_document_loads_without_stalling_the_server(
     await server.start()  # migrates
     try:
         # Stored as it could have been before the sandbox existed.
-        database = Database(url)
-        log = DocumentLog(database)
-        stored = await log.ensure_document("stored-evil")
-        low, high = prepends(1, 5000), prepends(2, 5000)
-        await log.append(
-            [
-                NewUpdate(stored.id, seq, data, None, client, "connection", datetime.now(UTC))
-                for seq, (data, client) in enumerate([(low, 1), (high, 2)], start=1)
-            ]
-        )
-        await database.dispose()
+        await store(url, "stored-evil", [prepends(1, 5000), prepends(2, 5000)])
         async with probing(server) as probes:
             text = await content(server, "stored-evil")  # rebuilt in the sandbox
             reader = await RawPeer.open(f"{server.yjs}/stored-evil")
@@ -213,3 +227,65 @@ async def test_a_stored_pathological_document_loads_without_stalling_the_server(
         assert text_of(state.checkpoint) == "x" * 10_000
     finally:
         await database.dispose()
+
+
+def prepend_batches(client_id: int, batches: int, size: int) -> list[bytes]:
+    """Updates of ``size`` inserts at position 0 each, from one client, in order."""
+    doc: Doc[Text] = Doc(client_id=client_id)
+    text = doc.get("content", type=Text)
+    updates: list[bytes] = []
+    doc.observe(lambda event: updates.append(event.update))
+    for _ in range(batches):
+        with doc.transaction():
+            for _ in range(size):
+                text.insert(0, "y")
+    return updates
+
+
+async def test_cheap_looking_updates_are_charged_to_the_connection_and_the_document(
+    tmp_path: Path,
+) -> None:
+    # Each batch passes the inline bound (20 insertion points x 8,000 items) but scans the
+    # 8,000 items of a lower client id: ~5 ms each. Budgets of 50 ms a minute end it soon.
+    server = ServerProcess(
+        f"sqlite+aiosqlite:///{tmp_path / 'veche.db'}",
+        env={
+            "VECHE_OPEN_DOCUMENTS": "true",
+            "VECHE_CRDT_BUDGET": "0.05",
+            "VECHE_CRDT_DOCUMENT_BUDGET": "0.05",
+        },
+    )
+    await server.start()
+    try:
+        await store(server.database_url, "busy", [prepends(1, 8000)])
+        first = await RawPeer.open(f"{server.yjs}/busy")
+        assert isinstance(await first.recv_message(timeout=30), SyncStep1)
+        for update in prepend_batches(2, 200, 20):
+            try:
+                await first.send(encode_message(SyncUpdate(update)))
+            except (ConnectionClosed, OSError):  # closed for its budget while it was sending
+                break
+        assert await first.closed_with(timeout=60) == CloseCode.UPDATE_TOO_COSTLY
+
+        # The document's own budget is spent too: a fresh connection's updates of the same
+        # shape are now tried in the sandbox rather than integrated in the server.
+        before = await metric(server, "veche_updates_to_sandbox_total")
+        second = await RawPeer.open(f"{server.yjs}/busy")
+        assert isinstance(await second.recv_message(timeout=30), SyncStep1)
+        await second.send(encode_message(SyncUpdate(prepend_batches(3, 1, 20)[0])))
+        await second.close()
+
+        async def tried() -> bool:
+            return await metric(server, "veche_updates_to_sandbox_total") > before
+
+        await eventually(tried, timeout=30)
+    finally:
+        await server.stop()
+
+
+async def metric(server: ServerProcess, name: str) -> float:
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        for line in (await http.get("/metrics")).text.splitlines():
+            if line.startswith(name + " "):
+                return float(line.split()[1])
+    return 0.0
