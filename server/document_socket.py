@@ -44,6 +44,9 @@ DOCUMENT_PATH = "/yjs/"
 # After a close frame, how long the peer has to read what is buffered before the TCP
 # connection is aborted (a reader that stopped reading never would).
 ABORT_AFTER = 10.0
+# A lingering close (after the server's half-close) discards at most this much of what the
+# peer still sends before the connection is aborted; ABORT_AFTER bounds its time.
+LINGER_MAX_BYTES = 64 * 1024 * 1024
 # Keepalive: ping a connection silent for this long; close it if the pong does not come.
 PING_INTERVAL = 20.0
 PING_TIMEOUT = 20.0
@@ -66,6 +69,8 @@ class DocumentSocket(asyncio.Protocol):
         self._out: list[bytes] = []  # frames of this loop turn, written together by flush()
         self._out_bytes = 0
         self._closing = False
+        self._lingering = False
+        self._discarded = 0  # bytes read and dropped during the lingering close
         self._lost = False
         self._abort_timer: asyncio.TimerHandle | None = None
         self._last_heard = time.monotonic()
@@ -78,14 +83,18 @@ class DocumentSocket(asyncio.Protocol):
         self._server_state.connections.add(self)
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            self._discard(len(data))
+            return
         self._last_heard = time.monotonic()
         self._ws.receive_data(data)
         self._handle_events()
 
     def eof_received(self) -> bool | None:
-        self._ws.receive_eof()
-        self._handle_events()
-        return None
+        if not self._lingering:
+            self._ws.receive_eof()
+            self._handle_events()
+        return None  # the peer is done too: the transport closes without a reset
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True
@@ -298,7 +307,36 @@ class DocumentSocket(asyncio.Protocol):
             if chunk:
                 transport.write(chunk)
             else:  # the protocol is done: the server closes the TCP connection
-                transport.close()
+                self._linger(transport)
+
+    def _linger(self, transport: asyncio.Transport) -> None:
+        """Close the TCP connection without a reset: half-close, then read and discard.
+
+        Closing a socket with unread bytes in its receive buffer makes the kernel send RST, and
+        a peer still sending (say, the rest of an oversize frame) then loses the close frame
+        it had not read yet: the stock `ws` client reported 1006 instead of 1009. So after the
+        close frame the server sends FIN and keeps reading, dropping everything, until the
+        peer's FIN, ABORT_AFTER seconds or LINGER_MAX_BYTES, whichever comes first.
+        """
+        if self._lingering:
+            return
+        self._lingering = True
+        self._closing = True
+        self._pending = None
+        self._detach()
+        if not transport.can_write_eof():
+            transport.close()
+            return
+        transport.write_eof()
+        transport.resume_reading()  # it may be paused by the write rate or the load queue
+        if self._abort_timer is None:
+            loop = asyncio.get_running_loop()
+            self._abort_timer = loop.call_later(ABORT_AFTER, transport.abort)
+
+    def _discard(self, size: int) -> None:
+        self._discarded += size
+        if self._discarded > LINGER_MAX_BYTES and self._transport is not None:
+            self._transport.abort()
 
     def _detach(self) -> None:
         if self._quota_user is not None:
