@@ -65,6 +65,9 @@ class DocumentSocket(asyncio.Protocol):
         self._shared: SharedDocument | None = None
         self._connection: DocumentConnection | None = None
         self._pending: deque[bytes] | None = None  # frames held while loading or throttled
+        self._pending_bytes = 0
+        self._load_queue_limits = (settings.load_queue_bytes, settings.load_queue_frames)
+        self._paused_loading = False  # not read until the document is loaded (queue full)
         self._fragments: list[bytes] | None = None
         self._out: list[bytes] = []  # frames of this loop turn, written together by flush()
         self._out_bytes = 0
@@ -223,6 +226,10 @@ class DocumentSocket(asyncio.Protocol):
         if self._lost or self._closing:
             self._detach()
             return
+        if self._paused_loading:
+            self._paused_loading = False
+            assert self._transport is not None
+            self._transport.resume_reading()
         self._release_pending(reserved=False)
         self._write_output()
 
@@ -251,8 +258,35 @@ class DocumentSocket(asyncio.Protocol):
             return
         if self._pending is not None:
             self._pending.append(message)
+            self._pending_bytes += len(message)
+            if self._connection is None and not self._paused_loading:
+                self._bound_load_queue()
             return
         self._receive(message, reserved=False)
+
+    def _bound_load_queue(self) -> None:
+        """While the document loads, stop reading once the held frames reach their bound.
+
+        TCP backpressure rather than dropping: every frame held was accepted, and is handed to
+        the document once it is loaded. The frames of the read that crossed the bound are kept
+        (at most one read of the transport, plus one frame, beyond the bound).
+        """
+        assert self._pending is not None
+        max_bytes, max_frames = self._load_queue_limits
+        if self._pending_bytes >= max_bytes or len(self._pending) >= max_frames:
+            self._paused_loading = True
+            assert self._transport is not None
+            self._transport.pause_reading()
+
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes of the frames held (while the document loads, or over the write rate)."""
+        return self._pending_bytes if self._pending is not None else 0
+
+    @property
+    def reading_paused(self) -> bool:
+        """Whether the socket is not read until its document is loaded (the queue is full)."""
+        return self._paused_loading
 
     def _receive(self, message: bytes, *, reserved: bool) -> bool:
         """Hand one message to the document; False when the rate limit holds it back."""
@@ -276,6 +310,7 @@ class DocumentSocket(asyncio.Protocol):
         """Over the write rate: stop reading this socket until the bucket refills."""
         self._services.metrics.updates_throttled.inc()
         self._pending = deque([message])
+        self._pending_bytes = len(message)
         assert self._transport is not None
         self._transport.pause_reading()
         asyncio.get_running_loop().call_later(delay, self._resume)
@@ -290,11 +325,13 @@ class DocumentSocket(asyncio.Protocol):
 
     def _release_pending(self, *, reserved: bool) -> None:
         pending, self._pending = self._pending, None
+        self._pending_bytes = 0
         while pending and not self._closing:
             message = pending.popleft()
             if not self._receive(message, reserved=reserved):
                 assert self._pending is not None
                 self._pending.extend(pending)  # held again: keep the order
+                self._pending_bytes = sum(len(m) for m in self._pending)
                 return
             reserved = False
 
