@@ -29,6 +29,7 @@ from websockets.server import ServerProtocol
 from crdt.errors import ProtocolError, UnsupportedMessageError
 from server.closecodes import CloseCode
 from server.documents.admission import CLOSE_CODES, Refused
+from server.documents.awareness_gate import AwarenessGate, is_awareness
 from server.documents.connection import DocumentConnection
 from server.documents.names import valid_document_name
 from server.documents.shared import SharedDocument, is_write
@@ -64,6 +65,7 @@ class DocumentSocket(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._shared: SharedDocument | None = None
         self._connection: DocumentConnection | None = None
+        self._awareness = AwarenessGate(settings)
         self._pending: deque[bytes] | None = None  # frames held while loading or throttled
         self._pending_bytes = 0
         self._load_queue_limits = (settings.load_queue_bytes, settings.load_queue_frames)
@@ -299,7 +301,10 @@ class DocumentSocket(asyncio.Protocol):
                 self._hold(message, delay)
                 return False
         try:
-            shared.receive(connection, message)
+            if is_awareness(message):
+                self._awareness.offer(message, connection, shared)
+            else:
+                shared.receive(connection, message)
         except UnsupportedMessageError as exc:
             connection.close(CloseCode.UNSUPPORTED_DATA, str(exc))
         except ProtocolError as exc:
@@ -376,6 +381,7 @@ class DocumentSocket(asyncio.Protocol):
             self._transport.abort()
 
     def _detach(self) -> None:
+        self._awareness.stop()
         if self._quota_user is not None:
             self._services.quota.give_back(self._quota_user)
             self._quota_user = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,15 +12,31 @@ from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 from sqlalchemy.pool import NullPool
 from websockets.exceptions import ConnectionClosed
 
-from crdt.messages import SavedNotice, SubscribeSaved, SyncUpdate, encode_message
+from crdt.awareness import (
+    MAX_CLIENTS_PER_OWNER,
+    AwarenessEntry,
+    decode_awareness_update,
+    encode_awareness_update,
+)
+from crdt.messages import (
+    AwarenessMessage,
+    QueryAwareness,
+    SavedNotice,
+    SubscribeSaved,
+    SyncStep1,
+    SyncUpdate,
+    encode_message,
+)
 from server.closecodes import CloseCode
 from server.document_socket import DocumentSocket
 from server.settings import Settings
+from tests.server.test_document_access import document_url, strict
+from tests.support.rooms import make_people, make_room, services_of
 from tests.support.server import RunningServer, serve_in_process
 from tests.support.waiting import eventually
 from tests.support.wire import RawPeer
 from tests.support.ydocs import Typist
-from tests.support.yjs_node import run_node_script
+from tests.support.yjs_node import YjsNodeClient, run_node_script
 
 OVERSIZE = 20 * 1024 * 1024  # twenty times the default VECHE_MAX_FRAME_BYTES
 
@@ -105,3 +122,138 @@ async def test_frames_sent_while_the_document_loads_are_bounded_and_all_applied(
         )
         assert saved == SavedNotice(acknowledged=len(updates), seq=len(updates))
         await peer.close()
+
+
+def awareness(*entries: AwarenessEntry) -> bytes:
+    return encode_message(AwarenessMessage(encode_awareness_update(entries)))
+
+
+def cursor(client_id: int, clock: int) -> AwarenessEntry:
+    return AwarenessEntry(client_id, clock, json.dumps({"cursor": clock, "user": "Мария"}))
+
+
+async def open_synced(url: str) -> RawPeer:
+    peer = await RawPeer.open(url)
+    assert isinstance(await peer.recv_message(), SyncStep1)
+    return peer
+
+
+async def awareness_states(peer: RawPeer) -> list[AwarenessEntry]:
+    """The states the server holds for the document (its answer to query-awareness)."""
+    await peer.send(encode_message(QueryAwareness()))
+    answer = await peer.recv_until(lambda m: isinstance(m, AwarenessMessage))
+    assert isinstance(answer, AwarenessMessage)
+    return decode_awareness_update(answer.update)
+
+
+async def test_a_connection_announcing_thousands_of_client_ids_gets_only_the_bound_relayed(
+    server: RunningServer,
+) -> None:
+    name = "awareness-flood"
+    observer = await open_synced(f"{server.yjs}/{name}")
+    flooder = await open_synced(f"{server.yjs}/{name}")
+    for first in range(1, 5001, 50):
+        await flooder.send(awareness(*(cursor(i, 1) for i in range(first, first + 50))))
+    # more entries in one message than MAX_ENTRIES_PER_MESSAGE: dropped before decoding
+    await flooder.send(awareness(*(cursor(i, 1) for i in range(10_000, 12_000))))
+    await flooder.send(awareness(cursor(1, 2)))  # the last: a renewal of an id it owns
+
+    relayed: set[int] = set()
+    while True:
+        message = await observer.recv_until(lambda m: isinstance(m, AwarenessMessage))
+        assert isinstance(message, AwarenessMessage)
+        entries = decode_awareness_update(message.update)
+        relayed |= {entry.client_id for entry in entries}
+        if cursor(1, 2) in entries:
+            break
+    assert relayed == set(range(1, MAX_CLIENTS_PER_OWNER + 1))
+    held = {entry.client_id for entry in await awareness_states(flooder)}
+    assert held == set(range(1, MAX_CLIENTS_PER_OWNER + 1))
+    shared = services_of(server).documents.get(name)
+    assert shared is not None
+    assert shared.awareness.owned_by_count() == MAX_CLIENTS_PER_OWNER
+    await flooder.close()
+    await observer.close()
+
+
+async def test_awareness_is_relayed_at_the_rate_limit_and_ends_with_the_latest_state(
+    server: RunningServer,
+) -> None:
+    name = "awareness-rate"
+    observer = await open_synced(f"{server.yjs}/{name}")
+    sender = await open_synced(f"{server.yjs}/{name}")
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    last = 200
+    for clock in range(1, last + 1):
+        await sender.send(awareness(cursor(77, clock)))
+    relays = 0
+    while True:
+        message = await observer.recv_until(lambda m: isinstance(m, AwarenessMessage), 10)
+        assert isinstance(message, AwarenessMessage)
+        relays += 1
+        if cursor(77, last) in decode_awareness_update(message.update):
+            break  # the latest state always arrives: the excess is coalesced, not lost
+    elapsed = loop.time() - started
+    settings = server.settings
+    # a token bucket: the burst, the rate over the time it took, and one reserved ahead
+    assert relays <= settings.awareness_burst + settings.awareness_rate * elapsed + 1
+    assert relays < last
+    await sender.close()
+    await observer.close()
+
+
+@pytest.mark.parametrize("caller", ["anonymous", "outsider"])
+async def test_anonymous_readers_awareness_is_not_relayed_a_signed_in_readers_is(
+    database_url: str, caller: str
+) -> None:
+    async with serve_in_process(strict(database_url)) as server:
+        services = services_of(server)
+        people = await make_people(services)
+        await make_room(services, people, "open", visibility="public", documents=("d",))
+        member = await open_synced(document_url(server, "d", people.token("participant")))
+        reader = await open_synced(document_url(server, "d", people.token(caller)))
+        await reader.send(awareness(cursor(501, 1)))
+        states = await awareness_states(reader)  # answered after the awareness was handled
+        await member.send(awareness(cursor(502, 1)))
+        seen = await reader.recv_until(lambda m: isinstance(m, AwarenessMessage))
+        assert isinstance(seen, AwarenessMessage)
+        assert decode_awareness_update(seen.update) == [cursor(502, 1)]  # it still sees others
+        if caller == "anonymous":
+            assert states == []
+        else:
+            assert states == [cursor(501, 1)]
+            relayed = await member.recv_until(lambda m: isinstance(m, AwarenessMessage))
+            assert isinstance(relayed, AwarenessMessage)
+            assert decode_awareness_update(relayed.update) == [cursor(501, 1)]
+        await reader.close()
+        await member.close()
+
+
+async def test_stock_clients_still_see_each_others_latest_cursor(server: RunningServer) -> None:
+    # Three stock providers: each echoes the states it receives back to the server, and one
+    # moves its cursor faster than the awareness rate; the others end on its latest state.
+    name = "cursors"
+    clients = [await YjsNodeClient.start(server.yjs, name) for _ in range(3)]
+    try:
+        await asyncio.gather(*(client.wait_synced() for client in clients))
+        mover, *watchers = clients
+        ids = []
+        for number, client in enumerate(clients):
+            reply = await client.request("awareness", state={"user": f"Участник {number}"})
+            ids.append(str(reply["clientId"]))
+        for position in range(1, 41):
+            await mover.request("awareness", state={"user": "Участник 0", "cursor": position})
+        latest = {"user": "Участник 0", "cursor": 40}
+
+        async def everyone_sees_the_latest() -> bool:
+            for watcher in watchers:
+                peers = (await watcher.request("peers"))["peers"]
+                if len(peers) != 2 or peers.get(ids[0]) != latest:
+                    return False
+            return True
+
+        await eventually(everyone_sees_the_latest, timeout=20)
+    finally:
+        for client in clients:
+            await client.close()
