@@ -31,7 +31,7 @@ from server.closecodes import CloseCode
 from server.documents.admission import CLOSE_CODES, Refused
 from server.documents.awareness_gate import AwarenessGate, is_awareness
 from server.documents.connection import DocumentConnection
-from server.documents.names import valid_document_name
+from server.documents.names import readable_document_name
 from server.documents.shared import SharedDocument, is_write
 from server.origins import origin_allowed, upgrade_token
 from storage.errors import StorageError
@@ -177,7 +177,7 @@ class DocumentSocket(asyncio.Protocol):
             return
         target = urlsplit(request.path)
         name = unquote(target.path[len(DOCUMENT_PATH) :])
-        if not valid_document_name(name):
+        if not readable_document_name(name):
             self.close(CloseCode.BAD_REQUEST, "invalid document name")
             return
         if not origin_allowed(

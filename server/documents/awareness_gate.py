@@ -79,6 +79,8 @@ class AwarenessGate:
             owner = registry.owner_of(entry.client_id)
             if owner is not None and owner != connection.id:
                 continue  # an echo of someone else's state
+            if owner is None and entry.removed:
+                continue  # an echo of a departure: the registry ignores it too
             if registry.state_too_large(entry):
                 continue
             is_new = entry.client_id not in owned and entry.client_id not in self._pending
