@@ -257,3 +257,33 @@ async def test_stock_clients_still_see_each_others_latest_cursor(server: Running
     finally:
         for client in clients:
             await client.close()
+
+
+async def test_awareness_over_its_bounds_is_dropped_and_malformed_awareness_closes(
+    server: RunningServer,
+) -> None:
+    name = "awareness-bounds"
+    peer = await open_synced(f"{server.yjs}/{name}")
+    huge_state = AwarenessEntry(1, 1, json.dumps({"blob": "ж" * 5000}))  # 10 KiB of JSON
+    await peer.send(awareness(huge_state))
+    big_message = awareness(*(AwarenessEntry(i, 1, json.dumps("я" * 900)) for i in range(40)))
+    assert len(big_message) > server.settings.max_awareness_bytes
+    await peer.send(big_message)
+    assert await awareness_states(peer) == []  # dropped, and the connection stays open
+    await peer.send(encode_message(AwarenessMessage(b"\x01\x01\x01\x03{x}")))  # not JSON
+    assert await peer.closed_with() == CloseCode.PROTOCOL_ERROR
+
+
+def test_the_yjs_limits_come_from_the_environment() -> None:
+    settings = Settings.from_env(
+        {
+            "VECHE_LOAD_QUEUE_BYTES": "65536",
+            "VECHE_LOAD_QUEUE_FRAMES": "50",
+            "VECHE_AWARENESS_RATE": "2.5",
+            "VECHE_AWARENESS_BURST": "4",
+            "VECHE_MAX_AWARENESS_BYTES": "4096",
+        }
+    )
+    assert (settings.load_queue_bytes, settings.load_queue_frames) == (65536, 50)
+    assert (settings.awareness_rate, settings.awareness_burst) == (2.5, 4)
+    assert settings.max_awareness_bytes == 4096
