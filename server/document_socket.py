@@ -65,7 +65,7 @@ class DocumentSocket(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._shared: SharedDocument | None = None
         self._connection: DocumentConnection | None = None
-        self._awareness = AwarenessGate(settings)
+        self._awareness: AwarenessGate | None = None  # made on the first awareness message
         self._pending: deque[bytes] | None = None  # frames held while loading or throttled
         self._pending_bytes = 0
         self._load_queue_limits = (settings.load_queue_bytes, settings.load_queue_frames)
@@ -302,6 +302,8 @@ class DocumentSocket(asyncio.Protocol):
                 return False
         try:
             if is_awareness(message):
+                if self._awareness is None:
+                    self._awareness = AwarenessGate(self._services.settings)
                 self._awareness.offer(message, connection, shared)
             else:
                 shared.receive(connection, message)
@@ -381,7 +383,8 @@ class DocumentSocket(asyncio.Protocol):
             self._transport.abort()
 
     def _detach(self) -> None:
-        self._awareness.stop()
+        if self._awareness is not None:
+            self._awareness.stop()
         if self._quota_user is not None:
             self._services.quota.give_back(self._quota_user)
             self._quota_user = None
