@@ -15,13 +15,21 @@ from .errors import ProtocolError
 from .lib0 import Decoder, Encoder
 
 __all__ = [
+    "MAX_CLIENTS_PER_OWNER",
+    "MAX_STATE_BYTES",
     "AwarenessEntry",
     "AwarenessRegistry",
+    "awareness_entry_count",
     "decode_awareness_update",
     "encode_awareness_update",
 ]
 
 _REMOVED = "null"
+# A browser tab owns one client id (its Y.Doc's); a few more allow for several documents or
+# editors sharing one connection. Ids past this bound announced by one owner are ignored.
+MAX_CLIENTS_PER_OWNER = 8
+# A cursor, a selection, a name and a colour take a few hundred bytes of JSON.
+MAX_STATE_BYTES = 8 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +78,15 @@ def decode_awareness_update(payload: bytes) -> list[AwarenessEntry]:
     return entries
 
 
+def awareness_entry_count(payload: bytes) -> int:
+    """The number of entries an awareness update announces, read without decoding them.
+
+    Raises:
+        ProtocolError: the count is truncated or out of range.
+    """
+    return Decoder(payload).read_var_uint()
+
+
 def encode_awareness_update(entries: Iterable[AwarenessEntry]) -> bytes:
     """Encode entries as an awareness update (the payload of an AWARENESS message)."""
     items = list(entries)
@@ -96,13 +113,24 @@ class AwarenessRegistry:
     Sans-I/O: time is passed in as ``now`` (monotonic seconds). A client id belongs to the
     first owner (connection) that sends a state for it; entries for it from another owner are
     ignored. Ownership and the last clock are kept until the owner leaves.
+
+    Bounded: an owner owns at most ``max_clients_per_owner`` client ids (entries for more new
+    ids are ignored, so one connection cannot fill the registry), and a state of more than
+    ``max_state_bytes`` bytes of JSON is ignored. Memory is then at most owners x ids x bytes.
     """
 
     OUTDATED_TIMEOUT: ClassVar[float] = 30.0
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        *,
+        max_clients_per_owner: int = MAX_CLIENTS_PER_OWNER,
+        max_state_bytes: int = MAX_STATE_BYTES,
+    ) -> None:
         self._clients: dict[int, _Client] = {}
         self._owned: dict[Hashable, set[int]] = {}
+        self.max_clients_per_owner = max_clients_per_owner
+        self.max_state_bytes = max_state_bytes
 
     def apply(
         self, owner: Hashable, entries: Sequence[AwarenessEntry], now: float
@@ -111,17 +139,23 @@ class AwarenessRegistry:
 
         An entry is accepted when its clock is above the known clock, or equal to it and it
         removes a live state (the y-protocols rule). The first state of an unknown client id
-        is accepted at any clock and makes ``owner`` its owner; a removal for an unknown id
-        is ignored.
+        is accepted at any clock and makes ``owner`` its owner, unless ``owner`` already owns
+        ``max_clients_per_owner`` ids; a removal for an unknown id is ignored, and so is a
+        state over ``max_state_bytes``.
         """
         accepted: list[AwarenessEntry] = []
         for entry in entries:
+            if self.state_too_large(entry):
+                continue
             known = self._clients.get(entry.client_id)
             if known is None:
                 if entry.removed:
                     continue
+                owned = self._owned.setdefault(owner, set())
+                if len(owned) >= self.max_clients_per_owner:
+                    continue
                 self._clients[entry.client_id] = _Client(owner, entry.clock, entry.state_json, now)
-                self._owned.setdefault(owner, set()).add(entry.client_id)
+                owned.add(entry.client_id)
             elif known.owner != owner:
                 continue
             elif entry.clock > known.clock or (
@@ -168,9 +202,26 @@ class AwarenessRegistry:
             if known.state_json is not None
         ]
 
+    def state_too_large(self, entry: AwarenessEntry) -> bool:
+        """Whether ``entry`` carries a state over ``max_state_bytes`` (UTF-8)."""
+        # a character is at most 4 bytes: most states are told apart without encoding them
+        size = len(entry.state_json)
+        return size * 4 > self.max_state_bytes and (
+            size > self.max_state_bytes or len(entry.state_json.encode()) > self.max_state_bytes
+        )
+
+    def owner_of(self, client_id: int) -> Hashable | None:
+        """The owner of ``client_id``, or None when no owner announced it."""
+        known = self._clients.get(client_id)
+        return known.owner if known is not None else None
+
     def owned_by(self, owner: Hashable) -> frozenset[int]:
         """Client ids owned by ``owner``."""
         return frozenset(self._owned.get(owner, ()))
+
+    def owned_by_count(self) -> int:
+        """Client ids owned by all owners together (live states and removed ones)."""
+        return len(self._clients)
 
     def __len__(self) -> int:
         return sum(1 for known in self._clients.values() if known.state_json is not None)

@@ -29,13 +29,15 @@ from websockets.server import ServerProtocol
 from crdt.errors import CostlyUpdate, ProtocolError, UnsupportedMessageError
 from server.closecodes import CloseCode
 from server.documents.admission import CLOSE_CODES, Refused
+from server.documents.awareness_gate import AwarenessGate, is_awareness
 from server.documents.connection import DocumentConnection
 from server.documents.isolation import CostlyWork, parse_here, try_in_sandbox, update_of
-from server.documents.names import valid_document_name
+from server.documents.names import readable_document_name
 from server.documents.sandbox import Refused as SandboxRefused
 from server.documents.sandbox import SandboxBusy
 from server.documents.shared import SharedDocument, is_write, lifted_limit
 from server.origins import origin_allowed, upgrade_token
+from server.write_coalescer import WriteCoalescer as WriteCoalescer  # server/app.py imports it
 from storage.errors import StorageError
 
 if TYPE_CHECKING:
@@ -47,6 +49,9 @@ DOCUMENT_PATH = "/yjs/"
 # After a close frame, how long the peer has to read what is buffered before the TCP
 # connection is aborted (a reader that stopped reading never would).
 ABORT_AFTER = 10.0
+# A lingering close (after the server's half-close) discards at most this much of what the
+# peer still sends before the connection is aborted; ABORT_AFTER bounds its time.
+LINGER_MAX_BYTES = 64 * 1024 * 1024
 # Keepalive: ping a connection silent for this long; close it if the pong does not come.
 PING_INTERVAL = 20.0
 PING_TIMEOUT = 20.0
@@ -65,11 +70,17 @@ class DocumentSocket(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._shared: SharedDocument | None = None
         self._connection: DocumentConnection | None = None
+        self._awareness: AwarenessGate | None = None  # made on the first awareness message
         self._pending: deque[bytes] | None = None  # frames held while loading or throttled
+        self._pending_bytes = 0
+        self._load_queue_limits = (settings.load_queue_bytes, settings.load_queue_frames)
+        self._paused_loading = False  # not read until the document is loaded (queue full)
         self._fragments: list[bytes] | None = None
         self._out: list[bytes] = []  # frames of this loop turn, written together by flush()
         self._out_bytes = 0
         self._closing = False
+        self._lingering = False
+        self._discarded = 0  # bytes read and dropped during the lingering close
         self._lost = False
         self._abort_timer: asyncio.TimerHandle | None = None
         self._last_heard = time.monotonic()
@@ -82,14 +93,18 @@ class DocumentSocket(asyncio.Protocol):
         self._server_state.connections.add(self)
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            self._discard(len(data))
+            return
         self._last_heard = time.monotonic()
         self._ws.receive_data(data)
         self._handle_events()
 
     def eof_received(self) -> bool | None:
-        self._ws.receive_eof()
-        self._handle_events()
-        return None
+        if not self._lingering:
+            self._ws.receive_eof()
+            self._handle_events()
+        return None  # the peer is done too: the transport closes without a reset
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._lost = True
@@ -167,7 +182,7 @@ class DocumentSocket(asyncio.Protocol):
             return
         target = urlsplit(request.path)
         name = unquote(target.path[len(DOCUMENT_PATH) :])
-        if not valid_document_name(name):
+        if not readable_document_name(name):
             self.close(CloseCode.BAD_REQUEST, "invalid document name")
             return
         if not origin_allowed(
@@ -218,6 +233,10 @@ class DocumentSocket(asyncio.Protocol):
         if self._lost or self._closing:
             self._detach()
             return
+        if self._paused_loading:
+            self._paused_loading = False
+            assert self._transport is not None
+            self._transport.resume_reading()
         self._release_pending(reserved=False)
         self._write_output()
 
@@ -246,8 +265,35 @@ class DocumentSocket(asyncio.Protocol):
             return
         if self._pending is not None:
             self._pending.append(message)
+            self._pending_bytes += len(message)
+            if self._connection is None and not self._paused_loading:
+                self._bound_load_queue()
             return
         self._receive(message, reserved=False)
+
+    def _bound_load_queue(self) -> None:
+        """While the document loads, stop reading once the held frames reach their bound.
+
+        TCP backpressure rather than dropping: every frame held was accepted, and is handed to
+        the document once it is loaded. The frames of the read that crossed the bound are kept
+        (at most one read of the transport, plus one frame, beyond the bound).
+        """
+        assert self._pending is not None
+        max_bytes, max_frames = self._load_queue_limits
+        if self._pending_bytes >= max_bytes or len(self._pending) >= max_frames:
+            self._paused_loading = True
+            assert self._transport is not None
+            self._transport.pause_reading()
+
+    @property
+    def queued_bytes(self) -> int:
+        """Bytes of the frames held (while the document loads, or over the write rate)."""
+        return self._pending_bytes if self._pending is not None else 0
+
+    @property
+    def reading_paused(self) -> bool:
+        """Whether the socket is not read until its document is loaded (the queue is full)."""
+        return self._paused_loading
 
     def _receive(self, message: bytes, *, reserved: bool) -> bool:
         """Hand one message to the document; False when the rate limit holds it back."""
@@ -268,7 +314,12 @@ class DocumentSocket(asyncio.Protocol):
             self._try_costly(message)
             return False
         try:
-            shared.receive(connection, message)
+            if is_awareness(message):
+                if self._awareness is None:
+                    self._awareness = AwarenessGate(self._services.settings)
+                self._awareness.offer(message, connection, shared)
+            else:
+                shared.receive(connection, message)
         except CostlyUpdate:
             self._try_costly(message)
             return False
@@ -342,6 +393,7 @@ class DocumentSocket(asyncio.Protocol):
         """Over the write rate: stop reading this socket until the bucket refills."""
         self._services.metrics.updates_throttled.inc()
         self._pending = deque([message])
+        self._pending_bytes = len(message)
         assert self._transport is not None
         self._transport.pause_reading()
         asyncio.get_running_loop().call_later(delay, self._resume)
@@ -356,11 +408,13 @@ class DocumentSocket(asyncio.Protocol):
 
     def _release_pending(self, *, reserved: bool) -> None:
         pending, self._pending = self._pending, None
+        self._pending_bytes = 0
         while pending and not self._closing:
             message = pending.popleft()
             if not self._receive(message, reserved=reserved):
                 assert self._pending is not None
                 self._pending.extend(pending)  # held again: keep the order
+                self._pending_bytes = sum(len(m) for m in self._pending)
                 return
             reserved = False
 
@@ -373,9 +427,40 @@ class DocumentSocket(asyncio.Protocol):
             if chunk:
                 transport.write(chunk)
             else:  # the protocol is done: the server closes the TCP connection
-                transport.close()
+                self._linger(transport)
+
+    def _linger(self, transport: asyncio.Transport) -> None:
+        """Close the TCP connection without a reset: half-close, then read and discard.
+
+        Closing a socket with unread bytes in its receive buffer makes the kernel send RST, and
+        a peer still sending (say, the rest of an oversize frame) then loses the close frame
+        it had not read yet: the stock `ws` client reported 1006 instead of 1009. So after the
+        close frame the server sends FIN and keeps reading, dropping everything, until the
+        peer's FIN, ABORT_AFTER seconds or LINGER_MAX_BYTES, whichever comes first.
+        """
+        if self._lingering:
+            return
+        self._lingering = True
+        self._closing = True
+        self._pending = None
+        self._detach()
+        if not transport.can_write_eof():
+            transport.close()
+            return
+        transport.write_eof()
+        transport.resume_reading()  # it may be paused by the write rate or the load queue
+        if self._abort_timer is None:
+            loop = asyncio.get_running_loop()
+            self._abort_timer = loop.call_later(ABORT_AFTER, transport.abort)
+
+    def _discard(self, size: int) -> None:
+        self._discarded += size
+        if self._discarded > LINGER_MAX_BYTES and self._transport is not None:
+            self._transport.abort()
 
     def _detach(self) -> None:
+        if self._awareness is not None:
+            self._awareness.stop()
         if self._quota_user is not None:
             self._services.quota.give_back(self._quota_user)
             self._quota_user = None
@@ -387,35 +472,6 @@ class DocumentSocket(asyncio.Protocol):
         code = connection.close_code
         if code is not None and code is not CloseCode.NORMAL:
             self._services.metrics.connections_closed.labels(code.name.lower()).inc()
-
-
-class WriteCoalescer:
-    """Writes each socket's frames of one event-loop turn with a single transport write.
-
-    A write is a system call (~5 µs, DESIGN §4); under load several updates arrive in one turn
-    and every receiver then gets them in one call instead of one call per frame. Frames stay
-    one message each; only the system calls are shared. Measured at 1,000 observers (1 writer,
-    200 updates/s, `node bench/loadgen/loadgen.mjs fanout --observers 1000 --duration 5`):
-    one write per frame fell behind (p50 1.1 s, 19 % undelivered after 3 s); coalesced, p50
-    34 ms and nothing lost. (Delaying the next flush by the previous flush's duration, to
-    batch more, measured no better and was dropped.)
-    """
-
-    def __init__(self) -> None:
-        self._dirty: list[DocumentSocket] = []
-        self._scheduled = False
-
-    def mark(self, socket: DocumentSocket) -> None:
-        self._dirty.append(socket)
-        if not self._scheduled:
-            self._scheduled = True
-            asyncio.get_running_loop().call_soon(self._flush)
-
-    def _flush(self) -> None:
-        dirty, self._dirty = self._dirty, []
-        self._scheduled = False
-        for socket in dirty:
-            socket.flush()
 
 
 class VecheWebSocketProtocol(asyncio.Protocol):

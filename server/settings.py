@@ -117,6 +117,15 @@ class Settings:
     live_anonymous_per_address: int = 20
     max_room_guests: int = 500
     live_presence_rate: float = 4.0
+    # /yjs/ hardening (docs/protocol.md): frames held per connection while its document loads
+    # (over either bound the socket is not read until it is loaded); awareness messages
+    # relayed per connection per second with bursts (the rest coalesced), and the largest
+    # awareness message read (a larger one is dropped unread).
+    load_queue_bytes: int = 4 * 1024 * 1024
+    load_queue_frames: int = 1000
+    awareness_rate: float = 5.0
+    awareness_burst: int = 10
+    max_awareness_bytes: int = 64 * 1024
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -165,6 +174,11 @@ class Settings:
             live_anonymous_per_address=_int(env, "VECHE_LIVE_ANONYMOUS_PER_ADDRESS", 20, 1),
             max_room_guests=_int(env, "VECHE_MAX_ROOM_GUESTS", 500, 0),
             live_presence_rate=_float(env, "VECHE_LIVE_PRESENCE_RATE", 4.0, 0.01),
+            load_queue_bytes=_int(env, "VECHE_LOAD_QUEUE_BYTES", 4 * 1024 * 1024, 1024),
+            load_queue_frames=_int(env, "VECHE_LOAD_QUEUE_FRAMES", 1000, 1),
+            awareness_rate=_float(env, "VECHE_AWARENESS_RATE", 5.0, 0.001),
+            awareness_burst=_int(env, "VECHE_AWARENESS_BURST", 10, 1),
+            max_awareness_bytes=_int(env, "VECHE_MAX_AWARENESS_BYTES", 64 * 1024, 256),
         )
 
     @property

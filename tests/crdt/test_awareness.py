@@ -142,3 +142,35 @@ class TestRegistry:
         assert reg.expire(now=1000.0) == []
         # the client comes back with its next clock
         assert reg.apply("a", [entry(1, 2)], now=1000.0) == [entry(1, 2)]
+
+
+def test_an_owner_owns_a_bounded_number_of_client_ids() -> None:
+    registry = AwarenessRegistry(max_clients_per_owner=3)
+    flood = [entry(client_id, 1) for client_id in range(1, 1001)]
+    assert registry.apply("flooder", flood, now=0.0) == flood[:3]
+    assert registry.owned_by("flooder") == {1, 2, 3}
+    # removing its states does not free slots for new ids: ownership lasts until it leaves
+    removals = [entry(client_id, 2, "null") for client_id in (1, 2, 3)]
+    assert registry.apply("flooder", removals, now=0.0) == removals
+    assert registry.apply("flooder", [entry(4, 1)], now=0.0) == []
+    assert registry.apply("other", [entry(4, 1)], now=0.0) == [entry(4, 1)]
+    registry.remove_owner("flooder")
+    assert registry.apply("flooder", [entry(5, 1)], now=0.0) == [entry(5, 1)]
+
+
+def test_a_state_over_the_byte_bound_is_ignored() -> None:
+    registry = AwarenessRegistry(max_state_bytes=64)
+    small = entry(1, 1, json.dumps({"name": "Я" * 20}, ensure_ascii=False))  # 40 + 12 bytes
+    large = entry(1, 2, json.dumps({"name": "Я" * 30}, ensure_ascii=False))  # 60 + 12 bytes
+    assert registry.apply("a", [small], now=0.0) == [small]
+    assert registry.apply("a", [large], now=0.0) == []
+    assert registry.states() == [small]
+    assert registry.state_too_large(large)
+    assert not registry.state_too_large(small)
+
+
+def test_owner_of_tells_whose_client_id_it_is() -> None:
+    registry = AwarenessRegistry()
+    registry.apply("a", [entry(1, 1)], now=0.0)
+    assert registry.owner_of(1) == "a"
+    assert registry.owner_of(2) is None

@@ -52,6 +52,7 @@ class RunningServer(LoopbackAddress):
     port: int
     settings: Settings
     app: object
+    uvicorn: uvicorn.Server | None = None  # its server_state lists the open connections
 
 
 @contextlib.asynccontextmanager
@@ -83,7 +84,7 @@ async def serve_in_process(settings: Settings) -> AsyncIterator[RunningServer]:
                 raise RuntimeError("server stopped during start-up")
             await asyncio.sleep(0.01)
     try:
-        yield RunningServer(port, settings, app)
+        yield RunningServer(port, settings, app, server)
     finally:
         server.should_exit = True
         async with asyncio.timeout(30):

@@ -93,3 +93,27 @@ class YjsNodeClient:
                 self.events.append(message)
                 if message.get("event") == "synced":
                     self._synced.set()
+
+
+async def run_node_script(script: str, *args: str, timeout: float = 120.0) -> dict[str, Any]:
+    """Run a one-shot script of tests/interop (stock npm packages) that prints one JSON line."""
+    node = require_node()
+    process = await asyncio.create_subprocess_exec(
+        node,
+        str(INTEROP / script),
+        *args,
+        cwd=INTEROP,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env={**os.environ, "NODE_NO_WARNINGS": "1"},
+    )
+    try:
+        async with asyncio.timeout(timeout):
+            out, err = await process.communicate()
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, err.decode(errors="replace")
+    result: dict[str, Any] = json.loads(out.decode().strip().splitlines()[-1])
+    return result
