@@ -143,7 +143,7 @@ def _serve(settings: Settings, log_level: str) -> None:
     import uvicorn
 
     from server.app import create_app
-    from server.document_socket import VecheWebSocketProtocol
+    from server.ws_routing import VecheWebSocketProtocol
 
     try:
         import uvloop  # noqa: F401  # optional extra: a faster event loop when installed

@@ -21,7 +21,6 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote, urlsplit
 
-from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
@@ -31,10 +30,9 @@ from server.closecodes import CloseCode
 from server.documents.admission import CLOSE_CODES, Refused
 from server.documents.awareness_gate import AwarenessGate, is_awareness
 from server.documents.connection import DocumentConnection
-from server.documents.isolation import CostlyWork, parse_here, try_in_sandbox, update_of
+from server.documents.costly import admit_costly
+from server.documents.isolation import parse_here
 from server.documents.names import readable_document_name
-from server.documents.sandbox import Refused as SandboxRefused
-from server.documents.sandbox import SandboxBusy
 from server.documents.shared import SharedDocument, is_write, lifted_limit
 from server.origins import origin_allowed, upgrade_token
 from server.write_coalescer import WriteCoalescer as WriteCoalescer  # server/app.py imports it
@@ -344,33 +342,11 @@ class DocumentSocket(asyncio.Protocol):
         connection, shared = self._connection, self._shared
         assert connection is not None
         assert shared is not None
-        registry = self._services.documents
-        try:
-            update = update_of(message)
-        except ProtocolError as exc:
-            connection.close(CloseCode.PROTOCOL_ERROR, str(exc))
-            return
-        if update is None:  # is_write() looked at two bytes only
-            connection.close(CloseCode.PROTOCOL_ERROR, "not an update")
-            return
-        try:
-            validated = await try_in_sandbox(
-                registry.sandbox,
-                registry.loader.limits,
-                shared.document,
-                update,
-                connection.cpu,
-                shared.trial_lock,
-            )
-        except CostlyWork as exc:
-            self._services.metrics.updates_too_costly.inc()
-            connection.close(CloseCode.UPDATE_TOO_COSTLY, str(exc))
-            return
-        except SandboxBusy as exc:
-            connection.close(CloseCode.OVERLOADED, str(exc))
-            return
-        except SandboxRefused as exc:
-            connection.close(CloseCode.PROTOCOL_ERROR, f"update refused: {exc}")
+        services = self._services
+        validated = await admit_costly(
+            services.documents, services.metrics, shared, connection, message
+        )
+        if validated is None:
             return
         if self._lost or self._closing or self._connection is not connection:
             return
@@ -472,52 +448,3 @@ class DocumentSocket(asyncio.Protocol):
         code = connection.close_code
         if code is not None and code is not CloseCode.NORMAL:
             self._services.metrics.connections_closed.labels(code.name.lower()).inc()
-
-
-class VecheWebSocketProtocol(asyncio.Protocol):
-    """uvicorn's `ws` protocol class: routes each upgraded connection by its path."""
-
-    def __init__(
-        self,
-        config: Any,
-        server_state: Any,
-        app_state: dict[str, Any],
-        _loop: asyncio.AbstractEventLoop | None = None,
-    ) -> None:
-        self._config = config
-        self._server_state = server_state
-        self._app_state = app_state
-        self._transport: asyncio.BaseTransport | None = None
-        self._delegate: asyncio.Protocol | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = transport
-
-    def data_received(self, data: bytes) -> None:
-        if self._delegate is None:
-            self._delegate = self._choose(data)
-            assert self._transport is not None
-            self._delegate.connection_made(self._transport)
-        self._delegate.data_received(data)
-
-    def eof_received(self) -> bool | None:
-        return self._delegate.eof_received() if self._delegate is not None else None
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if self._delegate is not None:
-            self._delegate.connection_lost(exc)
-
-    def pause_writing(self) -> None:
-        if self._delegate is not None:
-            self._delegate.pause_writing()
-
-    def resume_writing(self) -> None:
-        if self._delegate is not None:
-            self._delegate.resume_writing()
-
-    def _choose(self, request: bytes) -> asyncio.Protocol:
-        target = request.split(b" ", 2)[1] if request.count(b" ") >= 2 else b""
-        services = self._app_state.get("services")
-        if target.startswith(DOCUMENT_PATH.encode()) and services is not None:
-            return DocumentSocket(services, self._server_state)
-        return WebSocketsSansIOProtocol(self._config, self._server_state, self._app_state)

@@ -16,8 +16,8 @@ import httpx
 import uvicorn
 
 from server.app import create_app
-from server.document_socket import VecheWebSocketProtocol
 from server.settings import Settings
+from server.ws_routing import VecheWebSocketProtocol
 from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
