@@ -116,6 +116,13 @@ class Settings:
     live_anonymous_per_address: int = 20
     max_room_guests: int = 500
     live_presence_rate: float = 4.0
+    # Live-room hardening, part 2 (issue 10; docs/secret-ballots.md, docs/protocol.md): a
+    # secret vote's running tally is pushed (and shown over REST) once this many ballots came
+    # in since the last push, at least this many seconds apart; a person's `left` waits this
+    # long, and is not told at all if they are back by then (connection churn).
+    secret_tally_batch: int = 5
+    secret_tally_seconds: float = 10.0
+    live_leave_grace: float = 2.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -163,6 +170,9 @@ class Settings:
             live_anonymous_per_address=_int(env, "VECHE_LIVE_ANONYMOUS_PER_ADDRESS", 20, 1),
             max_room_guests=_int(env, "VECHE_MAX_ROOM_GUESTS", 500, 0),
             live_presence_rate=_float(env, "VECHE_LIVE_PRESENCE_RATE", 4.0, 0.01),
+            secret_tally_batch=_int(env, "VECHE_SECRET_TALLY_BATCH", 5, 1),
+            secret_tally_seconds=_float(env, "VECHE_SECRET_TALLY_SECONDS", 10.0, 0.0),
+            live_leave_grace=_float(env, "VECHE_LIVE_LEAVE_GRACE", 2.0, 0.0),
         )
 
     @property
