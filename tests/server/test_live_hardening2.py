@@ -4,11 +4,16 @@ coalesced. Real sockets, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import event
 
 from client import LiveClient
 from storage.models import utc_now
@@ -120,3 +125,88 @@ async def test_a_secret_tally_over_rest_shows_only_the_batches_pushed(
         assert final["state"] == "closed"
         assert final["ballots"] == 5
         assert final["tally"]["counts"] == {"а": 4, "б": 1}
+
+
+# -- typing and idle floods cost no database work per frame ----------------------------------
+FLOOD = 2000
+
+
+@pytest.mark.parametrize(("command", "caller"), [("typing", "participant"), ("idle", "outsider")])
+async def test_a_flood_of_typing_or_idle_costs_no_database_round_trip_per_frame(
+    server: RunningServer, people: People, command: str, caller: str
+) -> None:
+    field = "active" if command == "typing" else "idle"
+    engine = services_of(server).database.engine.sync_engine
+    statements: list[str] = []
+
+    def counted(*args: Any) -> None:  # conn, cursor, statement, parameters, context, many
+        statements.append(args[2])
+
+    async with (
+        live(server, people, "observer") as bystander,
+        live(server, people, "owner") as owner,
+        live(server, people, caller) as flooder,
+    ):
+        event.listen(engine, "before_cursor_execute", counted)
+        try:
+            started = time.monotonic()
+            for i in range(FLOOD):  # alternating: every frame is a change
+                await flooder.send_raw(json.dumps({"type": command, field: i % 2 == 1}))
+                if i == FLOOD // 2:
+                    # the others are still served while the flood's frames queue up
+                    posted = await owner.send("post", body="по средата")
+                    seen = await bystander.next_event("message.posted", timeout=30)
+                    assert seen["id"] == posted["event_id"]
+            await flooder.send(command, **{field: True})  # its ack: every frame was handled
+            elapsed = time.monotonic() - started
+        finally:
+            event.remove(engine, "before_cursor_execute", counted)
+    # It was two queries a frame (room and role), 4,000 here. Now: one room query a second
+    # at most for the flood, the post's own, and the background jobs' (a few a second);
+    # counted generously, and growing with the time the flood took on a busy machine.
+    assert len(statements) <= 30 + 5 * elapsed, (len(statements), elapsed)
+
+
+# -- joined/left churn -----------------------------------------------------------------------
+CYCLES = 200
+
+
+async def test_opening_and_closing_in_a_loop_tells_the_room_almost_nothing(
+    server: RunningServer, people: People
+) -> None:
+    async with live(server, people, "observer") as bystander:
+        for _ in range(CYCLES):
+            async with live(server, people, "participant") as churner:
+                assert churner.welcome is not None
+        # the person is back for good: the room still counts them present
+        async with live(server, people, "participant"), live(server, people, "owner") as late:
+            assert late.welcome is not None
+            assert "participant" in [p["name"] for p in late.welcome["present"]]
+            await late.send("post", body="маркер")
+            told = await _presence_until(bystander, "message.posted")
+        # gone for good: `left` comes once the grace (VECHE_LIVE_LEAVE_GRACE, 2 s) is over
+        told += await _presence_until(bystander, "presence", user="participant", state="left")
+        room = await services_of(server).rooms.store.find_room("room")
+        assert room is not None
+        live_room = services_of(server).live_rooms.get(room.id)
+        assert live_room is not None
+        assert "participant" not in [p.name for p in await live_room.present()]
+    churned = [m["state"] for m in told if m.get("user") == "participant"]
+    # It was 400 (a joined and a left a cycle). A cycle slower than the grace on a busy
+    # machine tells a pair; a few are allowed, and the states alternate.
+    assert churned[0] == "joined"
+    assert churned[-1] == "left"
+    assert len(churned) <= 8, churned
+    assert all(a != b for a, b in itertools.pairwise(churned)), churned
+
+
+async def _presence_until(client: LiveClient, kind: str, **match: Any) -> list[dict[str, Any]]:
+    """The presence events up to the first message of ``kind`` with these fields."""
+    told: list[dict[str, Any]] = []
+    async with asyncio.timeout(30):
+        async for message in client.events():
+            if message["type"] == "presence":
+                told.append(message)
+            if message["type"] == kind and all(message.get(k) == v for k, v in match.items()):
+                return told
+    raise AssertionError("unreachable")
