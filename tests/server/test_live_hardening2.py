@@ -16,6 +16,8 @@ import pytest
 from sqlalchemy import event
 
 from client import LiveClient
+from server.live.tallies import PushedTallies, PushedTally
+from server.settings import Settings, SettingsError
 from storage.models import utc_now
 from tests.server.test_document_access import strict
 from tests.support.rooms import People, make_people, make_room, services_of
@@ -125,6 +127,67 @@ async def test_a_secret_tally_over_rest_shows_only_the_batches_pushed(
         assert final["state"] == "closed"
         assert final["ballots"] == 5
         assert final["tally"]["counts"] == {"а": 4, "б": 1}
+
+
+async def test_the_batch_is_a_setting_passed_to_the_decisions(database_url: str) -> None:
+    settings = strict(database_url, secret_tally_batch=2, secret_tally_seconds=0.0)
+    async with (
+        serve_in_process(settings) as server,
+        httpx.AsyncClient(base_url=f"{server.http}/api/v1/rooms/room") as http,
+    ):
+        services = services_of(server)
+        people = await make_people(services)
+        await make_room(services, people, "room", visibility="public")
+        terms = {"title": "Две", "method": "single_choice", "options": ["а", "б"]}
+        opened = await http.post(
+            "/polls",
+            json={**terms, "visibility": "always", "secret": True},
+            headers=auth(people, "owner"),
+        )
+        assert opened.status_code == 201, opened.text
+        poll_id = opened.json()["id"]
+        async with live(server, people, "observer") as watcher:
+            for voter in ("owner", "moderator"):
+                cast = await http.post(
+                    f"/polls/{poll_id}/ballots", json={"choice": "а"}, headers=auth(people, voter)
+                )
+                assert cast.status_code == 201, cast.text
+            pushed = await watcher.next_event("poll.tally")
+        assert pushed["ballots"] == 2  # VECHE_SECRET_TALLY_BATCH, not the default 5
+        answer = await http.get(f"/polls/{poll_id}", headers=auth(people, "observer"))
+        assert answer.json()["tally"]["counts"] == {"а": 2, "б": 0}
+
+
+def test_secret_tally_settings_are_read_from_the_environment() -> None:
+    defaults = Settings.from_env({})
+    assert (defaults.secret_tally_batch, defaults.secret_tally_seconds) == (5, 10.0)
+    assert defaults.live_leave_grace == 2.0
+    env = {
+        "VECHE_SECRET_TALLY_BATCH": "3",
+        "VECHE_SECRET_TALLY_SECONDS": "2.5",
+        "VECHE_LIVE_LEAVE_GRACE": "0",
+    }
+    read = Settings.from_env(env)
+    assert (read.secret_tally_batch, read.secret_tally_seconds, read.live_leave_grace) == (
+        3,
+        2.5,
+        0.0,
+    )
+    with pytest.raises(SettingsError, match="VECHE_SECRET_TALLY_BATCH"):
+        Settings.from_env({"VECHE_SECRET_TALLY_BATCH": "0"})
+
+
+def test_pushed_tallies_keep_the_newest_up_to_their_limit() -> None:
+    kept = PushedTallies(limit=2)
+    for vote in (1, 2, 3):
+        kept.record(vote, PushedTally(vote, None))
+    assert [kept.get(vote) for vote in (1, 2, 3)] == [
+        None,
+        PushedTally(2, None),
+        PushedTally(3, None),
+    ]
+    kept.forget(3)
+    assert kept.get(3) is None
 
 
 # -- typing and idle floods cost no database work per frame ----------------------------------
