@@ -511,6 +511,9 @@ class Decisions:
             self._push = loop.call_later(0.05, self._spawn_push)
 
     def _release_secret(self, vote: tuple[int, int]) -> None:
+        # counted as pushed from now (no second release before the push), and again when the
+        # ballots are read (_push_tallies): the ballots cast in between are in this push, so
+        # they must not count towards the next batch as well
         self._secret_timers.pop(vote, None)
         self._secret_batches.pushed(vote)
         self._tally_changed(*vote)
@@ -539,6 +542,8 @@ class Decisions:
             if live_room is None and not poll.secret:
                 continue  # a secret vote's snapshot is kept for the REST answer all the same
             choices, cast = await self.polls.ballots(poll_id)
+            if poll.secret:
+                self._secret_batches.pushed((room_id, poll_id))
             message: dict[str, Any] = {"type": "poll.tally", "poll_id": poll_id, "ballots": cast}
             visibility = poll.rules.get("visibility", "after_close")
             shown = cast >= int(poll.rules.get("min_ballots", 0)) and visibility != "after_close"
