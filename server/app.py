@@ -33,6 +33,7 @@ from server.live.room import LiveRooms
 from server.live.service import LiveDispatcher, redact_replay
 from server.live.session import describe as describe_session
 from server.live.socket import live_socket
+from server.live.tallies import BallotBatches
 from server.metrics import Metrics
 from server.rooms.service import Rooms
 from server.settings import Settings
@@ -171,6 +172,9 @@ class Services:
             audit=audit,
             forks=forks,
             clock=utc_now,
+            secret_batches=BallotBatches(
+                settings.secret_tally_batch, settings.secret_tally_seconds
+            ),
         )
         await decisions.start()
         return cls(

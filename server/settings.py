@@ -126,6 +126,13 @@ class Settings:
     awareness_rate: float = 5.0
     awareness_burst: int = 10
     max_awareness_bytes: int = 64 * 1024
+    # Live-room hardening, part 2 (issue 10; docs/secret-ballots.md, docs/protocol.md): a
+    # secret vote's running tally is pushed (and shown over REST) once this many ballots came
+    # in since the last push, at least this many seconds apart; a person's `left` waits this
+    # long, and is not told at all if they are back by then (connection churn).
+    secret_tally_batch: int = 5
+    secret_tally_seconds: float = 10.0
+    live_leave_grace: float = 2.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -179,6 +186,9 @@ class Settings:
             awareness_rate=_float(env, "VECHE_AWARENESS_RATE", 5.0, 0.001),
             awareness_burst=_int(env, "VECHE_AWARENESS_BURST", 10, 1),
             max_awareness_bytes=_int(env, "VECHE_MAX_AWARENESS_BYTES", 64 * 1024, 256),
+            secret_tally_batch=_int(env, "VECHE_SECRET_TALLY_BATCH", 5, 1),
+            secret_tally_seconds=_float(env, "VECHE_SECRET_TALLY_SECONDS", 10.0, 0.0),
+            live_leave_grace=_float(env, "VECHE_LIVE_LEAVE_GRACE", 2.0, 0.0),
         )
 
     @property

@@ -25,7 +25,7 @@ from server.decisions.tally import InvalidBallot, InvalidSetup, Outcome
 from server.documents.forks import Forks
 from server.documents.registry import DocumentFrozen, DocumentRegistry
 from server.live.room import LiveRooms
-from server.live.tallies import BallotBatches
+from server.live.tallies import BallotBatches, PushedTallies, PushedTally
 from server.policy import Action, Role
 from server.rooms import Conflict, InvalidInput
 from server.rooms.service import Rooms, RoomView
@@ -98,6 +98,7 @@ class Decisions:
         audit: AuditLog,
         forks: Forks,
         clock: Callable[[], datetime],
+        secret_batches: BallotBatches | None = None,
     ) -> None:
         self.rooms, self.room_store, self.proposals, self.polls = (
             rooms,
@@ -112,8 +113,10 @@ class Decisions:
         self._dirty: set[tuple[int, int]] = set()
         self._push: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
-        # a secret vote's running tally is pushed in batches (server/live/tallies.py)
-        self._secret_batches = BallotBatches()
+        # a secret vote's running tally is pushed in batches (server/live/tallies.py), and
+        # the REST answer shows the last push, not the ballots since
+        self._secret_batches = secret_batches or BallotBatches()
+        self._pushed_tallies = PushedTallies()
         self._secret_timers: dict[tuple[int, int], asyncio.TimerHandle] = {}
 
     # -- lifecycle of the service ----------------------------------------------------------
@@ -324,17 +327,19 @@ class Decisions:
         return poll
 
     async def poll_json(self, view: RoomView, poll: StoredPoll) -> dict[str, Any]:
-        """The poll as this caller may see it: the tally only as its visibility allows."""
-        choices, cast = await self.polls.ballots(poll.id)
-        shown: dict[str, Any] = {**_poll_summary(poll), "ballots": cast}
+        """The poll as this caller may see it: the tally only as its visibility allows. An
+        open secret vote shows its ballots and tally as of the last batched push to its live
+        room (none before the first), so asking after each ballot singles out none of them."""
         voted = view.actor is not None and await self.polls.voted(poll.id, view.actor.id)
-        shown["you_voted"] = voted
+        choices: list[Any] = []
+        if poll.secret and poll.state != "closed":
+            pushed = self._pushed_tallies.get((poll.room_id, poll.id)) or PushedTally(0, None)
+            cast, tally = pushed.ballots, pushed.tally
+        else:
+            (choices, cast), tally = await self.polls.ballots(poll.id), None
+        shown: dict[str, Any] = {**_poll_summary(poll), "ballots": cast, "you_voted": voted}
         if self._may_see_tally(poll, cast, voted):
-            shown["tally"] = (
-                PollSpec.parse(poll.method, poll.options, _tally_rules(poll.rules))
-                .count(choices, poll.electorate_size)
-                .to_json()
-            )
+            shown["tally"] = tally if tally is not None else _count(poll, choices)
         return shown
 
     def _may_see_tally(self, poll: StoredPoll, cast: int, voted: bool) -> bool:
@@ -506,6 +511,9 @@ class Decisions:
             self._push = loop.call_later(0.05, self._spawn_push)
 
     def _release_secret(self, vote: tuple[int, int]) -> None:
+        # counted as pushed from now (no second release before the push), and again when the
+        # ballots are read (_push_tallies): the ballots cast in between are in this push, so
+        # they must not count towards the next batch as well
         self._secret_timers.pop(vote, None)
         self._secret_batches.pushed(vote)
         self._tally_changed(*vote)
@@ -515,6 +523,7 @@ class Decisions:
         if timer is not None:
             timer.cancel()
         self._secret_batches.forget(vote)
+        self._pushed_tallies.forget(vote)
 
     def _spawn_push(self) -> None:
         self._push = None
@@ -527,9 +536,14 @@ class Decisions:
         for room_id, poll_id in dirty:
             live_room = self.live_rooms.get(room_id)
             poll = await self.polls.get(room_id, poll_id)
-            if live_room is None or poll is None or poll.state != "open":
+            if poll is None or poll.state != "open":
+                self._pushed_tallies.forget((room_id, poll_id))
                 continue
+            if live_room is None and not poll.secret:
+                continue  # a secret vote's snapshot is kept for the REST answer all the same
             choices, cast = await self.polls.ballots(poll_id)
+            if poll.secret:
+                self._secret_batches.pushed((room_id, poll_id))
             message: dict[str, Any] = {"type": "poll.tally", "poll_id": poll_id, "ballots": cast}
             visibility = poll.rules.get("visibility", "after_close")
             shown = cast >= int(poll.rules.get("min_ballots", 0)) and visibility != "after_close"
@@ -538,10 +552,11 @@ class Decisions:
                 if visibility == "after_vote"
                 else set()
             )
-            tally = None
-            if shown:
-                spec = PollSpec.parse(poll.method, poll.options, _tally_rules(poll.rules))
-                tally = spec.count(choices, poll.electorate_size).to_json()
+            tally = _count(poll, choices) if shown else None
+            if poll.secret:
+                self._pushed_tallies.record((room_id, poll_id), PushedTally(cast, tally))
+            if live_room is None:
+                continue
             for connection in list(live_room.connections.values()):
                 user = connection.user
                 sees = tally is not None and (
@@ -618,6 +633,11 @@ def _rules(body: dict[str, Any], settings: VoteSettings) -> dict[str, Any]:
 
 def _tally_rules(rules: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in rules.items() if k not in SETTINGS}
+
+
+def _count(poll: StoredPoll, choices: list[Any]) -> dict[str, Any]:
+    spec = PollSpec.parse(poll.method, poll.options, _tally_rules(poll.rules))
+    return spec.count(choices, poll.electorate_size).to_json()
 
 
 def _poll_summary(poll: StoredPoll) -> dict[str, Any]:

@@ -21,8 +21,9 @@ from typing import Any
 from jsonschema.protocols import Validator
 
 from server.documents.connection import TokenBucket
+from server.live.connection import LiveConnection
 from server.live.protocol import ErrorCode, LiveError, schema_of, validator_for
-from server.live.room import LiveConnection, LiveRoom, LiveRooms
+from server.live.room import LiveRoom, LiveRooms
 from server.policy import Action, Reason, Role, decide
 from server.rooms.service import state_of
 from server.settings import Settings

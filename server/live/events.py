@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.live.room import Viewer
+from server.live.connection import Viewer
 from storage.accounts import StoredUser
 from storage.discussion import StoredEvent, StoredMessage
 

@@ -10,55 +10,28 @@ events that arrived meanwhile, minus the ones it already got: no gap, no duplica
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from server.closecodes import CloseCode
-from server.documents.connection import Access
+from server.live.connection import LiveConnection, Presenter
 from server.live.pacing import Pacer
 from server.live.presence import Presence, PresenceBoard
-from server.live.seats import NoSeat, Seat, SeatKind, SeatLimits, Seats
-from server.policy import Role
+from server.live.seats import NoSeat, SeatLimits, Seats
 from storage.accounts import StoredUser
 from storage.discussion import DiscussionStore, StoredEvent
+from storage.rooms import StoredRoom
 
 log = logging.getLogger(__name__)
 
 GAP_WAIT = 0.5
 REPLAY_PAGE = 500
 TYPING_SECONDS = 6.0
-_ids = itertools.count(1)
-
-
-class Outlet(Protocol):
-    """The socket end of a live connection."""
-
-    def send(self, message: dict[str, Any]) -> bool:
-        """Queue a message; False when the client is too far behind to keep."""
-        ...
-
-    def close(self, code: CloseCode, reason: str) -> None: ...
-
-
-@dataclass
-class Viewer:
-    """What the presentation of events depends on."""
-
-    user: StoredUser | None
-    moderator: bool = False
-
-
-class RoleReview(Protocol):
-    """Re-reads the roles of open live connections in one query (the live dispatcher)."""
-
-    async def review_roles(self, connections: list[LiveConnection]) -> None: ...
-
-
-MODERATOR_ROLES = frozenset({Role.OWNER, Role.MODERATOR})
-_UNKNOWN = object()  # the role before the first look: learning it is no change
+# typing and idle frames check the room as read at most this long ago: a flood of them costs
+# one room query a second, not one a frame (issue 10)
+ROOM_RECHECK = 1.0
 
 
 @dataclass(frozen=True)
@@ -67,59 +40,9 @@ class RoomLimits:
 
     seats: SeatLimits
     presence_rate: float  # typing or idle changes told per person per second
+    leave_grace: float = 2.0  # seconds a person's `left` waits for them to come back
 
 
-class LiveConnection:
-    def __init__(
-        self,
-        viewer: Viewer,
-        outlet: Outlet,
-        access: Access | None = None,
-        seat: Seat | None = None,
-        roles: RoleReview | None = None,
-    ) -> None:
-        self.id = next(_ids)
-        self.viewer = viewer
-        self.outlet = outlet
-        self.access = access  # what the access review re-checks (server/documents/review.py)
-        self.seat = seat or Seat(SeatKind.MEMBER)  # the place it takes in the room
-        self.roles = roles  # re-reads its role when the access review runs (issue 10)
-        self.cursor = 0  # the last event number sent to this connection
-        self._held: list[StoredEvent] | None = []  # live events that came during the replay
-        self._role: object = _UNKNOWN
-
-    def regrade(self, role: Role | None) -> None:
-        """The caller's role as just read: it decides what this connection is shown, at
-        once (moderators-only events, hidden text). A change is announced to the client with
-        an ephemeral `role` message."""
-        self.viewer.moderator = role in MODERATOR_ROLES
-        known, self._role = self._role, role
-        if known is not _UNKNOWN and known != role:
-            self.send({"type": "role", "role": None if role is None else role.value})
-
-    @property
-    def user(self) -> StoredUser | None:
-        return self.viewer.user
-
-    def send(self, message: dict[str, Any]) -> None:
-        if not self.outlet.send(message):
-            self.outlet.close(CloseCode.SLOW_READER, "too slow to read; reconnect to resume")
-
-    def deliver(self, event: StoredEvent, present: Presenter) -> None:
-        if self._held is not None:
-            self._held.append(event)
-        elif event.seq > self.cursor:
-            self.cursor = event.seq
-            self.send(present(event, self.viewer))
-
-    def replayed(self, present: Presenter) -> None:
-        """The replay from SQL is done: send what was held back, then go live."""
-        held, self._held = self._held or [], None
-        for event in held:
-            self.deliver(event, present)
-
-
-Presenter = Callable[[StoredEvent, Viewer], dict[str, Any]]
 # brings replayed events up to date (a message deleted or hidden since): room id, page
 Redactor = Callable[[int, list[StoredEvent]], Awaitable[list[StoredEvent]]]
 
@@ -139,6 +62,11 @@ class LiveRoom:
         self.connections: dict[int, LiveConnection] = {}
         self.seats = Seats(limits.seats)
         self._pacer = Pacer(1.0 / limits.presence_rate, self._spawn)
+        self._grace = limits.leave_grace
+        # people whose last connection closed less than `leave_grace` ago: still counted
+        # present, their `left` not told yet (a quick reconnection tells nothing)
+        self._leaving: dict[int, asyncio.TimerHandle] = {}
+        self._departures: set[asyncio.Task[None]] = set()
         self._store, self._presence, self._present = store, presence, present
         self._redact = redact
         self._next = delivered + 1
@@ -147,10 +75,22 @@ class LiveRoom:
         self._typing: dict[int, asyncio.TimerHandle] = {}
         self._later: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self._room: tuple[float, StoredRoom] | None = None  # when read, and what
 
     @property
     def delivered(self) -> int:
         return self._next - 1
+
+    def room_read(self, room: StoredRoom) -> None:
+        """The room as just read from SQL (every command reads it)."""
+        self._room = (asyncio.get_running_loop().time(), room)
+
+    def recent_room(self) -> StoredRoom | None:
+        """The room as read less than ROOM_RECHECK seconds ago, else None (read it again)."""
+        if self._room is None:
+            return None
+        read_at, room = self._room
+        return room if asyncio.get_running_loop().time() - read_at < ROOM_RECHECK else None
 
     # -- events ----------------------------------------------------------------------------
     def publish(self, event: StoredEvent) -> None:
@@ -196,17 +136,45 @@ class LiveRoom:
                 break
         connection.replayed(self._present)
         user = connection.user
-        if user is not None:
-            person = Presence(user.id, user.name, user.display_name)
-            if await self._presence.arrive(self.room_id, person):
-                self.tell(_presence(person, "joined"), exclude=connection)
+        if user is None:
+            return
+        connection.counted = True
+        lingering = self._leaving.pop(user.id, None)
+        if lingering is not None:
+            # back within the grace: the room was not told they left, so it is not told they
+            # came; this connection takes over the place still counted for them
+            lingering.cancel()
+            return
+        person = Presence(user.id, user.name, user.display_name)
+        if await self._presence.arrive(self.room_id, person):
+            self.tell(_presence(person, "joined"), exclude=connection)
 
     async def leave(self, connection: LiveConnection) -> None:
+        """Detach a connection. A person's last connection is counted on for `leave_grace`
+        seconds more before `left` is told, so that closing and opening connections in a loop
+        tells the room nothing (joined/left churn, issue 10)."""
         if self.connections.pop(connection.id, None) is None:
             return
         self.seats.give_back(connection.seat)
         user = connection.user
-        if user is not None and await self._presence.depart(self.room_id, user.id):
+        if user is None or not connection.counted:
+            return
+        connection.counted = False
+        if user.id in self._leaving or self._grace <= 0:
+            await self._depart(user)  # with one lingering, this is not their last
+            return
+
+        def gone() -> None:
+            self._leaving.pop(user.id, None)
+            task = asyncio.get_running_loop().create_task(self._depart(user))
+            self._departures.add(task)
+            task.add_done_callback(self._departures.discard)
+            task.add_done_callback(_log_failure)
+
+        self._leaving[user.id] = asyncio.get_running_loop().call_later(self._grace, gone)
+
+    async def _depart(self, user: StoredUser) -> None:
+        if await self._presence.depart(self.room_id, user.id):
             self._stop_typing_timer(user.id)
             self._pacer.forget(user.id)
             self.tell({"type": "presence", "user": user.name, "state": "left"})
@@ -283,6 +251,14 @@ class LiveRoom:
                 timer.cancel()
         self._later.clear()
         self._pacer.stop()
+        # the board outlives the room: what it still counts for people leaving is given back
+        # (nobody is left to tell), and departures under way finish rather than be cancelled
+        leaving, self._leaving = self._leaving, {}
+        for user_id, timer in leaving.items():
+            timer.cancel()
+            await self._presence.depart(self.room_id, user_id)
+        if self._departures:
+            await asyncio.wait(list(self._departures), timeout=5)
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -11,9 +11,10 @@ from server.live import discussion as _discussion  # noqa: F401  (registers its 
 from server.live import moderation as _moderation  # noqa: F401  (registers its commands)
 from server.live import session as _session  # noqa: F401  (registers its commands)
 from server.live.commands import REGISTRY, Context, LiveServices
+from server.live.connection import LiveConnection
 from server.live.events import redact
 from server.live.protocol import ErrorCode, LiveError, parse
-from server.live.room import LiveConnection, LiveRoom
+from server.live.room import LiveRoom
 from server.policy import Role
 from storage.access import AccessStore
 from storage.accounts import StoredUser
@@ -22,6 +23,11 @@ from storage.errors import StorageError
 from storage.rooms import RoomStore
 
 log = logging.getLogger(__name__)
+
+# Presence signals: checked against the room as read within ROOM_RECHECK seconds and the role
+# as last read (kept current by the access review), so that a flood of them costs no
+# database work per frame; the pacing (server/live/pacing.py) then drops the excess.
+EPHEMERAL = frozenset({"typing", "idle"})
 
 
 def error_event(exc: LiveError, ref: str | None = None) -> dict[str, Any]:
@@ -87,10 +93,16 @@ class LiveDispatcher:
             command = parse(frame, self._max_frame, self._validators)
             ref = command.ref
             spec = REGISTRY[command.type]
-            room = await self._rooms.get_room(live_room.room_id)
+            ephemeral = command.type in EPHEMERAL
+            room = live_room.recent_room() if ephemeral else None
             if room is None:
-                raise LiveError(ErrorCode.NOT_FOUND, "the room is gone")
-            role = await self.role_of(room.id, connection)
+                room = await self._rooms.get_room(live_room.room_id)
+                if room is None:
+                    raise LiveError(ErrorCode.NOT_FOUND, "the room is gone")
+                live_room.room_read(room)
+            known, role = connection.last_role() if ephemeral else (False, None)
+            if not known:
+                role = await self.role_of(room.id, connection)
             ctx = Context(self.services, room, role, connection, live_room)
             if spec.action is not None:
                 ctx.check(spec.action)

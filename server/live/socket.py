@@ -21,8 +21,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server.closecodes import CloseCode
 from server.documents.admission import CLOSE_CODES, Refused
+from server.live.connection import LiveConnection, Viewer
 from server.live.protocol import ErrorCode, LiveError
-from server.live.room import LiveConnection, LiveRoom, RoomLimits, Viewer
+from server.live.room import LiveRoom, RoomLimits
 from server.live.seats import NoSeat, Seat, SeatKind, SeatLimits
 from server.live.service import error_event
 from server.live.session import arm_timer, session_payload
@@ -225,7 +226,7 @@ def _limits(settings: Settings) -> RoomLimits:
         guests=settings.max_room_guests,
         per_address=settings.live_anonymous_per_address,
     )
-    return RoomLimits(seats, settings.live_presence_rate)
+    return RoomLimits(seats, settings.live_presence_rate, settings.live_leave_grace)
 
 
 def _since(raw: str | None) -> int | LiveError | None:

@@ -4,15 +4,19 @@ A push ~50 ms after each ballot lets anyone watching (visibility `always`) see e
 arrive on its own: the difference between two pushes is one ballot, and who just voted is
 often no secret (issue 10). So a secret vote's pushes are batched: one is sent only once
 `batch` ballots (new or changed) have come in since the previous push, and no sooner than
-`every` seconds after it. Ballots short of a batch show at the close, with the result.
-docs/secret-ballots.md says what this protects and what it does not. Pure: no I/O; the
-caller owns the timers.
+`every` seconds after it (`VECHE_SECRET_TALLY_BATCH`, `VECHE_SECRET_TALLY_SECONDS`).
+Ballots short of a batch show at the close, with the result. The REST answer for the vote
+shows the same snapshot as the last push (`PushedTallies`), or asking after every ballot
+would single them out all the same. docs/secret-ballots.md says what this protects and what
+it does not. Pure: no I/O; the caller owns the timers.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
+from typing import Any
 
 SECRET_TALLY_BATCH = 5  # ballots per push of a secret vote's running tally
 SECRET_TALLY_SECONDS = 10.0  # at least this long between two such pushes
@@ -52,3 +56,35 @@ class BallotBatches:
         """The vote closed: its result shows everything."""
         self._waiting.pop(vote, None)
         self._pushed.pop(vote, None)
+
+
+@dataclass(frozen=True)
+class PushedTally:
+    """A secret vote's running tally as its last push showed it."""
+
+    ballots: int
+    tally: dict[str, Any] | None  # None: the visibility showed no tally (`after_close`)
+
+
+class PushedTallies:
+    """The last pushed tally of each open secret vote on this node, for the REST answer.
+
+    Bounded: a vote closed on another node is never forgotten here by its close, so past
+    `limit` the oldest snapshot goes; a vote without one shows no ballot at all, which
+    reveals nothing (it only lags until the next batch)."""
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._limit = limit
+        self._shown: dict[Hashable, PushedTally] = {}
+
+    def record(self, vote: Hashable, shown: PushedTally) -> None:
+        self._shown.pop(vote, None)  # re-inserted last: the newest stay
+        self._shown[vote] = shown
+        while len(self._shown) > self._limit:
+            del self._shown[next(iter(self._shown))]
+
+    def get(self, vote: Hashable) -> PushedTally | None:
+        return self._shown.get(vote)
+
+    def forget(self, vote: Hashable) -> None:
+        self._shown.pop(vote, None)

@@ -13,8 +13,8 @@ from starlette.websockets import WebSocket, WebSocketState
 import server.live.service  # noqa: F401  (registers every command)
 from server.closecodes import CloseCode
 from server.live.commands import REGISTRY
+from server.live.connection import LiveConnection, Viewer
 from server.live.protocol import MAX_INTEGER, ErrorCode, LiveError, parse
-from server.live.room import LiveConnection, Viewer
 from server.live.seats import NoSeat, Seat, SeatKind, SeatLimits, Seats
 from server.live.socket import SocketOutlet
 
