@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
@@ -38,6 +39,8 @@ def _float(env: Mapping[str, str], name: str, default: float, minimum: float = 0
         value = float(raw)
     except ValueError:
         raise SettingsError(f"{name} must be a number, got {raw!r}") from None
+    if not math.isfinite(value):  # nan compares false with everything; inf disables a bound
+        raise SettingsError(f"{name} must be a finite number, got {raw!r}")
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
     return value

@@ -99,3 +99,10 @@ async def test_passwords_are_argon2id_and_unknown_users_fail_the_same_way() -> N
     assert not await passwords.verify(hashed, password + "x")
     assert not await passwords.verify(None, password)
     assert not await passwords.verify("not a hash", password)
+
+
+@pytest.mark.parametrize("raw", ["nan", "inf", "-inf", "NaN"])
+def test_float_settings_refuse_non_finite_numbers(raw: str) -> None:
+    # nan compares false with every bound and inf lifts one: neither is a setting.
+    with pytest.raises(SettingsError, match="VECHE_CRDT_BUDGET must be a finite number"):
+        Settings.from_env({"VECHE_CRDT_BUDGET": raw})
