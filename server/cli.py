@@ -141,9 +141,11 @@ def _issue_token(settings: Settings, args: argparse.Namespace) -> int:
 
 def _serve(settings: Settings, log_level: str) -> None:
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from server.app import create_app
     from server.document_socket import VecheWebSocketProtocol
+    from server.logredact import log_config
 
     try:
         import uvloop  # noqa: F401  # optional extra: a faster event loop when installed
@@ -162,6 +164,8 @@ def _serve(settings: Settings, log_level: str) -> None:
         ws_per_message_deflate=False,
         lifespan="on",
         log_level=log_level,
+        # every handler redacts tokens, receipts and invitation secrets (server/logredact.py)
+        log_config=log_config(LOGGING_CONFIG, log_level),
         timeout_graceful_shutdown=10,
     )
     uvicorn.Server(config).run()

@@ -95,6 +95,10 @@ class Settings:
     live_write_burst: int = 10
     max_room_connections: int = 1000
     max_live_frame_bytes: int = 64 * 1024
+    # REST request bodies (docs/http-limits.md): bytes per body, and under /api/v1/auth/
+    # (anonymous: login, refresh); over it 413 before the body is read.
+    max_body_bytes: int = 1024 * 1024
+    max_auth_body_bytes: int = 16 * 1024
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -133,6 +137,8 @@ class Settings:
             live_write_burst=_int(env, "VECHE_LIVE_WRITE_BURST", 10, 1),
             max_room_connections=_int(env, "VECHE_MAX_ROOM_CONNECTIONS", 1000, 1),
             max_live_frame_bytes=_int(env, "VECHE_MAX_LIVE_FRAME_BYTES", 64 * 1024, 256),
+            max_body_bytes=_int(env, "VECHE_MAX_BODY_BYTES", 1024 * 1024, 1024),
+            max_auth_body_bytes=_int(env, "VECHE_MAX_AUTH_BODY_BYTES", 16 * 1024, 1024),
         )
 
     def with_overrides(self, **changes: Any) -> Settings:

@@ -10,6 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from server.documents.admission import Refusal, Refused
 from server.http.auth import unauthorized
+from server.http.params import MAX_SEQ, int_param, optional_int_param
 from server.http.problems import Problem
 from storage.document_log import Version
 from storage.errors import DocumentNotFound, InvalidCursor
@@ -18,32 +19,6 @@ if TYPE_CHECKING:
     from server.app import Services
 
 MAX_LIMIT = 200
-
-
-def int_param(request: Request, name: str, default: int, low: int, high: int | None) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise Problem(
-            422,
-            "invalid-parameter",
-            "Invalid parameter",
-            f"{name} must be an integer, got {raw!r}",
-            parameter=name,
-        ) from None
-    if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise Problem(
-            422,
-            "invalid-parameter",
-            "Invalid parameter",
-            f"{name} must be {bound}, got {value}",
-            parameter=name,
-        )
-    return value
 
 
 def _not_found(name: str) -> Problem:
@@ -120,7 +95,7 @@ async def document_history(request: Request) -> Response:
 async def document_content(request: Request) -> Response:
     services: Services = request.app.state.services
     name = request.path_params["document"]
-    at = int_param(request, "at", -1, 0, None) if "at" in request.query_params else None
+    at = optional_int_param(request, "at", 0, MAX_SEQ)
     await _require_read(request, name)
     try:
         state = await services.log.load(name, upto_seq=at)
