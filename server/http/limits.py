@@ -6,9 +6,9 @@ is read whole: a declared `Content-Length` over the limit is answered at once wi
 reading a byte of the body (and the connection is closed, so the rest is never read), and a
 body without one (chunked) is counted as its chunks arrive and refused at the first chunk
 that crosses the limit. Before this, a 200 MiB anonymous login was buffered whole (RSS 80 →
-944 MiB). Starlette 1.10 has a `RequestBodyLimitMiddleware` of its own, but it lets the app
-run on an oversize `Content-Length` until the app reads or answers, answers in plain text,
-and is absent from the Starlette versions the project supports; this one is small.
+944 MiB). Starlette 1.10's own `RequestBodyLimitMiddleware` is not used: on an oversize
+`Content-Length` it runs the app until the app reads or answers, it answers in plain text,
+and it has one limit where the anonymous routes want a smaller one.
 
 `SecurityHeaders` adds `X-Content-Type-Options: nosniff` to every answer, so a browser never
 takes user text (a decision record's Markdown, a problem body) for HTML or script.
