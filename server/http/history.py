@@ -14,6 +14,7 @@ from server.http.params import MAX_SEQ, int_param, optional_int_param
 from server.http.problems import Problem
 from storage.document_log import Version
 from storage.errors import DocumentNotFound, InvalidCursor
+from storage.history import decode_cursor
 
 if TYPE_CHECKING:
     from server.app import Services
@@ -67,14 +68,18 @@ async def document_history(request: Request) -> Response:
             f"order must be 'asc' or 'desc', got {order!r}",
             parameter="order",
         )
+    cursor = request.query_params.get("cursor")
     await _require_read(request, name)
     stored = await services.log.find_document(name)
     if stored is None:
         raise _not_found(name)
     try:
+        # storage's decoder takes any number of digits; past 64 bits SQL would fail (500)
+        if cursor is not None and decode_cursor(cursor, order == "desc") > MAX_SEQ:
+            raise InvalidCursor("the cursor is not one this API issued")
         page = await services.log.history(
             stored.id,
-            cursor=request.query_params.get("cursor"),
+            cursor=cursor,
             limit=limit,
             pause=timedelta(seconds=pause),
             newest_first=order == "desc",

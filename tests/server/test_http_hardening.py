@@ -4,6 +4,7 @@ their columns, malformed JSON, and the headers of every answer — on SQLite and
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import tracemalloc
 from collections.abc import AsyncIterator
@@ -177,6 +178,20 @@ async def test_integer_parameters_out_of_range_are_422(
         assert_problem(record, 404, "decision-not-found")
     revoke = await http.delete(f"/api/v1/tokens/{value or 'x'}", headers=owner(people))
     assert_problem(revoke, 404, "token-not-found")
+
+
+async def test_a_history_cursor_past_64_bits_is_422(
+    http: httpx.AsyncClient, people: People
+) -> None:
+    for digits in ("9" * 30, str(2**63)):
+        cursor = base64.urlsafe_b64encode(f"v1:desc:{digits}".encode()).decode().rstrip("=")
+        page = await http.get(
+            f"/api/v1/documents/doc/history?cursor={cursor}", headers=owner(people)
+        )
+        assert assert_problem(page, 422, "invalid-parameter")["parameter"] == "cursor"
+    fine = base64.urlsafe_b64encode(f"v1:desc:{2**63 - 1}".encode()).decode().rstrip("=")
+    page = await http.get(f"/api/v1/documents/doc/history?cursor={fine}", headers=owner(people))
+    assert page.status_code == 200, page.text
 
 
 async def test_the_largest_valid_integers_are_accepted(
