@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.routing import Route, WebSocketRoute
 
 from crdt.document import Backend, load_backend, warm_up
@@ -25,6 +26,7 @@ from server.documents.quota import ConnectionQuota
 from server.documents.registry import DocumentRegistry
 from server.documents.review import AccessReviewer
 from server.http import amendments, auth, decisions, health, history, messages, problems, rooms
+from server.http.limits import BodyLimit, SecurityHeaders
 from server.http.openapi import openapi
 from server.live.commands import LiveServices
 from server.live.events import present
@@ -308,6 +310,12 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
     return Starlette(
         routes=routes,
         lifespan=lifespan,
+        middleware=[
+            Middleware(SecurityHeaders),
+            Middleware(
+                BodyLimit, limit=settings.max_body_bytes, auth_limit=settings.max_auth_body_bytes
+            ),
+        ],
         exception_handlers={
             problems.Problem: problems.handle_problem,
             HTTPException: problems.handle_http_exception,

@@ -141,8 +141,10 @@ def _issue_token(settings: Settings, args: argparse.Namespace) -> int:
 
 def _serve(settings: Settings, log_level: str) -> None:
     import uvicorn
+    from uvicorn.config import LOGGING_CONFIG
 
     from server.app import create_app
+    from server.logredact import log_config
     from server.ws_routing import VecheWebSocketProtocol
 
     try:
@@ -162,6 +164,8 @@ def _serve(settings: Settings, log_level: str) -> None:
         ws_per_message_deflate=False,
         lifespan="on",
         log_level=log_level,
+        # every handler redacts tokens, receipts and invitation secrets (server/logredact.py)
+        log_config=log_config(LOGGING_CONFIG, log_level),
         timeout_graceful_shutdown=10,
     )
     uvicorn.Server(config).run()

@@ -136,6 +136,10 @@ class Settings:
     secret_tally_batch: int = 5
     secret_tally_seconds: float = 10.0
     live_leave_grace: float = 2.0
+    # REST request bodies (docs/http-limits.md): bytes per body, and under /api/v1/auth/
+    # (anonymous: login, refresh); over it 413 before the body is read.
+    max_body_bytes: int = 1024 * 1024
+    max_auth_body_bytes: int = 16 * 1024
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -192,6 +196,8 @@ class Settings:
             secret_tally_batch=_int(env, "VECHE_SECRET_TALLY_BATCH", 5, 1),
             secret_tally_seconds=_float(env, "VECHE_SECRET_TALLY_SECONDS", 10.0, 0.0),
             live_leave_grace=_float(env, "VECHE_LIVE_LEAVE_GRACE", 2.0, 0.0),
+            max_body_bytes=_int(env, "VECHE_MAX_BODY_BYTES", 1024 * 1024, 1024),
+            max_auth_body_bytes=_int(env, "VECHE_MAX_AUTH_BODY_BYTES", 16 * 1024, 1024),
         )
 
     @property

@@ -155,8 +155,8 @@ class SignIn:
         self.accounts, self.signer = accounts, signer
         self.store, self.audit, self.clock = accounts.store, accounts.audit, accounts.clock
         self.access_ttl, self.session_ttl = access_ttl, session_ttl
-        self.per_account = per_account or SlidingWindow(10, 15 * 60)
-        self.per_address = per_address or SlidingWindow(50, 15 * 60)
+        self.per_account = SlidingWindow(10, 15 * 60) if per_account is None else per_account
+        self.per_address = SlidingWindow(50, 15 * 60) if per_address is None else per_address
         # One audit row per throttled account/address pair and window, so a flood of refused
         # attempts cannot flood the audit table.
         self._throttle_reports = SlidingWindow(1, self.per_account.window)
@@ -185,18 +185,22 @@ class SignIn:
                     "auth.login_throttled", address=address, details={"name": name[:100]}
                 )
             raise LoginThrottled(max(waits))
+        # Count the attempt as a failure now, in the same event-loop step as the check above
+        # (no await between them), and give it back only if it succeeds: otherwise 60
+        # concurrent attempts all pass the check before the first argon2 verdict is known.
+        reserved = self.per_address.hit(address_key)
+        self.per_account.hit(account_key)
         user = await self.store.find_user(name)
         ok = len(password) <= MAX_PASSWORD_LENGTH and await self.accounts.passwords.verify(
             None if user is None else user.password_hash, password
         )
         if user is None or not ok:
-            self.per_account.hit(account_key)
-            self.per_address.hit(address_key)
             await self.audit.record(
                 "auth.login_failed", address=address, details={"name": name[:100]}
             )
             raise InvalidCredentials("wrong name or password")
         self.per_account.reset(account_key)
+        self.per_address.give_back(address_key, reserved)
         now = self.clock()
         session_id = secrets.token_hex(16)
         refresh = self._refresh_token(session_id)

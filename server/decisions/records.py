@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,16 +77,23 @@ def build_record(
 
 
 def markdown(record: dict[str, Any], sha256: str) -> str:
-    """The record for people: what was decided, on which text, by whom, how it was counted."""
+    """The record for people: what was decided, on which text, by whom, how it was counted.
+
+    Every string a person chose (titles, options, names, the text voted on) goes through
+    `text` or `code` (docs/decisions.md): a title cannot add a line, a heading, HTML, a
+    comment that hides what follows, or a link. The record's hash covers its JSON, not this
+    page, so the escaping changes no hash.
+    """
     poll = record["poll"]
-    lines = [f"# {poll['title']}", ""]
+    lines = [f"# {text(poll['title'])}", ""]
     proposal = record.get("proposal")
+    winners = ", ".join(text(str(w)) for w in record["winners"])
     lines += [
-        f"- Room: `{record['room']}`, decision {record['position']}",
-        f"- Outcome: **{record['outcome']}**"
-        + (f" — {', '.join(record['winners'])}" if record["winners"] else ""),
-        f"- Method: `{poll['method']}`; options: {', '.join(map(str, poll['options']))}",
-        f"- Rules: `{canonical_json(poll['rules'])}`",
+        f"- Room: {code(record['room'])}, decision {record['position']}",
+        f"- Outcome: **{text(record['outcome'])}**" + (f" — {winners}" if winners else ""),
+        f"- Method: {code(poll['method'])}; options: "
+        + ", ".join(text(str(o)) for o in poll["options"]),
+        f"- Rules: {code(canonical_json(poll['rules']))}",
         f"- Ballots: {'secret' if poll['secret'] else 'named'}; turnout {record['turnout']}"
         f" of {record['electorate_size']}",
         f"- Opened {poll['opened_at']}, closed {poll['closed_at']}",
@@ -98,16 +107,71 @@ def markdown(record: dict[str, Any], sha256: str) -> str:
             f"SHA-256 of the text `{proposal['text_sha256']}`, of the document state "
             f"`{proposal['state_sha256']}` (version {proposal['seq']}).",
             "",
-            *(f"> {line}" if line else ">" for line in (proposal["text"] or "").splitlines()),
+            *(
+                f"> {text(line, line_start=True)}" if line else ">"
+                for line in (proposal["text"] or "").splitlines()
+            ),
             "",
         ]
-    lines += ["## Who voted", "", ", ".join(record["voters"]) or "nobody", ""]
+    voters = text(", ".join(record["voters"]), line_start=True)
+    lines += ["## Who voted", "", voters or "nobody", ""]
     if record["ballots"] is not None:
         lines += ["| voter | choice |", "| --- | --- |"]
-        lines += [f"| {b['voter']} | `{canonical_json(b['choice'])}` |" for b in record["ballots"]]
+        lines += [
+            f"| {text(b['voter'])} | {cell(canonical_json(b['choice']))} |"
+            for b in record["ballots"]
+        ]
         lines.append("")
     lines += ["## Count", "", "```json", canonical_json(record["tally"]), "```", ""]
     return "\n".join(lines)
+
+
+# Characters with a meaning in CommonMark or GFM inline text: escapes, code, emphasis,
+# links and images, raw HTML and comments, entities, table cells, strikethrough, headings.
+_INLINE = re.compile(r"([\\`*_\[\]<>&|~#!])")
+# At the start of a line only (the rest is escaped above): list items, thematic breaks,
+# setext underlines, ordered lists ("1." or "1)"). Indented code is harmless: it shows text
+# as it is.
+_LINE_START = re.compile(r"^(\s*)(?:([-+=])|(\d+)([.)]))")
+# GFM makes links of bare URLs and www. names
+_AUTOLINK = re.compile(r"(?i)(?<=[a-z0-9])(:)(?=//)|(?<=\bwww)(\.)")
+
+
+def _one_line(value: str) -> str:
+    """Line breaks and other invisible controls (bidi overrides included) become spaces."""
+    return "".join(" " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c for c in value)
+
+
+def text(value: str, *, line_start: bool = False) -> str:
+    """``value`` as Markdown text that renders as exactly these characters, on one line."""
+    escaped = _INLINE.sub(r"\\\1", _one_line(value))
+    escaped = _AUTOLINK.sub(lambda m: "\\" + m.group(), escaped)
+    if line_start:
+        escaped = _LINE_START.sub(_escape_block_marker, escaped, count=1)
+    return escaped
+
+
+def _escape_block_marker(match: re.Match[str]) -> str:
+    indent, marker, number, delimiter = match.groups()
+    if marker is not None:
+        return f"{indent}\\{marker}"
+    return f"{indent}{number}\\{delimiter}"
+
+
+def code(value: str) -> str:
+    """``value`` as a code span, on one line; its fence is longer than any run of backticks in
+    it (CommonMark), so nothing in it can end the span."""
+    value = _one_line(value)
+    longest = max((len(run) for run in re.findall(r"`+", value)), default=0)
+    fence = "`" * (longest + 1)
+    padding = " " if value.startswith("`") or value.endswith("`") or not value.strip() else ""
+    return f"{fence}{padding}{value}{padding}{fence}"
+
+
+def cell(value: str) -> str:
+    """``value`` as a code span in a GFM table cell, where even a code span's `|` ends the
+    cell unless it is escaped (GFM removes that backslash)."""
+    return code(value).replace("|", "\\|")
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,8 @@ from crdt.update_info import RootType, summarize_update
 from server.accounts.service import Principal
 from server.documents.admission import Refused
 from server.documents.registry import DocumentFrozen
-from server.http.auth import client_address, json_object, unauthorized
+from server.http.auth import client_address, unauthorized
+from server.http.bodies import json_object
 from server.http.problems import Problem
 from server.policy import Action, Decision, Reason, Role, decide
 from server.rooms import Conflict, Denied, InvalidInput

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,8 @@ from starlette.responses import JSONResponse, Response
 
 from server.accounts import InvalidCredentials, InvalidInput, InvalidToken, LoginThrottled
 from server.accounts.service import IssuedTokens, Principal
+from server.http.bodies import json_object
+from server.http.params import int_param, path_id
 from server.http.problems import Problem
 from storage.accounts import StoredApiToken, StoredUser
 from storage.audit import AuditEvent
@@ -39,16 +40,6 @@ def unauthorized(detail: str = "a valid bearer token is required") -> Problem:
 
 def _invalid(parameter: str, detail: str) -> Problem:
     return Problem(422, "invalid-parameter", "Invalid parameter", detail, parameter=parameter)
-
-
-async def json_object(request: Request) -> dict[str, Any]:
-    try:
-        body = await request.json()
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise Problem(400, "invalid-body", "Invalid body", "the body must be JSON") from None
-    if not isinstance(body, dict):
-        raise Problem(400, "invalid-body", "Invalid body", "the body must be a JSON object")
-    return body
 
 
 def _string(body: dict[str, Any], field: str) -> str:
@@ -172,7 +163,7 @@ async def tokens(request: Request) -> Response:
 async def revoke_token(request: Request) -> Response:
     caller = await principal(request)
     raw = request.path_params["token_id"]
-    token_id = int(raw) if raw.isdigit() else -1
+    token_id = path_id(raw)
     revoked = await app_services(request).accounts.revoke_api_token(
         caller.user, token_id, address=client_address(request)
     )
@@ -205,7 +196,7 @@ def _decode_cursor(cursor: str) -> int:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         text = ""
     prefix, _, number = text.partition(":")
-    if prefix != "audit" or not number.isdigit():
+    if prefix != "audit" or path_id(number) < 0:
         raise _invalid("cursor", "cursor is not one this API issued")
     return int(number)
 
@@ -214,10 +205,7 @@ async def audit(request: Request) -> Response:
     caller = await principal(request)
     if not caller.user.is_admin:
         raise Problem(403, "forbidden", "Forbidden", "the audit log is for administrators")
-    raw_limit = request.query_params.get("limit", "50")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_AUDIT_LIMIT:
-        raise _invalid("limit", f"limit must be an integer between 1 and {MAX_AUDIT_LIMIT}")
-    limit = int(raw_limit)
+    limit = int_param(request, "limit", 50, 1, MAX_AUDIT_LIMIT)
     cursor = request.query_params.get("cursor")
     before = None if cursor is None else _decode_cursor(cursor)
     events = await app_services(request).audit.page(before_id=before, limit=limit)

@@ -10,9 +10,11 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from server.decisions.records import markdown
 from server.decisions.service import Decisions, NotFound
-from server.http.auth import app_services, client_address, json_object
+from server.http.auth import app_services, client_address
+from server.http.bodies import json_object
+from server.http.params import path_id
 from server.http.problems import Problem
-from server.http.rooms import in_room, path_id
+from server.http.rooms import in_room
 from server.rooms.service import Rooms, RoomView
 from storage.accounts import StoredUser
 

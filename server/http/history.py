@@ -12,40 +12,16 @@ from server.documents.admission import Refusal, Refused
 from server.documents.isolation import CostlyWork
 from server.documents.sandbox import SandboxError
 from server.http.auth import unauthorized
+from server.http.params import MAX_SEQ, int_param, optional_int_param
 from server.http.problems import Problem
 from storage.document_log import Version
 from storage.errors import DocumentNotFound, InvalidCursor
+from storage.history import decode_cursor
 
 if TYPE_CHECKING:
     from server.app import Services
 
 MAX_LIMIT = 200
-
-
-def int_param(request: Request, name: str, default: int, low: int, high: int | None) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise Problem(
-            422,
-            "invalid-parameter",
-            "Invalid parameter",
-            f"{name} must be an integer, got {raw!r}",
-            parameter=name,
-        ) from None
-    if value < low or (high is not None and value > high):
-        bound = f"between {low} and {high}" if high is not None else f"at least {low}"
-        raise Problem(
-            422,
-            "invalid-parameter",
-            "Invalid parameter",
-            f"{name} must be {bound}, got {value}",
-            parameter=name,
-        )
-    return value
 
 
 def _not_found(name: str) -> Problem:
@@ -94,14 +70,18 @@ async def document_history(request: Request) -> Response:
             f"order must be 'asc' or 'desc', got {order!r}",
             parameter="order",
         )
+    cursor = request.query_params.get("cursor")
     await _require_read(request, name)
     stored = await services.log.find_document(name)
     if stored is None:
         raise _not_found(name)
     try:
+        # storage's decoder takes any number of digits; past 64 bits SQL would fail (500)
+        if cursor is not None and decode_cursor(cursor, order == "desc") > MAX_SEQ:
+            raise InvalidCursor("the cursor is not one this API issued")
         page = await services.log.history(
             stored.id,
-            cursor=request.query_params.get("cursor"),
+            cursor=cursor,
             limit=limit,
             pause=timedelta(seconds=pause),
             newest_first=order == "desc",
@@ -122,7 +102,7 @@ async def document_history(request: Request) -> Response:
 async def document_content(request: Request) -> Response:
     services: Services = request.app.state.services
     name = request.path_params["document"]
-    at = int_param(request, "at", -1, 0, None) if "at" in request.query_params else None
+    at = optional_int_param(request, "at", 0, MAX_SEQ)
     await _require_read(request, name)
     try:
         state = await services.log.load(name, upto_seq=at)

@@ -13,9 +13,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from server.http.auth import app_services
-from server.http.history import int_param
+from server.http.params import MAX_ID, int_param, optional_int_param, path_id
 from server.http.problems import Problem
-from server.http.rooms import in_room, path_id
+from server.http.rooms import in_room
 from server.policy import Role
 from server.rooms.service import Rooms, RoomView
 from storage.accounts import StoredUser
@@ -68,7 +68,7 @@ def _page(messages: list[dict[str, Any]], ids: list[int], limit: int) -> dict[st
 async def messages(request: Request) -> Response:
     """Newest first; `before` (a message id) pages back, `limit` up to 200."""
     limit = int_param(request, "limit", 50, 1, MAX_LIMIT)
-    before = int_param(request, "before", 0, 1, None) if "before" in request.query_params else None
+    before = optional_int_param(request, "before", 1, MAX_ID)
 
     async def act(rooms: Rooms, view: RoomView, caller: StoredUser | None) -> Response:
         found = await app_services(request).discussion.messages(
@@ -111,7 +111,7 @@ async def search(request: Request) -> Response:
     """Messages matching `q` (docs/search.md), newest first, paged like the history."""
     query = request.query_params.get("q", "")
     limit = int_param(request, "limit", 50, 1, MAX_LIMIT)
-    before = int_param(request, "before", 0, 1, None) if "before" in request.query_params else None
+    before = optional_int_param(request, "before", 1, MAX_ID)
     if not query.strip():
         raise Problem(
             422, "invalid-parameter", "Invalid parameter", "q must not be empty", parameter="q"

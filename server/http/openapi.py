@@ -831,5 +831,19 @@ SPEC: dict[str, Any] = {
 }
 
 
+def _declare_body_refusals(spec: dict[str, Any]) -> None:
+    """Every operation that takes a body may answer 400 (malformed JSON) and 413 (over the
+    body limit): both come from one place (docs/http-limits.md), so they are declared here."""
+    for operations in spec["paths"].values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                responses = operation.setdefault("responses", {})
+                for code, answer in errors(400, 413).items():
+                    responses.setdefault(code, answer)
+
+
+_declare_body_refusals(SPEC)
+
+
 async def openapi(request: Request) -> Response:
     return JSONResponse(SPEC)

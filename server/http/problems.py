@@ -46,9 +46,10 @@ def problem_response(problem: Problem, instance: str | None = None) -> Response:
     }
     if instance is not None:
         body["instance"] = instance
-    return JSONResponse(
-        body, status_code=problem.status, media_type=MEDIA_TYPE, headers=problem.headers
-    )
+    # nosniff here too: a 500 leaves through Starlette's outermost middleware, around
+    # SecurityHeaders (server/http/limits.py)
+    headers = {**(problem.headers or {}), "X-Content-Type-Options": "nosniff"}
+    return JSONResponse(body, status_code=problem.status, media_type=MEDIA_TYPE, headers=headers)
 
 
 async def handle_problem(request: Request, exc: Exception) -> Response:

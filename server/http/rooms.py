@@ -12,13 +12,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from server.accounts.service import Principal
-from server.http.auth import (
-    app_services,
-    client_address,
-    json_object,
-    principal,
-    unauthorized,
-)
+from server.http.auth import app_services, client_address, principal, unauthorized
+from server.http.bodies import json_object
+from server.http.params import int_param, path_id
 from server.http.problems import Problem
 from server.policy import Reason
 from server.rooms import Conflict, Denied, InvalidInput, InvitationUnusable, RoomNotFound
@@ -31,7 +27,6 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
 MAX_AUDIT_LIMIT = 200
-MAX_ID = 2**31 - 1  # ids are 32-bit integers in PostgreSQL
 
 
 def _rooms(request: Request) -> Rooms:
@@ -97,13 +92,6 @@ async def in_room(
         return await action(rooms, view, caller)
     except (RoomNotFound, Denied, Conflict, InvalidInput, InvitationUnusable) as exc:
         raise _problem(exc, slug) from None
-
-
-def path_id(raw: str) -> int:
-    """A row id from the path; -1, which no row has, for anything that is not one."""
-    if raw.isascii() and raw.isdigit() and len(raw) <= len(str(MAX_ID)) and int(raw) <= MAX_ID:
-        return int(raw)
-    return -1
 
 
 def _iso(value: Any) -> str | None:
@@ -284,18 +272,10 @@ async def documents(request: Request) -> Response:
 
 
 async def audit(request: Request) -> Response:
-    raw_limit = request.query_params.get("limit", "50")
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= MAX_AUDIT_LIMIT:
-        raise Problem(
-            422,
-            "invalid-parameter",
-            "Invalid parameter",
-            f"limit must be an integer between 1 and {MAX_AUDIT_LIMIT}",
-            parameter="limit",
-        )
+    limit = int_param(request, "limit", 50, 1, MAX_AUDIT_LIMIT)
 
     async def act(rooms: Rooms, view: RoomView, caller: StoredUser | None) -> Response:
-        events = await rooms.audit_page(view, int(raw_limit))
+        events = await rooms.audit_page(view, limit)
         return JSONResponse({"events": [_event_json(e) for e in events]})
 
     return await in_room(request, act)
