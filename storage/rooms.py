@@ -3,6 +3,11 @@
 Roles and visibilities are plain strings here (``storage.models.ROLES``, ``VISIBILITIES``);
 what they allow is decided in ``server/policy.py``. Invitation secrets never reach this
 module: callers pass SHA-256 hashes.
+
+Every change of membership (setting a role, removing a member, accepting an invitation) is
+one transaction that first takes the room's lock: the write lock at ``BEGIN IMMEDIATE`` on
+SQLite, the room row ``FOR UPDATE`` on PostgreSQL. So the room's membership changes one at a
+time, and the rule that a room keeps an owner is checked on what the change really meets.
 """
 
 from __future__ import annotations
@@ -11,12 +16,13 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.database import Database
-from storage.errors import DocumentTaken, RoomExists
+from storage.errors import DocumentTaken, LastOwner, OwnerInvolved, RoomExists
 from storage.models import (
     DocumentRecord,
     RoomDocumentRecord,
@@ -36,6 +42,9 @@ __all__ = [
     "StoredMember",
     "StoredRoom",
 ]
+
+
+OWNER = "owner"  # the role a room keeps at least one of
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,7 @@ class RoomStore:
     """Reads and writes rooms; every method is one unit of work."""
 
     def __init__(self, database: Database) -> None:
+        self._database = database
         self._sessions = database.sessionmaker
 
     async def create_room(
@@ -227,27 +237,49 @@ class RoomStore:
         async with self._sessions() as session:
             return int(await session.scalar(query) or 0)
 
-    async def set_member(self, room_id: int, user_id: int, role: str) -> str | None:
-        """Add the user with ``role`` or change their role; returns the previous role."""
-        async with self._sessions() as session, session.begin():
-            record = await session.get(RoomMemberRecord, (room_id, user_id), with_for_update=True)
+    async def set_member(
+        self, room_id: int, user_id: int, role: str, *, may_change_owners: bool = True
+    ) -> str | None:
+        """Add the user with ``role`` or change their role; returns the previous role.
+
+        Raises:
+            OwnerInvolved: the user is or would become an owner and ``may_change_owners`` is
+                False; nothing changed.
+            LastOwner: the user is the room's only owner and ``role`` is not owner.
+        """
+        async with self._database.writing() as session:
+            await _lock_room(session, room_id)
+            record = await session.get(RoomMemberRecord, (room_id, user_id))
+            previous = None if record is None else record.role
+            if OWNER in (previous, role) and not may_change_owners:
+                raise OwnerInvolved(f"user {user_id} in room {room_id}")
+            if previous == OWNER and role != OWNER:
+                await _keep_an_owner(session, room_id)
             if record is None:
                 session.add(RoomMemberRecord(room_id=room_id, user_id=user_id, role=role))
-                return None
-            previous, record.role = record.role, role
+            else:
+                record.role = role
             return previous
 
-    async def remove_member(self, room_id: int, user_id: int) -> str | None:
-        """Remove the user from the room; returns the role they had, None if none."""
-        async with self._sessions() as session, session.begin():
+    async def remove_member(
+        self, room_id: int, user_id: int, *, may_change_owners: bool = True
+    ) -> str | None:
+        """Remove the user from the room; returns the role they had, None if none.
+
+        Raises:
+            OwnerInvolved: the user is an owner and ``may_change_owners`` is False.
+            LastOwner: the user is the room's only owner.
+        """
+        async with self._database.writing() as session:
+            await _lock_room(session, room_id)
             record = await session.get(RoomMemberRecord, (room_id, user_id))
             if record is None:
                 return None
-            await session.execute(
-                delete(RoomMemberRecord).where(
-                    RoomMemberRecord.room_id == room_id, RoomMemberRecord.user_id == user_id
-                )
-            )
+            if record.role == OWNER:
+                if not may_change_owners:
+                    raise OwnerInvolved(f"user {user_id} in room {room_id}")
+                await _keep_an_owner(session, room_id)
+            await session.delete(record)
             return record.role
 
     async def create_invitation(
@@ -279,14 +311,20 @@ class RoomStore:
         """Use the invitation for ``user_id``: make them a member, once.
 
         Marking it used is one conditional statement, so of two concurrent acceptances
-        exactly one succeeds and the other sees ``USED``.
+        exactly one succeeds and the other sees ``USED``; it runs under the room's lock, so
+        a role given to the user meanwhile is seen (``ALREADY_MEMBER``).
         """
         invitations = RoomInvitationRecord
         is_member = exists().where(
             RoomMemberRecord.room_id == invitations.room_id, RoomMemberRecord.user_id == user_id
         )
-        async with self._sessions() as session, session.begin():
-            # Write first: SQLite then holds the write lock for the whole transaction.
+        async with self._database.writing() as session:
+            room_id = await session.scalar(
+                select(invitations.room_id).where(invitations.token_hash == token_hash)
+            )
+            if room_id is None:
+                return Acceptance.UNKNOWN, None
+            await _lock_room(session, room_id)
             used = await session.execute(
                 update(invitations)
                 .where(
@@ -429,3 +467,20 @@ class RoomStore:
         async with self._sessions() as session:
             record = await session.get(RoomDocumentRecord, document_id)
             return None if record is None else record.room_id
+
+
+async def _lock_room(session: AsyncSession, room_id: int) -> None:
+    """Order the room's membership changes: on PostgreSQL lock the room row (SQLite holds the
+    database's write lock already, see ``Database.writing``; it renders no FOR UPDATE)."""
+    await session.execute(select(RoomRecord.id).where(RoomRecord.id == room_id).with_for_update())
+
+
+async def _keep_an_owner(session: AsyncSession, room_id: int) -> None:
+    """Raise LastOwner unless the room has an owner besides the one about to go."""
+    owners = await session.scalar(
+        select(func.count()).where(
+            RoomMemberRecord.room_id == room_id, RoomMemberRecord.role == OWNER
+        )
+    )
+    if int(owners or 0) <= 1:
+        raise LastOwner(f"room {room_id} keeps at least one owner")

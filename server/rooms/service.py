@@ -17,7 +17,7 @@ from server.rooms import Conflict, Denied, InvalidInput, InvitationUnusable, Roo
 from storage.accounts import AccountStore, StoredUser
 from storage.audit import AuditEvent, AuditLog
 from storage.document_log import DocumentLog
-from storage.errors import DocumentTaken, RoomExists
+from storage.errors import DocumentTaken, LastOwner, OwnerInvolved, RoomExists
 from storage.models import DESCRIPTION_LENGTH, TITLE_LENGTH, utc_now
 from storage.rooms import (
     Acceptance,
@@ -216,22 +216,25 @@ class Rooms:
             raise InvalidInput("user", f"there is no user called {name!r}")
         return user
 
-    async def _keep_an_owner(self, view: RoomView, current: str | None) -> None:
-        if current == Role.OWNER and await self.store.owner_count(view.room.id) <= 1:
-            raise Conflict("last-owner", "a room keeps at least one owner")
-
     async def set_member(
         self, view: RoomView, name: str, role_value: Any, address: str | None
     ) -> tuple[StoredUser, str | None, Role]:
         view.require(Action.MANAGE_MEMBERS)
         role = _role(role_value)
         user = await self._target(name)
-        current = await self.store.role_of(view.room.id, user.id)
-        if Role.OWNER in (current, role):
+        if role == Role.OWNER:
             view.require(Action.MANAGE_OWNERS)
-        if role != Role.OWNER:
-            await self._keep_an_owner(view, current)
-        previous = await self.store.set_member(view.room.id, user.id, role.value)
+        owners = view.decide(Action.MANAGE_OWNERS)
+        # The owner rules are checked inside the store's transaction, on the role the user
+        # has when it runs: checked here, two owners demoting each other at once both passed.
+        try:
+            previous = await self.store.set_member(
+                view.room.id, user.id, role.value, may_change_owners=owners.allowed
+            )
+        except OwnerInvolved:
+            raise Denied(owners) from None
+        except LastOwner:
+            raise Conflict("last-owner", "a room keeps at least one owner") from None
         if previous is None:
             await self._record("member.added", view, address, user_id=user.id, role=role.value)
         elif previous != role.value:
@@ -248,14 +251,18 @@ class Rooms:
     async def remove_member(self, view: RoomView, name: str, address: str | None) -> bool:
         view.require(Action.MANAGE_MEMBERS)
         user = await self._target(name)
-        current = await self.store.role_of(view.room.id, user.id)
-        if current is None:
+        owners = view.decide(Action.MANAGE_OWNERS)
+        try:
+            removed = await self.store.remove_member(
+                view.room.id, user.id, may_change_owners=owners.allowed
+            )
+        except OwnerInvolved:
+            raise Denied(owners) from None
+        except LastOwner:
+            raise Conflict("last-owner", "a room keeps at least one owner") from None
+        if removed is None:
             return False
-        if current == Role.OWNER:
-            view.require(Action.MANAGE_OWNERS)
-            await self._keep_an_owner(view, current)
-        await self.store.remove_member(view.room.id, user.id)
-        await self._record("member.removed", view, address, user_id=user.id, role=current)
+        await self._record("member.removed", view, address, user_id=user.id, role=removed)
         return True
 
     async def invite(

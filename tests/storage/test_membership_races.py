@@ -1,0 +1,127 @@
+"""Membership changes at the same time, on real SQLite and PostgreSQL: a room keeps an owner,
+and a busy SQLite database makes writers wait instead of failing."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+from storage.accounts import AccountStore
+from storage.database import Database
+from storage.errors import LastOwner, OwnerInvolved
+from storage.rooms import RoomStore
+from tests.storage.factories import T0
+
+ROOMS = 6
+OWNERS = 3
+
+
+async def _users(database: Database, count: int) -> list[int]:
+    store = AccountStore(database)
+    made = []
+    for n in range(count):
+        user = await store.create_user(
+            f"човек-{n}", display_name=f"Човек {n}", locale="bg", password_hash=None,
+            is_admin=False, created_at=T0,
+        )  # fmt: skip
+        made.append(user.id)
+    return made
+
+
+async def _rooms_with_owners(rooms: RoomStore, owners: list[int]) -> list[int]:
+    made = []
+    for n in range(ROOMS):
+        room = await rooms.create_room(
+            f"стая-{n}", title="Стая", description="", visibility="private",
+            owner_id=owners[0], created_at=T0,
+        )  # fmt: skip
+        for owner in owners[1:]:
+            await rooms.set_member(room.id, owner, "owner")
+        made.append(room.id)
+    return made
+
+
+async def _owners(rooms: RoomStore, room_id: int) -> list[int]:
+    return [m.user_id for m in await rooms.members(room_id) if m.role == "owner"]
+
+
+async def test_owners_demoting_and_removing_each_other_at_once_leave_an_owner(
+    database: Database,
+) -> None:
+    rooms = RoomStore(database)
+    owners = await _users(database, OWNERS)
+    room_ids = await _rooms_with_owners(rooms, owners)
+
+    async def change(room_id: int, target: int, n: int) -> str:
+        try:
+            if n % 2:
+                await rooms.remove_member(room_id, target)
+            else:
+                await rooms.set_member(room_id, target, "moderator")
+        except LastOwner:
+            return "last-owner"
+        return "done"
+
+    # every owner of every room is demoted or removed at the same time, each from its own
+    # session: without the room's lock all of them pass the check and no owner is left
+    outcomes = await asyncio.gather(
+        *(
+            change(room_id, target, n)
+            for n, (room_id, target) in enumerate(itertools.product(room_ids, owners))
+        )
+    )
+    assert set(outcomes) <= {"done", "last-owner"}
+    for room_id in room_ids:
+        assert len(await _owners(rooms, room_id)) == 1
+    assert outcomes.count("last-owner") == ROOMS
+
+
+async def test_the_owner_rule_is_checked_on_the_role_the_change_meets(
+    database: Database,
+) -> None:
+    rooms = RoomStore(database)
+    [ana, boris] = await _users(database, 2)
+    [room_id, *_] = await _rooms_with_owners(rooms, [ana])
+    await rooms.set_member(room_id, boris, "participant")
+    # a caller that may not change owners decided on "participant"; boris is an owner now
+    await rooms.set_member(room_id, boris, "owner")
+    for attempt in (
+        rooms.set_member(room_id, boris, "observer", may_change_owners=False),
+        rooms.remove_member(room_id, boris, may_change_owners=False),
+        rooms.set_member(room_id, ana, "owner", may_change_owners=False),
+    ):
+        try:
+            await attempt
+        except OwnerInvolved:
+            continue
+        raise AssertionError("an owner was changed by a caller that may not change owners")
+    assert sorted(await _owners(rooms, room_id)) == [ana, boris]
+    assert await rooms.set_member(room_id, boris, "observer") == "owner"
+    try:
+        await rooms.remove_member(room_id, ana)
+    except LastOwner:
+        pass
+    else:
+        raise AssertionError("the last owner was removed")
+    assert await _owners(rooms, room_id) == [ana]
+
+
+async def test_concurrent_role_changes_wait_for_each_other_instead_of_failing(
+    database: Database,
+) -> None:
+    # Reading before writing in a deferred SQLite transaction failed at once with "database
+    # is locked" whenever another writer committed in between; 8 writers at a time did.
+    rooms = RoomStore(database)
+    people = await _users(database, 8)
+    [room_id, *_] = await _rooms_with_owners(rooms, people[:1])
+    roles = ("observer", "participant", "moderator")
+
+    async def churn(user_id: int) -> None:
+        for role in roles * 3:
+            await rooms.set_member(room_id, user_id, role)
+        await rooms.remove_member(room_id, user_id)
+        await rooms.set_member(room_id, user_id, "participant")
+
+    await asyncio.gather(*(churn(user_id) for user_id in people[1:]))
+    members = {m.user_id: m.role for m in await rooms.members(room_id)}
+    assert members == {people[0]: "owner"} | dict.fromkeys(people[1:], "participant")
