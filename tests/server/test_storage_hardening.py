@@ -82,7 +82,7 @@ async def test_a_word_only_hidden_messages_hold_answers_as_a_word_found_nowhere(
             # a page boundary with hidden matches between the visible ones
             seen, before = [], None
             for _ in range(len(posted)):
-                extra = {} if before is None else {"before": before}
+                extra: dict[str, int] = {} if before is None else {"before": before}
                 page = await _search(http, people, caller, "бюджет", limit=2, **extra)
                 seen += [m["id"] for m in page["messages"]]
                 assert page["next_before"] in (None, *seen)
