@@ -346,8 +346,14 @@ class Rooms:
                 raise Denied(decision)
             if not decision.allowed:
                 raise InvitationUnusable("revoked")
+
+        def creator_may_invite(role: str | None) -> bool:
+            # asked again under the room's lock: the creator may be demoted meanwhile
+            creator = RoomView(room, None if role is None else Role(role), actor)
+            return all(creator.decide(action).allowed for action in inviting(found.role))
+
         outcome, invitation = await self.store.accept_invitation(
-            secret_hash(token), actor.id, self.clock()
+            secret_hash(token), actor.id, self.clock(), creator_may_invite=creator_may_invite
         )
         if outcome is not Acceptance.ACCEPTED or invitation is None:
             raise InvitationUnusable(outcome.value)

@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections import Counter
+from datetime import timedelta
 
 from storage.accounts import AccountStore
 from storage.database import Database
 from storage.errors import LastOwner, OwnerInvolved
-from storage.rooms import RoomStore
+from storage.rooms import Acceptance, RoomStore
 from tests.storage.factories import T0
 
 ROOMS = 6
@@ -125,3 +127,60 @@ async def test_concurrent_role_changes_wait_for_each_other_instead_of_failing(
     await asyncio.gather(*(churn(user_id) for user_id in people[1:]))
     members = {m.user_id: m.role for m in await rooms.members(room_id)}
     assert members == {people[0]: "owner"} | dict.fromkeys(people[1:], "participant")
+
+
+async def test_one_user_accepting_several_invitations_at_once_joins_once(
+    database: Database,
+) -> None:
+    # Without the room's lock, PostgreSQL let each acceptance see "not a member yet" and the
+    # second insert of the membership failed with a unique violation (a 500).
+    rooms = RoomStore(database)
+    [ana, boris] = await _users(database, 2)
+    [room_id, *_] = await _rooms_with_owners(rooms, [ana])
+    hashes = [f"{n:064x}" for n in range(6)]
+    later = T0 + timedelta(days=1)
+    for token_hash in hashes:
+        await rooms.create_invitation(
+            room_id, token_hash=token_hash, role="participant", expires_at=later,
+            created_by=ana, created_at=T0,
+        )  # fmt: skip
+    outcomes = await asyncio.gather(*(rooms.accept_invitation(h, boris, T0) for h in hashes))
+    assert Counter(outcome for outcome, _ in outcomes) == {
+        Acceptance.ACCEPTED: 1,
+        Acceptance.ALREADY_MEMBER: len(hashes) - 1,
+    }
+    assert await rooms.role_of(room_id, boris) == "participant"
+
+
+async def test_an_invitation_is_refused_when_its_creator_lost_the_right_meanwhile(
+    database: Database,
+) -> None:
+    rooms = RoomStore(database)
+    [ana, boris, vera] = await _users(database, 3)
+    [room_id, *_] = await _rooms_with_owners(rooms, [ana])
+    await rooms.set_member(room_id, boris, "moderator")
+    await rooms.create_invitation(
+        room_id, token_hash="a" * 64, role="participant", expires_at=T0 + timedelta(days=1),
+        created_by=boris, created_at=T0,
+    )  # fmt: skip
+    asked: list[str | None] = []
+
+    def moderators_invite(role: str | None) -> bool:
+        asked.append(role)
+        return role in ("owner", "moderator")
+
+    # the caller decided on "moderator"; the store asks again on the role of this moment
+    await rooms.set_member(room_id, boris, "observer")
+    outcome, invitation = await rooms.accept_invitation(
+        "a" * 64, vera, T0, creator_may_invite=moderators_invite
+    )
+    assert (outcome, asked) == (Acceptance.REVOKED, ["observer"])
+    assert invitation is not None
+    assert invitation.used_at is None
+    assert await rooms.role_of(room_id, vera) is None
+    await rooms.set_member(room_id, boris, "moderator")
+    outcome, _ = await rooms.accept_invitation(
+        "a" * 64, vera, T0, creator_may_invite=moderators_invite
+    )
+    assert outcome is Acceptance.ACCEPTED
+    assert await rooms.role_of(room_id, vera) == "participant"
