@@ -33,6 +33,15 @@ PRIVATE_FILE_MODE = 0o600
 PRIVATE_DIRECTORY_MODE = 0o700
 
 
+def make_private_directory(path: Path) -> None:
+    """Create ``path`` and its missing parents with mode 0700; existing ones keep theirs."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            directory.mkdir(mode=PRIVATE_DIRECTORY_MODE)
+            os.chmod(directory, PRIVATE_DIRECTORY_MODE)  # mkdir's mode is cut by the umask
+
+
 def prepare_sqlite_file(path: Path) -> None:
     """Create the directories and the (empty) file of a SQLite database, owner-only.
 
@@ -41,11 +50,7 @@ def prepare_sqlite_file(path: Path) -> None:
     they are 0600 too. Existing directories and files keep their mode (an operator's choice).
     An empty file is a valid empty SQLite database.
     """
-    missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
-    for directory in reversed(missing):
-        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
-            directory.mkdir(mode=PRIVATE_DIRECTORY_MODE)
-            os.chmod(directory, PRIVATE_DIRECTORY_MODE)  # mkdir's mode is cut by the umask
+    make_private_directory(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
     except FileExistsError:
