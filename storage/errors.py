@@ -9,8 +9,8 @@ Hierarchy::
      ├── RoomExists           a room with that slug exists already
      ├── DocumentTaken        the document belongs to a room already
      ├── LastOwner            the change would leave a room without an owner
-     ├── OwnerInvolved        the change makes, demotes or removes an owner, and the caller
-     │                        said it may not
+     ├── NotPermitted         the membership change is not allowed to its actor, judged on
+     │                        the roles of the moment it runs
      └── UpdateRejected       the database refused a submitted row for good: its sequence
                               number already holds different bytes, or its document is unknown
 
@@ -53,5 +53,5 @@ class LastOwner(StorageError):
     """The membership change would leave the room without an owner."""
 
 
-class OwnerInvolved(StorageError):
-    """The membership change touches an owner, and the caller may not change owners."""
+class NotPermitted(StorageError):
+    """The actor may not make the membership change, judged on the roles under the lock."""

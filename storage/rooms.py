@@ -12,6 +12,7 @@ time, and the rule that a room keeps an owner is checked on what the change real
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -19,7 +20,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.errors import DocumentTaken, LastOwner, OwnerInvolved, RoomExists
+from storage.errors import DocumentTaken, LastOwner, NotPermitted, RoomExists
 from storage.invitations import (
     Acceptance,
     Invitations,
@@ -39,6 +40,7 @@ from storage.records import detached
 
 __all__ = [
     "Acceptance",
+    "Acting",
     "ListedInvitation",
     "Revocation",
     "RoomStore",
@@ -63,6 +65,17 @@ class StoredRoom:
     created_at: datetime
     locked_at: datetime | None = None
     slow_mode_seconds: int = 0
+
+
+@dataclass(frozen=True)
+class Acting:
+    """Who makes a membership change, and whether they may: ``may(role, owner_involved)`` is
+    asked under the room's lock with the actor's role of that moment (None: no member) and
+    whether the change makes, demotes or removes an owner. The store knows no policy; the
+    caller's ``may`` does."""
+
+    user_id: int
+    may: Callable[[str | None, bool], bool]
 
 
 @dataclass(frozen=True)
@@ -194,21 +207,20 @@ class RoomStore(Invitations):
             return int(await session.scalar(query) or 0)
 
     async def set_member(
-        self, room_id: int, user_id: int, role: str, *, may_change_owners: bool = True
+        self, room_id: int, user_id: int, role: str, *, acting: Acting | None = None
     ) -> str | None:
         """Add the user with ``role`` or change their role; returns the previous role.
 
         Raises:
-            OwnerInvolved: the user is or would become an owner and ``may_change_owners`` is
-                False; nothing changed.
+            NotPermitted: ``acting.may`` said no, asked with the roles of this moment;
+                nothing changed.
             LastOwner: the user is the room's only owner and ``role`` is not owner.
         """
         async with self._database.writing() as session:
             await lock_room(session, room_id)
             record = await session.get(RoomMemberRecord, (room_id, user_id))
             previous = None if record is None else record.role
-            if OWNER in (previous, role) and not may_change_owners:
-                raise OwnerInvolved(f"user {user_id} in room {room_id}")
+            await _permit(session, room_id, acting, owner_involved=OWNER in (previous, role))
             if previous == OWNER and role != OWNER:
                 await _keep_an_owner(session, room_id)
             if record is None:
@@ -218,12 +230,12 @@ class RoomStore(Invitations):
             return previous
 
     async def remove_member(
-        self, room_id: int, user_id: int, *, may_change_owners: bool = True
+        self, room_id: int, user_id: int, *, acting: Acting | None = None
     ) -> str | None:
         """Remove the user from the room; returns the role they had, None if none.
 
         Raises:
-            OwnerInvolved: the user is an owner and ``may_change_owners`` is False.
+            NotPermitted: ``acting.may`` said no (asked only when the user is a member).
             LastOwner: the user is the room's only owner.
         """
         async with self._database.writing() as session:
@@ -231,9 +243,8 @@ class RoomStore(Invitations):
             record = await session.get(RoomMemberRecord, (room_id, user_id))
             if record is None:
                 return None
+            await _permit(session, room_id, acting, owner_involved=record.role == OWNER)
             if record.role == OWNER:
-                if not may_change_owners:
-                    raise OwnerInvolved(f"user {user_id} in room {room_id}")
                 await _keep_an_owner(session, room_id)
             await session.delete(record)
             return record.role
@@ -272,6 +283,20 @@ class RoomStore(Invitations):
         async with self._sessions() as session:
             record = await session.get(RoomDocumentRecord, document_id)
             return None if record is None else record.room_id
+
+
+async def _permit(
+    session: AsyncSession, room_id: int, acting: Acting | None, *, owner_involved: bool
+) -> None:
+    if acting is None:
+        return
+    role = await session.scalar(
+        select(RoomMemberRecord.role).where(
+            RoomMemberRecord.room_id == room_id, RoomMemberRecord.user_id == acting.user_id
+        )
+    )
+    if not acting.may(role, owner_involved):
+        raise NotPermitted(f"user {acting.user_id} may not change this membership now")
 
 
 async def _keep_an_owner(session: AsyncSession, room_id: int) -> None:

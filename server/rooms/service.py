@@ -17,10 +17,11 @@ from server.rooms import Conflict, Denied, InvalidInput, InvitationUnusable, Roo
 from storage.accounts import AccountStore, StoredUser
 from storage.audit import AuditEvent, AuditLog
 from storage.document_log import DocumentLog
-from storage.errors import DocumentTaken, LastOwner, OwnerInvolved, RoomExists
+from storage.errors import DocumentTaken, LastOwner, NotPermitted, RoomExists
 from storage.models import DESCRIPTION_LENGTH, TITLE_LENGTH, utc_now
 from storage.rooms import (
     Acceptance,
+    Acting,
     ListedInvitation,
     Revocation,
     RoomStore,
@@ -216,6 +217,20 @@ class Rooms:
             raise InvalidInput("user", f"there is no user called {name!r}")
         return user
 
+    def _acting(self, view: RoomView) -> tuple[Acting, list[Decision]]:
+        """What the store asks under the room's lock: may the caller, with the role they have
+        at that moment, make this change? The refusing decision is kept for the answer."""
+        assert view.actor is not None  # MANAGE_MEMBERS is for members only
+        refusals: list[Decision] = []
+
+        def may(role: str | None, owner_involved: bool) -> bool:
+            now = RoomView(view.room, None if role is None else Role(role), view.actor)
+            actions = (Action.MANAGE_MEMBERS,) + ((Action.MANAGE_OWNERS,) if owner_involved else ())
+            refusals.extend(d for d in map(now.decide, actions) if not d.allowed)
+            return not refusals
+
+        return Acting(view.actor.id, may), refusals
+
     async def set_member(
         self, view: RoomView, name: str, role_value: Any, address: str | None
     ) -> tuple[StoredUser, str | None, Role]:
@@ -224,15 +239,13 @@ class Rooms:
         user = await self._target(name)
         if role == Role.OWNER:
             view.require(Action.MANAGE_OWNERS)
-        owners = view.decide(Action.MANAGE_OWNERS)
-        # The owner rules are checked inside the store's transaction, on the role the user
-        # has when it runs: checked here, two owners demoting each other at once both passed.
+        # The rules are checked again inside the store's transaction, on the roles of that
+        # moment: checked only here, two owners demoting each other at once both passed.
+        acting, refusals = self._acting(view)
         try:
-            previous = await self.store.set_member(
-                view.room.id, user.id, role.value, may_change_owners=owners.allowed
-            )
-        except OwnerInvolved:
-            raise Denied(owners) from None
+            previous = await self.store.set_member(view.room.id, user.id, role.value, acting=acting)
+        except NotPermitted:
+            raise Denied(refusals[0]) from None
         except LastOwner:
             raise Conflict("last-owner", "a room keeps at least one owner") from None
         if previous is None:
@@ -251,13 +264,11 @@ class Rooms:
     async def remove_member(self, view: RoomView, name: str, address: str | None) -> bool:
         view.require(Action.MANAGE_MEMBERS)
         user = await self._target(name)
-        owners = view.decide(Action.MANAGE_OWNERS)
+        acting, refusals = self._acting(view)
         try:
-            removed = await self.store.remove_member(
-                view.room.id, user.id, may_change_owners=owners.allowed
-            )
-        except OwnerInvolved:
-            raise Denied(owners) from None
+            removed = await self.store.remove_member(view.room.id, user.id, acting=acting)
+        except NotPermitted:
+            raise Denied(refusals[0]) from None
         except LastOwner:
             raise Conflict("last-owner", "a room keeps at least one owner") from None
         if removed is None:

@@ -8,10 +8,12 @@ import itertools
 from collections import Counter
 from datetime import timedelta
 
+import pytest
+
 from storage.accounts import AccountStore
 from storage.database import Database
-from storage.errors import LastOwner, OwnerInvolved
-from storage.rooms import Acceptance, RoomStore
+from storage.errors import LastOwner, NotPermitted
+from storage.rooms import Acceptance, Acting, RoomStore
 from tests.storage.factories import T0
 
 ROOMS = 6
@@ -78,34 +80,71 @@ async def test_owners_demoting_and_removing_each_other_at_once_leave_an_owner(
     assert outcomes.count("last-owner") == ROOMS
 
 
-async def test_the_owner_rule_is_checked_on_the_role_the_change_meets(
+def _as_policy(actor: int, asked: list[tuple[str | None, bool]]) -> Acting:
+    """Members are managed by moderators and owners, owners by owners (server/policy.py)."""
+
+    def may(role: str | None, owner_involved: bool) -> bool:
+        asked.append((role, owner_involved))
+        return role == "owner" or (role == "moderator" and not owner_involved)
+
+    return Acting(actor, may)
+
+
+async def test_the_rules_are_checked_on_the_roles_the_change_meets(database: Database) -> None:
+    rooms = RoomStore(database)
+    [ana, boris, vera] = await _users(database, 3)
+    [room_id, *_] = await _rooms_with_owners(rooms, [ana])
+    await rooms.set_member(room_id, boris, "moderator")
+    await rooms.set_member(room_id, vera, "participant")
+    asked: list[tuple[str | None, bool]] = []
+    as_boris = _as_policy(boris, asked)
+    # boris (a moderator) decided on vera the participant; vera is an owner now
+    await rooms.set_member(room_id, vera, "owner")
+    for attempt in (
+        rooms.set_member(room_id, vera, "observer", acting=as_boris),
+        rooms.remove_member(room_id, vera, acting=as_boris),
+    ):
+        with pytest.raises(NotPermitted):
+            await attempt
+    assert asked == [("moderator", True)] * 2
+    # ana demoted boris meanwhile: a moderator's right is gone too
+    await rooms.set_member(room_id, boris, "observer")
+    with pytest.raises(NotPermitted):
+        await rooms.set_member(room_id, ana, "participant", acting=as_boris)
+    assert sorted(await _owners(rooms, room_id)) == [ana, vera]
+    assert await rooms.role_of(room_id, ana) == "owner"
+    # what an owner may do goes through, up to the last owner
+    assert await rooms.set_member(room_id, vera, "observer", acting=_as_policy(ana, [])) == "owner"
+    with pytest.raises(LastOwner):
+        await rooms.remove_member(room_id, ana, acting=_as_policy(ana, []))
+    assert await _owners(rooms, room_id) == [ana]
+
+
+async def test_two_owners_demoting_each_other_at_once_leave_one_who_was_an_owner(
     database: Database,
 ) -> None:
     rooms = RoomStore(database)
-    [ana, boris] = await _users(database, 2)
-    [room_id, *_] = await _rooms_with_owners(rooms, [ana])
-    await rooms.set_member(room_id, boris, "participant")
-    # a caller that may not change owners decided on "participant"; boris is an owner now
-    await rooms.set_member(room_id, boris, "owner")
-    for attempt in (
-        rooms.set_member(room_id, boris, "observer", may_change_owners=False),
-        rooms.remove_member(room_id, boris, may_change_owners=False),
-        rooms.set_member(room_id, ana, "owner", may_change_owners=False),
-    ):
+    owners = await _users(database, OWNERS)
+    room_ids = await _rooms_with_owners(rooms, owners)
+
+    async def demote(room_id: int, actor: int, target: int) -> str:
         try:
-            await attempt
-        except OwnerInvolved:
-            continue
-        raise AssertionError("an owner was changed by a caller that may not change owners")
-    assert sorted(await _owners(rooms, room_id)) == [ana, boris]
-    assert await rooms.set_member(room_id, boris, "observer") == "owner"
-    try:
-        await rooms.remove_member(room_id, ana)
-    except LastOwner:
-        pass
-    else:
-        raise AssertionError("the last owner was removed")
-    assert await _owners(rooms, room_id) == [ana]
+            await rooms.set_member(room_id, target, "moderator", acting=_as_policy(actor, []))
+        except (NotPermitted, LastOwner) as refused:
+            return type(refused).__name__
+        return "done"
+
+    # with OWNERS owners each demoting the next one in a ring, at least one change must be
+    # refused: the one whose actor was demoted first (or the last owner's)
+    ring = list(zip(owners, owners[1:] + owners[:1], strict=True))
+    outcomes = await asyncio.gather(
+        *(demote(room_id, actor, target) for room_id in room_ids for actor, target in ring)
+    )
+    for n, room_id in enumerate(room_ids):
+        mine = outcomes[n * OWNERS : (n + 1) * OWNERS]
+        assert "done" in mine
+        assert mine.count("done") < OWNERS
+        assert len(await _owners(rooms, room_id)) >= 1
 
 
 async def test_concurrent_role_changes_wait_for_each_other_instead_of_failing(
