@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -11,7 +14,12 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from storage.errors import StorageError
@@ -20,12 +28,43 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 DEFAULT_BUSY_TIMEOUT = 5.0  # seconds a SQLite connection waits for another writer
 PING_TIMEOUT = 5.0
 SQLITE_BEGIN_OPTION = "veche_sqlite_begin"  # execution option: "DEFERRED" or "IMMEDIATE"
+# The database holds password hashes and secret ballots: only its owner may read it.
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIRECTORY_MODE = 0o700
+
+
+def make_private_directory(path: Path) -> None:
+    """Create ``path`` and its missing parents with mode 0700; existing ones keep theirs."""
+    missing = [p for p in (path, *path.parents) if not p.exists()]
+    for directory in reversed(missing):
+        with contextlib.suppress(FileExistsError):  # another process made it meanwhile
+            directory.mkdir(mode=PRIVATE_DIRECTORY_MODE)
+            os.chmod(directory, PRIVATE_DIRECTORY_MODE)  # mkdir's mode is cut by the umask
+
+
+def prepare_sqlite_file(path: Path) -> None:
+    """Create the directories and the (empty) file of a SQLite database, owner-only.
+
+    Each directory created here gets mode 0700 and a new database file 0600, created before
+    SQLite opens it: SQLite creates ``-wal`` and ``-shm`` with the mode of the main file, so
+    they are 0600 too. Existing directories and files keep their mode (an operator's choice).
+    An empty file is a valid empty SQLite database.
+    """
+    make_private_directory(path.parent)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE_MODE)
+    except FileExistsError:
+        return
+    try:
+        os.fchmod(fd, PRIVATE_FILE_MODE)  # a umask may have taken the owner's write bit
+    finally:
+        os.close(fd)
 
 
 def create_engine(url: str) -> AsyncEngine:
     """Create an async engine configured for durability.
 
-    SQLite: creates the parent directory of the file and sets, on every connection, WAL
+    SQLite: creates the file owner-only (``prepare_sqlite_file``) and sets, on every connection, WAL
     journaling, ``synchronous=FULL`` (an acknowledged commit survives power loss),
     ``busy_timeout`` (the URL query ``timeout`` in seconds, default 5) and foreign keys.
     SQLAlchemy emits ``BEGIN`` itself, so reads inside a transaction share one snapshot.
@@ -37,7 +76,7 @@ def create_engine(url: str) -> AsyncEngine:
 
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        prepare_sqlite_file(Path(database))
     busy_ms = int(float(parsed.query.get("timeout", DEFAULT_BUSY_TIMEOUT)) * 1000)  # type: ignore[arg-type]
     engine = create_async_engine(parsed)
 
@@ -76,6 +115,20 @@ class Database:
     def dialect(self) -> str:
         """The dialect name: ``"sqlite"`` or ``"postgresql"``."""
         return self.engine.dialect.name
+
+    @contextlib.asynccontextmanager
+    async def writing(self) -> AsyncIterator[AsyncSession]:
+        """A session in a transaction that writes, committed on exit.
+
+        On SQLite the transaction takes the write lock at ``BEGIN IMMEDIATE`` (waiting up to
+        ``busy_timeout`` for another writer), so it may read first and write then: a deferred
+        transaction that reads, then writes after another writer committed, fails at once with
+        ``database is locked`` instead of waiting. PostgreSQL ignores the option; lock the rows
+        a decision depends on there (``SELECT … FOR UPDATE``).
+        """
+        async with self.sessionmaker() as session, session.begin():
+            await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+            yield session
 
     async def ping(self) -> None:
         """Run ``SELECT 1``.

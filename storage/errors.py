@@ -8,6 +8,9 @@ Hierarchy::
      ├── UserExists           a user with that name exists already
      ├── RoomExists           a room with that slug exists already
      ├── DocumentTaken        the document belongs to a room already
+     ├── LastOwner            the change would leave a room without an owner
+     ├── NotPermitted         the membership change is not allowed to its actor, judged on
+     │                        the roles of the moment it runs
      └── UpdateRejected       the database refused a submitted row for good: its sequence
                               number already holds different bytes, or its document is unknown
 
@@ -44,3 +47,11 @@ class RoomExists(StorageError):
 
 class DocumentTaken(StorageError):
     """The document belongs to a room already."""
+
+
+class LastOwner(StorageError):
+    """The membership change would leave the room without an owner."""
+
+
+class NotPermitted(StorageError):
+    """The actor may not make the membership change, judged on the roles under the lock."""

@@ -10,12 +10,11 @@ appended in the same transaction, chained to the room's previous record by hash.
 
 from __future__ import annotations
 
-import contextlib
 import enum
 import hashlib
 import json
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -24,7 +23,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.database import SQLITE_BEGIN_OPTION, Database
+from storage.database import Database
 from storage.decision_models import (
     BallotRecord,
     DecisionRecord,
@@ -156,6 +155,7 @@ def receipt_hash(receipt: str) -> str:
 
 class PollStore:
     def __init__(self, database: Database) -> None:
+        self._database = database
         self._sessions = database.sessionmaker
         self._postgres = database.dialect == "postgresql"
 
@@ -212,7 +212,7 @@ class PollStore:
         """Open a scheduled poll with the electorate of this moment, once (None if it was
         opened already)."""
         try:
-            async with self._writing() as session:
+            async with self._database.writing() as session:
                 seq = await next_event_seq(session, poll.room_id)
                 started = await session.execute(
                     update(PollRecord)
@@ -277,18 +277,10 @@ class PollStore:
                     raise
         raise AssertionError("unreachable")
 
-    @contextlib.asynccontextmanager
-    async def _writing(self) -> AsyncIterator[AsyncSession]:
-        """A transaction that writes: on SQLite it takes the write lock at BEGIN (IMMEDIATE),
-        so reading first and writing then never fails on a snapshot another writer moved."""
-        async with self._sessions() as session, session.begin():
-            await session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
-            yield session
-
     async def _cast(
         self, poll_id: int, user_id: int, choice: Any, now: datetime, receipt: str | None
     ) -> tuple[Cast, str | None]:
-        async with self._writing() as session:
+        async with self._database.writing() as session:
             query = select(PollRecord).where(PollRecord.id == poll_id)
             if self._postgres:
                 query = query.with_for_update(read=True)
@@ -371,7 +363,7 @@ class PollStore:
     async def _close(
         self, poll_id: int, room_id: int, now: datetime, decide: Decide
     ) -> tuple[StoredDecision, StoredEvent]:
-        async with self._writing() as session:
+        async with self._database.writing() as session:
             seq = await next_event_seq(session, room_id)  # orders the room's records
             closed = await session.execute(
                 update(PollRecord)

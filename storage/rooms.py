@@ -1,26 +1,37 @@
-"""Rooms: the rooms themselves, their members, invitations and documents.
+"""Rooms: the rooms themselves, their members, invitations (``storage.invitations``) and
+documents.
 
 Roles and visibilities are plain strings here (``storage.models.ROLES``, ``VISIBILITIES``);
-what they allow is decided in ``server/policy.py``. Invitation secrets never reach this
-module: callers pass SHA-256 hashes.
+what they allow is decided in ``server/policy.py``.
+
+Every change of membership (setting a role, removing a member, accepting an invitation) is
+one transaction that first takes the room's lock: the write lock at ``BEGIN IMMEDIATE`` on
+SQLite, the room row ``FOR UPDATE`` on PostgreSQL. So the room's membership changes one at a
+time, and the rule that a room keeps an owner is checked on what the change really meets.
 """
 
 from __future__ import annotations
 
-import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.database import Database
-from storage.errors import DocumentTaken, RoomExists
+from storage.errors import DocumentTaken, LastOwner, NotPermitted, RoomExists
+from storage.invitations import (
+    Acceptance,
+    Invitations,
+    ListedInvitation,
+    Revocation,
+    StoredInvitation,
+    lock_room,
+)
 from storage.models import (
     DocumentRecord,
     RoomDocumentRecord,
-    RoomInvitationRecord,
     RoomMemberRecord,
     RoomRecord,
     UserRecord,
@@ -29,6 +40,7 @@ from storage.records import detached
 
 __all__ = [
     "Acceptance",
+    "Acting",
     "ListedInvitation",
     "Revocation",
     "RoomStore",
@@ -36,6 +48,9 @@ __all__ = [
     "StoredMember",
     "StoredRoom",
 ]
+
+
+OWNER = "owner"  # the role a room keeps at least one of
 
 
 @dataclass(frozen=True)
@@ -53,6 +68,17 @@ class StoredRoom:
 
 
 @dataclass(frozen=True)
+class Acting:
+    """Who makes a membership change, and whether they may: ``may(role, owner_involved)`` is
+    asked under the room's lock with the actor's role of that moment (None: no member) and
+    whether the change makes, demotes or removes an owner. The store knows no policy; the
+    caller's ``may`` does."""
+
+    user_id: int
+    may: Callable[[str | None, bool], bool]
+
+
+@dataclass(frozen=True)
 class StoredMember:
     user_id: int
     name: str
@@ -60,55 +86,8 @@ class StoredMember:
     role: str
 
 
-@dataclass(frozen=True)
-class StoredInvitation:
-    id: int
-    room_id: int
-    role: str
-    expires_at: datetime
-    created_by: int | None
-    created_at: datetime
-    used_by: int | None
-    used_at: datetime | None
-    revoked_at: datetime | None
-
-
-@dataclass(frozen=True)
-class ListedInvitation:
-    """An invitation with the names of its creator and of who used it (None: nobody, or a
-    deleted user), and the role its creator has in the room now (None: not a member)."""
-
-    invitation: StoredInvitation
-    created_by_name: str | None
-    used_by_name: str | None
-    creator_role: str | None
-
-
-class Acceptance(enum.Enum):
-    """What happened to a presented invitation."""
-
-    ACCEPTED = "accepted"  # the user is now a member with the invitation's role
-    UNKNOWN = "unknown"  # no invitation has this token
-    USED = "used"  # it was accepted already (it is good for one use)
-    REVOKED = "revoked"  # it was revoked
-    EXPIRED = "expired"  # it expired
-    ALREADY_MEMBER = "already_member"  # the user is a member; the invitation stays unused
-
-
-class Revocation(enum.Enum):
-    """What happened to an invitation asked to be revoked."""
-
-    REVOKED = "revoked"  # it is revoked now
-    ALREADY_REVOKED = "already_revoked"  # it was revoked before; nothing changed
-    USED = "used"  # it was accepted already; nothing changed
-    UNKNOWN = "unknown"  # the room has no invitation with this id
-
-
-class RoomStore:
+class RoomStore(Invitations):
     """Reads and writes rooms; every method is one unit of work."""
-
-    def __init__(self, database: Database) -> None:
-        self._sessions = database.sessionmaker
 
     async def create_room(
         self,
@@ -227,179 +206,54 @@ class RoomStore:
         async with self._sessions() as session:
             return int(await session.scalar(query) or 0)
 
-    async def set_member(self, room_id: int, user_id: int, role: str) -> str | None:
-        """Add the user with ``role`` or change their role; returns the previous role."""
-        async with self._sessions() as session, session.begin():
-            record = await session.get(RoomMemberRecord, (room_id, user_id), with_for_update=True)
+    async def set_member(
+        self, room_id: int, user_id: int, role: str, *, acting: Acting | None = None
+    ) -> str | None:
+        """Add the user with ``role`` or change their role; returns the previous role.
+
+        Raises:
+            NotPermitted: ``acting.may`` said no, asked with the roles of this moment;
+                nothing changed.
+            LastOwner: the user is the room's only owner and ``role`` is not owner.
+        """
+        async with self._database.writing() as session:
+            await lock_room(session, room_id)
+            record = await session.get(RoomMemberRecord, (room_id, user_id))
+            previous = None if record is None else record.role
+            await _permit(session, room_id, acting, owner_involved=OWNER in (previous, role))
+            if previous == OWNER and role != OWNER:
+                await _keep_an_owner(session, room_id)
             if record is None:
                 session.add(RoomMemberRecord(room_id=room_id, user_id=user_id, role=role))
-                return None
-            previous, record.role = record.role, role
+            else:
+                record.role = role
             return previous
 
-    async def remove_member(self, room_id: int, user_id: int) -> str | None:
-        """Remove the user from the room; returns the role they had, None if none."""
-        async with self._sessions() as session, session.begin():
+    async def remove_member(
+        self, room_id: int, user_id: int, *, acting: Acting | None = None
+    ) -> str | None:
+        """Remove the user from the room; returns the role they had, None if none.
+
+        Raises:
+            NotPermitted: ``acting.may`` said no (asked only when the user is a member).
+            LastOwner: the user is the room's only owner.
+        """
+        async with self._database.writing() as session:
+            await lock_room(session, room_id)
             record = await session.get(RoomMemberRecord, (room_id, user_id))
             if record is None:
                 return None
-            await session.execute(
-                delete(RoomMemberRecord).where(
-                    RoomMemberRecord.room_id == room_id, RoomMemberRecord.user_id == user_id
-                )
-            )
+            await _permit(session, room_id, acting, owner_involved=record.role == OWNER)
+            if record.role == OWNER:
+                await _keep_an_owner(session, room_id)
+            await session.delete(record)
             return record.role
-
-    async def create_invitation(
-        self,
-        room_id: int,
-        *,
-        token_hash: str,
-        role: str,
-        expires_at: datetime,
-        created_by: int,
-        created_at: datetime,
-    ) -> StoredInvitation:
-        """Record an invitation by the SHA-256 of its token."""
-        record = RoomInvitationRecord(
-            room_id=room_id,
-            token_hash=token_hash,
-            role=role,
-            expires_at=expires_at,
-            created_by=created_by,
-            created_at=created_at,
-        )
-        async with self._sessions() as session, session.begin():
-            session.add(record)
-        return detached(StoredInvitation, record)
-
-    async def accept_invitation(
-        self, token_hash: str, user_id: int, now: datetime
-    ) -> tuple[Acceptance, StoredInvitation | None]:
-        """Use the invitation for ``user_id``: make them a member, once.
-
-        Marking it used is one conditional statement, so of two concurrent acceptances
-        exactly one succeeds and the other sees ``USED``.
-        """
-        invitations = RoomInvitationRecord
-        is_member = exists().where(
-            RoomMemberRecord.room_id == invitations.room_id, RoomMemberRecord.user_id == user_id
-        )
-        async with self._sessions() as session, session.begin():
-            # Write first: SQLite then holds the write lock for the whole transaction.
-            used = await session.execute(
-                update(invitations)
-                .where(
-                    invitations.token_hash == token_hash,
-                    invitations.used_at.is_(None),
-                    invitations.revoked_at.is_(None),
-                    invitations.expires_at > now,
-                    ~is_member,
-                )
-                .values(used_by=user_id, used_at=now)
-                .returning(invitations.id)
-            )
-            accepted = used.scalar() is not None
-            record = await session.scalar(
-                select(invitations)
-                .where(invitations.token_hash == token_hash)
-                .execution_options(populate_existing=True)
-            )
-            if record is None:
-                return Acceptance.UNKNOWN, None
-            invitation = detached(StoredInvitation, record)
-            if accepted:
-                session.add(
-                    RoomMemberRecord(room_id=record.room_id, user_id=user_id, role=record.role)
-                )
-                return Acceptance.ACCEPTED, invitation
-            if record.used_at is not None:
-                return Acceptance.USED, invitation
-            if record.revoked_at is not None:
-                return Acceptance.REVOKED, invitation
-            if record.expires_at <= now:
-                return Acceptance.EXPIRED, invitation
-            return Acceptance.ALREADY_MEMBER, invitation
-
-    async def invitations(self, room_id: int) -> list[ListedInvitation]:
-        """The room's invitations, newest first, with the names of creator and user."""
-        invitations = RoomInvitationRecord
-        creator, user = aliased(UserRecord), aliased(UserRecord)
-        query = (
-            select(invitations, creator.name, user.name, RoomMemberRecord.role)
-            .outerjoin(creator, creator.id == invitations.created_by)
-            .outerjoin(user, user.id == invitations.used_by)
-            .outerjoin(
-                RoomMemberRecord,
-                (RoomMemberRecord.room_id == invitations.room_id)
-                & (RoomMemberRecord.user_id == invitations.created_by),
-            )
-            .where(invitations.room_id == room_id)
-            .order_by(invitations.created_at.desc(), invitations.id.desc())
-        )
-        async with self._sessions() as session:
-            return [
-                ListedInvitation(detached(StoredInvitation, record), created_by, used_by, role)
-                for record, created_by, used_by, role in await session.execute(query)
-            ]
-
-    async def get_invitation(self, room_id: int, invitation_id: int) -> StoredInvitation | None:
-        """The room's invitation with this id, or None (also for another room's)."""
-        query = select(RoomInvitationRecord).where(
-            RoomInvitationRecord.id == invitation_id, RoomInvitationRecord.room_id == room_id
-        )
-        async with self._sessions() as session:
-            record = await session.scalar(query)
-            return None if record is None else detached(StoredInvitation, record)
-
-    async def revoke_invitation(
-        self, room_id: int, invitation_id: int, now: datetime
-    ) -> tuple[Revocation, StoredInvitation | None]:
-        """Revoke the room's invitation unless it was used or revoked already.
-
-        Like accepting, revoking is one conditional statement: of an acceptance and a
-        revocation at the same time exactly one takes effect.
-        """
-        invitations = RoomInvitationRecord
-        async with self._sessions() as session, session.begin():
-            revoked = await session.execute(
-                update(invitations)
-                .where(
-                    invitations.id == invitation_id,
-                    invitations.room_id == room_id,
-                    invitations.used_at.is_(None),
-                    invitations.revoked_at.is_(None),
-                )
-                .values(revoked_at=now)
-                .returning(invitations.id)
-            )
-            changed = revoked.scalar() is not None
-            record = await session.scalar(
-                select(invitations)
-                .where(invitations.id == invitation_id, invitations.room_id == room_id)
-                .execution_options(populate_existing=True)
-            )
-            if record is None:
-                return Revocation.UNKNOWN, None
-            invitation = detached(StoredInvitation, record)
-            if changed:
-                return Revocation.REVOKED, invitation
-            if record.used_at is not None:
-                return Revocation.USED, invitation
-            return Revocation.ALREADY_REVOKED, invitation
 
     async def get_room(self, room_id: int) -> StoredRoom | None:
         """The room with id ``room_id``, or None."""
         async with self._sessions() as session:
             record = await session.get(RoomRecord, room_id)
             return None if record is None else detached(StoredRoom, record)
-
-    async def find_invitation(self, token_hash: str) -> StoredInvitation | None:
-        """The invitation with this token hash, or None."""
-        query = select(RoomInvitationRecord).where(RoomInvitationRecord.token_hash == token_hash)
-        async with self._sessions() as session:
-            record = await session.scalar(query)
-            return None if record is None else detached(StoredInvitation, record)
 
     async def document_names(self, room_id: int) -> list[str]:
         """The names of the room's documents, sorted."""
@@ -429,3 +283,28 @@ class RoomStore:
         async with self._sessions() as session:
             record = await session.get(RoomDocumentRecord, document_id)
             return None if record is None else record.room_id
+
+
+async def _permit(
+    session: AsyncSession, room_id: int, acting: Acting | None, *, owner_involved: bool
+) -> None:
+    if acting is None:
+        return
+    role = await session.scalar(
+        select(RoomMemberRecord.role).where(
+            RoomMemberRecord.room_id == room_id, RoomMemberRecord.user_id == acting.user_id
+        )
+    )
+    if not acting.may(role, owner_involved):
+        raise NotPermitted(f"user {acting.user_id} may not change this membership now")
+
+
+async def _keep_an_owner(session: AsyncSession, room_id: int) -> None:
+    """Raise LastOwner unless the room has an owner besides the one about to go."""
+    owners = await session.scalar(
+        select(func.count()).where(
+            RoomMemberRecord.room_id == room_id, RoomMemberRecord.role == OWNER
+        )
+    )
+    if int(owners or 0) <= 1:
+        raise LastOwner(f"room {room_id} keeps at least one owner")

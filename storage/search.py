@@ -179,21 +179,25 @@ def _tsquery(terms: list[str]) -> str:
     return " & ".join(f"'{term}':*" for term in quoted)
 
 
-# The index drives (newest matches first); the join keeps only live messages of the room.
+# The index drives (newest matches first); the join keeps only live messages of the room,
+# and hidden ones only when asked for. Every filter is in the query, so LIMIT counts only
+# rows the caller may see: a page (and where the next one starts) is the same whether or not
+# hidden messages match.
 _SEARCH = {
     "sqlite": (
         "SELECT m.id FROM message_search AS s CROSS JOIN messages AS m ON m.id = s.rowid"
         " WHERE s.message_search MATCH :query AND m.room_id = :room_id"
-        " AND m.deleted_at IS NULL{before} ORDER BY s.rowid DESC LIMIT :limit",
+        " AND m.deleted_at IS NULL{hidden}{before} ORDER BY s.rowid DESC LIMIT :limit",
         " AND s.rowid < :before",
     ),
     "postgresql": (
         "SELECT m.id FROM message_search AS s JOIN messages AS m ON m.id = s.message_id"
         " WHERE s.words @@ CAST(:query AS tsquery) AND m.room_id = :room_id"
-        " AND m.deleted_at IS NULL{before} ORDER BY m.id DESC LIMIT :limit",
+        " AND m.deleted_at IS NULL{hidden}{before} ORDER BY m.id DESC LIMIT :limit",
         " AND m.id < :before",
     ),
 }
+_NOT_HIDDEN = " AND m.hidden_at IS NULL"
 
 
 class MessageSearch:
@@ -206,15 +210,29 @@ class MessageSearch:
         self._sessions = database.sessionmaker
         template, before = _SEARCH[self._dialect]
         self._statements = {
-            False: text(template.format(before="")),
-            True: text(template.format(before=before)),
+            (hidden, paged): text(
+                template.format(
+                    hidden="" if hidden else _NOT_HIDDEN, before=before if paged else ""
+                )
+            )
+            for hidden in (False, True)
+            for paged in (False, True)
         }
 
     async def search(
-        self, room_id: int, query: str, *, limit: int, before: int | None = None
+        self,
+        room_id: int,
+        query: str,
+        *,
+        limit: int,
+        before: int | None = None,
+        hidden_too: bool = False,
     ) -> list[int]:
         """Ids of the room's live messages containing every word of ``query`` as a word
         prefix, newest first, at most ``limit``, below ``before`` when given.
+
+        Hidden messages are left out (in the query itself, so the page and its last id are
+        those of the visible matches alone) unless ``hidden_too``: for moderators.
 
         A query with no words (only punctuation or emoji) matches nothing.
 
@@ -235,7 +253,7 @@ class MessageSearch:
         parameters: dict[str, Any] = {"query": compiled, "room_id": room_id, "limit": limit}
         if before is not None:
             parameters["before"] = before
-        statement = self._statements[before is not None]
+        statement = self._statements[hidden_too, before is not None]
         async with self._sessions() as session:
             return list((await session.scalars(statement, parameters)).all())
 

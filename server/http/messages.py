@@ -121,7 +121,11 @@ async def search(request: Request) -> Response:
         services = app_services(request)
         try:
             ids = await MessageSearch(services.database).search(
-                view.room.id, query, limit=limit, before=before
+                view.room.id,
+                query,
+                limit=limit,
+                before=before,
+                hidden_too=view.role in MODERATORS,
             )
         except ValueError as exc:
             raise Problem(

@@ -17,10 +17,11 @@ from server.rooms import Conflict, Denied, InvalidInput, InvitationUnusable, Roo
 from storage.accounts import AccountStore, StoredUser
 from storage.audit import AuditEvent, AuditLog
 from storage.document_log import DocumentLog
-from storage.errors import DocumentTaken, RoomExists
+from storage.errors import DocumentTaken, LastOwner, NotPermitted, RoomExists
 from storage.models import DESCRIPTION_LENGTH, TITLE_LENGTH, utc_now
 from storage.rooms import (
     Acceptance,
+    Acting,
     ListedInvitation,
     Revocation,
     RoomStore,
@@ -216,9 +217,19 @@ class Rooms:
             raise InvalidInput("user", f"there is no user called {name!r}")
         return user
 
-    async def _keep_an_owner(self, view: RoomView, current: str | None) -> None:
-        if current == Role.OWNER and await self.store.owner_count(view.room.id) <= 1:
-            raise Conflict("last-owner", "a room keeps at least one owner")
+    def _acting(self, view: RoomView) -> tuple[Acting, list[Decision]]:
+        """What the store asks under the room's lock: may the caller, with the role they have
+        at that moment, make this change? The refusing decision is kept for the answer."""
+        assert view.actor is not None  # MANAGE_MEMBERS is for members only
+        refusals: list[Decision] = []
+
+        def may(role: str | None, owner_involved: bool) -> bool:
+            now = RoomView(view.room, None if role is None else Role(role), view.actor)
+            actions = (Action.MANAGE_MEMBERS,) + ((Action.MANAGE_OWNERS,) if owner_involved else ())
+            refusals.extend(d for d in map(now.decide, actions) if not d.allowed)
+            return not refusals
+
+        return Acting(view.actor.id, may), refusals
 
     async def set_member(
         self, view: RoomView, name: str, role_value: Any, address: str | None
@@ -226,12 +237,17 @@ class Rooms:
         view.require(Action.MANAGE_MEMBERS)
         role = _role(role_value)
         user = await self._target(name)
-        current = await self.store.role_of(view.room.id, user.id)
-        if Role.OWNER in (current, role):
+        if role == Role.OWNER:
             view.require(Action.MANAGE_OWNERS)
-        if role != Role.OWNER:
-            await self._keep_an_owner(view, current)
-        previous = await self.store.set_member(view.room.id, user.id, role.value)
+        # The rules are checked again inside the store's transaction, on the roles of that
+        # moment: checked only here, two owners demoting each other at once both passed.
+        acting, refusals = self._acting(view)
+        try:
+            previous = await self.store.set_member(view.room.id, user.id, role.value, acting=acting)
+        except NotPermitted:
+            raise Denied(refusals[0]) from None
+        except LastOwner:
+            raise Conflict("last-owner", "a room keeps at least one owner") from None
         if previous is None:
             await self._record("member.added", view, address, user_id=user.id, role=role.value)
         elif previous != role.value:
@@ -248,14 +264,16 @@ class Rooms:
     async def remove_member(self, view: RoomView, name: str, address: str | None) -> bool:
         view.require(Action.MANAGE_MEMBERS)
         user = await self._target(name)
-        current = await self.store.role_of(view.room.id, user.id)
-        if current is None:
+        acting, refusals = self._acting(view)
+        try:
+            removed = await self.store.remove_member(view.room.id, user.id, acting=acting)
+        except NotPermitted:
+            raise Denied(refusals[0]) from None
+        except LastOwner:
+            raise Conflict("last-owner", "a room keeps at least one owner") from None
+        if removed is None:
             return False
-        if current == Role.OWNER:
-            view.require(Action.MANAGE_OWNERS)
-            await self._keep_an_owner(view, current)
-        await self.store.remove_member(view.room.id, user.id)
-        await self._record("member.removed", view, address, user_id=user.id, role=current)
+        await self._record("member.removed", view, address, user_id=user.id, role=removed)
         return True
 
     async def invite(
@@ -339,8 +357,14 @@ class Rooms:
                 raise Denied(decision)
             if not decision.allowed:
                 raise InvitationUnusable("revoked")
+
+        def creator_may_invite(role: str | None) -> bool:
+            # asked again under the room's lock: the creator may be demoted meanwhile
+            creator = RoomView(room, None if role is None else Role(role), actor)
+            return all(creator.decide(action).allowed for action in inviting(found.role))
+
         outcome, invitation = await self.store.accept_invitation(
-            secret_hash(token), actor.id, self.clock()
+            secret_hash(token), actor.id, self.clock(), creator_may_invite=creator_may_invite
         )
         if outcome is not Acceptance.ACCEPTED or invitation is None:
             raise InvitationUnusable(outcome.value)

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import Connection, insert, inspect, make_url, text
+from sqlalchemy import Connection, insert, inspect, make_url, text, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
@@ -186,6 +186,31 @@ async def test_pages_go_back_with_before(room: Room) -> None:
     assert await room.find("точка", limit=2, before=ids[1]) == [ids[0]]
     assert await room.find("точка", limit=2, before=ids[0]) == []
     assert await room.find("точка 3") == [ids[3]]
+
+
+async def _hide(database: Database, *message_ids: int) -> None:
+    async with database.sessionmaker() as session, session.begin():
+        await session.execute(
+            update(MessageRecord)
+            .where(MessageRecord.id.in_(message_ids))
+            .values(hidden_at=T0, hidden_reason="лични данни")
+        )
+
+
+async def test_hidden_messages_are_left_out_before_the_page_is_cut(
+    database: Database, room: Room
+) -> None:
+    # A page of the visible matches alone: a hidden match must not take a place in it, or
+    # its id (the page's last one, where the next page starts) would tell that it matched.
+    ids = [await room.post(f"Бюджет, точка {n}") for n in range(6)]
+    secret = await room.post("Тайна")
+    await _hide(database, ids[1], ids[4], ids[5], secret)
+    assert await room.find("бюджет", limit=2) == [ids[3], ids[2]]
+    assert await room.find("бюджет", limit=2, before=ids[2]) == [ids[0]]
+    assert await room.find("тайна", limit=1) == []
+    every = await room.search.search(room.id, "бюджет", limit=2, hidden_too=True)
+    assert every == [ids[5], ids[4]]
+    assert await room.search.search(room.id, "тайна", limit=1, hidden_too=True) == [secret]
 
 
 async def test_query_syntax_is_never_interpreted(room: Room) -> None:
