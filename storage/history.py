@@ -120,7 +120,7 @@ def decode_cursor(cursor: str, newest_first: bool) -> int:
         seq = int(seq_text)
     except (ValueError, UnicodeError, binascii.Error) as exc:
         raise InvalidCursor(f"malformed history cursor {cursor!r}") from exc
-    if version != "v1" or not seq_text.isdigit():
+    if version != "v1" or not seq_text.isdigit() or seq >= 2**63:  # a BIGINT holds the rest
         raise InvalidCursor(f"malformed history cursor {cursor!r}")
     if direction != ("desc" if newest_first else "asc"):
         raise InvalidCursor("the cursor belongs to the other direction")

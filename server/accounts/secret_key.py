@@ -7,6 +7,8 @@ import os
 import secrets
 from pathlib import Path
 
+from storage.database import make_private_directory
+
 KEY_FILE_NAME = "secret_key"
 
 
@@ -15,7 +17,7 @@ def load_or_create(path: Path) -> bytes:
 
     Creation is exclusive (``O_EXCL``), so two processes starting at once agree on one key.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_private_directory(path.parent)  # 0700, as for the SQLite database beside it
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

@@ -382,7 +382,9 @@ class Rooms:
     async def create_document(self, view: RoomView, name: Any, address: str | None) -> str:
         view.require(Action.CREATE_DOCUMENT)
         if not isinstance(name, str) or not valid_document_name(name):
-            raise InvalidInput("name", "a document name is 1 to 255 printable characters")
+            raise InvalidInput(
+                "name", "a document name is 1 to 255 printable characters, no / \\ ? # %"
+            )
         if await self.documents.find_document(name) is not None:
             raise Conflict("document-exists", f"a document called {name!r} exists")
         document = await self.documents.ensure_document(name)

@@ -71,6 +71,7 @@ def test_the_key_file_is_created_once_with_mode_0600_and_reused(tmp_path: Path) 
     key = load_or_create(path)
     assert len(key) >= 43
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700  # made by it: private too
     assert load_or_create(path) == key
     assert load_or_create(tmp_path / "elsewhere" / "secret_key") != key
 

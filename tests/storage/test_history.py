@@ -8,6 +8,7 @@ import pytest
 from storage import document_log
 from storage.document_log import DocumentLog, NewUpdate, Version
 from storage.errors import InvalidCursor
+from storage.history import decode_cursor
 from tests.storage.factories import T0, update
 
 SECOND = timedelta(seconds=1)
@@ -163,3 +164,13 @@ async def test_a_cursor_only_works_in_its_direction(log: DocumentLog) -> None:
 async def test_limit_must_be_positive(log: DocumentLog) -> None:
     with pytest.raises(ValueError, match="limit"):
         await log.history(1, limit=0)
+
+
+def test_a_cursor_past_64_bits_is_malformed() -> None:
+    # It would reach SQL as a number no BIGINT column holds (a 500 before).
+    for digits in ("9" * 30, str(2**63)):
+        cursor = base64.urlsafe_b64encode(f"v1:desc:{digits}".encode()).decode()
+        with pytest.raises(InvalidCursor):
+            decode_cursor(cursor, newest_first=True)
+    edge = base64.urlsafe_b64encode(f"v1:desc:{2**63 - 1}".encode()).decode()
+    assert decode_cursor(edge, newest_first=True) == 2**63 - 1
