@@ -111,7 +111,7 @@ class PollSpec:
         ):
             raise InvalidSetup("rules.seats is a whole number from 1 to the number of options")
         score_by = rules.get("score_by", ScoreRule.MEAN.value)
-        if score_by not in {r.value for r in ScoreRule}:
+        if not isinstance(score_by, str) or score_by not in {r.value for r in ScoreRule}:
             raise InvalidSetup(f"rules.score_by is one of {', '.join(r.value for r in ScoreRule)}")
         return cls(
             method,

@@ -4,7 +4,8 @@ Malformed or hostile JSON is a 400 `invalid-body`, never a 500: Python's `json` 
 `RecursionError` for deep nesting (200,000 `[`) and `ValueError` for integers over 4,300
 digits, and an integer past 64 bits or a non-finite number would fail later, in SQL or in
 date arithmetic. So integers must fit in a signed 64-bit integer, numbers must be finite,
-`NaN`/`Infinity` (not JSON) are refused, and nesting is at most `MAX_DEPTH` levels.
+`NaN`/`Infinity` (not JSON) are refused, nesting is at most `MAX_DEPTH` levels, and no string
+may hold a lone UTF-16 surrogate (`server/json_text.py`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 from starlette.requests import Request
 
 from server.http.problems import Problem
+from server.json_text import has_lone_surrogate, may_hold_surrogates
 
 MAX_DEPTH = 32  # the deepest body the API takes (a ranked ballot) is 3 levels
 INT64 = 2**63
@@ -77,6 +79,8 @@ def parse_json(raw: bytes) -> Any:
     # counting brackets is fast C; only a body with many of them is walked
     if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _deeper_than(value, MAX_DEPTH):
         raise invalid_body(f"the body must nest at most {MAX_DEPTH} levels")
+    if may_hold_surrogates(raw) and has_lone_surrogate(value):
+        raise invalid_body("the body must be JSON: a string holds a lone UTF-16 surrogate")
     return value
 
 

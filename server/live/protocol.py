@@ -18,6 +18,8 @@ from typing import Any
 from jsonschema import Draft202012Validator, TypeChecker, validators
 from jsonschema.protocols import Validator
 
+from server.json_text import has_lone_surrogate, may_hold_surrogates
+
 
 class ErrorCode(enum.StrEnum):
     """The `code` of an `error` event (docs/protocol.md lists when each is sent)."""
@@ -122,6 +124,8 @@ def parse(frame: str, max_bytes: int, schemas: Mapping[str, Validator]) -> Comma
         raise LiveError(ErrorCode.INVALID_MESSAGE, "a number is out of range") from None
     if not isinstance(value, dict):
         raise LiveError(ErrorCode.INVALID_MESSAGE, "a message is a JSON object")
+    if may_hold_surrogates(frame) and has_lone_surrogate(value):
+        raise LiveError(ErrorCode.INVALID_MESSAGE, "a string holds a lone UTF-16 surrogate")
     ref = value.get("ref") if isinstance(value.get("ref"), str) else None
     kind = value.get("type")
     if not isinstance(kind, str):
