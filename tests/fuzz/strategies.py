@@ -135,6 +135,26 @@ def json_objects(keys: Sequence[str], enums: Sequence[str] = ()) -> st.SearchStr
     )
 
 
+@st.composite
+def edited(draw: st.DrawFn, seeds: Sequence[Any], values: st.SearchStrategy[Any]) -> Any:
+    """A valid JSON object (a seed) with 1 to 3 fields set to a drawn value or removed: what
+    reaches the checks behind the first one a random object fails."""
+    value = draw(st.sampled_from(seeds))
+    if not isinstance(value, dict):
+        return value
+    changed = dict(value)
+    for _ in range(draw(st.integers(1, 3))):
+        if len(changed) > 0 and draw(st.integers(0, 3)) == 0:
+            del changed[draw(st.sampled_from(sorted(changed)))]
+            continue
+        if len(changed) > 0 and draw(st.booleans()):
+            key = draw(st.sampled_from(sorted(changed)))
+        else:
+            key = draw(st.one_of(st.sampled_from(sorted(value) or ["x"]), hostile_text()))
+        changed[key] = draw(values)
+    return changed
+
+
 def dumps(value: Any) -> str:
     """JSON text of ``value``, keeping lone surrogates as \\u escapes (as a client may)."""
     return json.dumps(value, ensure_ascii=True)
@@ -148,13 +168,20 @@ def _deep(depth: int, opener: str) -> str:
 
 @st.composite
 def json_texts(
-    draw: st.DrawFn, values: st.SearchStrategy[Any], seeds: Sequence[str], limits: bool = True
+    draw: st.DrawFn,
+    objects: st.SearchStrategy[Any],
+    values: st.SearchStrategy[Any],
+    seeds: Sequence[str],
+    limits: bool = True,
 ) -> str:
-    """JSON text: encoded values, seeds and their mutations and, with ``limits``, what goes
-    past a JSON parser's own limits: deep nesting and integers of thousands of digits."""
+    """JSON text: ``objects``; ``seeds`` (valid JSON objects) with fields set to ``values``
+    or removed; the seeds as they are and mutated; and, with ``limits``, what goes past a
+    JSON parser's own limits: deep nesting and integers of thousands of digits."""
     kind = draw(st.integers(0, 9 if limits else 6))
+    if kind <= 1:
+        return dumps(draw(objects))
     if kind <= 4:
-        return dumps(draw(values))
+        return dumps(draw(edited([json.loads(s) for s in seeds], values)))
     if kind == 5:
         return draw(mutated([s.encode() for s in seeds])).decode("utf-8", "replace")
     if kind == 6:

@@ -209,7 +209,8 @@ def live_frame(frame: str) -> Command | None:
 
 def live_frame_storable(frame: str) -> None:
     """`live_frame`, and what a parsed command carries can be stored and relayed: its
-    integers fit in a 64-bit column and its strings are valid Unicode (encodable as UTF-8)."""
+    integers fit in a 64-bit column and its strings are valid Unicode (encodable as UTF-8,
+    which a JSON \\ud800 escape is not)."""
     command = live_frame(frame)
     if command is None:
         return
