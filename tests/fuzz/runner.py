@@ -58,6 +58,7 @@ class Tally:
     failure: Any = field(default=None)  # the last failing input (the shrunk one, at the end)
     known: Counter[str] = field(default_factory=Counter)  # inputs that hit a known defect
     examples: dict[str, Any] = field(default_factory=dict)  # one such input per defect
+    slow: int = 0  # inputs over the deadline once but not when replayed (a busy machine)
 
 
 def run(
