@@ -14,7 +14,7 @@ from collections.abc import Iterator, Sequence
 from functools import cache
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema.protocols import Validator
 
 from crdt.awareness import AwarenessRegistry, decode_awareness_update, encode_awareness_update
 from crdt.backends._common import parse_state_vector
@@ -171,7 +171,7 @@ def awareness(payloads: Sequence[bytes]) -> None:
 
 
 @cache
-def live_validators() -> dict[str, Draft202012Validator]:
+def live_validators() -> dict[str, Validator]:
     import server.live.service  # noqa: F401  (registers every command)
     from server.live.commands import REGISTRY
 

@@ -1,7 +1,9 @@
-"""Reproducers of the open defects the fuzz targets found (tests/fuzz/known.py).
+"""Reproducers of the defects the fuzz targets found, kept as regression tests once fixed.
 
-Each is expected to fail, strictly: the day its defect is fixed the test passes, pytest reports
-the XPASS as an error, and the mark goes (with the entry in known.py).
+An open defect is recorded here with ``xfail(strict=True)`` and matched in tests/fuzz/known.py
+(so that the long run counts it and goes on); when it is fixed, both go and the test stays.
+Fixed: JSON past the parser's limits (issue 10 #12, #13), /live/ ids past 64 bits (#12),
+lone UTF-16 surrogates stored or relayed, and a poll's `rules.score_by` that is not a string.
 """
 
 from __future__ import annotations
@@ -15,40 +17,28 @@ DEEP = b"[" * 200_000 + b"]" * 200_000
 HUGE = b"9" * 5000
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="issue 10 #12: huge int escapes parse")
 def test_live_frame_with_a_5000_digit_integer_is_an_error_event() -> None:
     targets.live_frame_storable('{"type":"post","body":"x","parent_id":' + "9" * 5000 + "}")
 
 
-@pytest.mark.xfail(
-    strict=True, raises=targets.FuzzFailure, reason="issue 10 #12: /live/ ids above 2**63-1"
-)
 def test_live_message_id_past_int64_is_refused() -> None:
     targets.live_frame_storable('{"type":"delete","message_id":' + str(10**30) + "}")
 
 
-@pytest.mark.xfail(
-    strict=True, raises=targets.FuzzFailure, reason="fuzzing: /live/ accepts lone surrogates"
-)
 def test_live_post_with_a_lone_surrogate_is_refused() -> None:
     targets.live_frame_storable('{"type":"post","body":"\\ud800"}')
 
 
-@pytest.mark.xfail(strict=True, raises=RecursionError, reason="issue 10 #13: deep JSON → 500")
 def test_rest_deeply_nested_body_is_a_400(harness: RestHarness) -> None:
     harness.post_body("room-create", DEEP)
 
 
-@pytest.mark.xfail(strict=True, raises=ValueError, reason="issue 10 #13: huge integer → 500")
 def test_rest_5000_digit_integer_is_a_400(harness: RestHarness) -> None:
     harness.post_body(
         "poll-create", b'{"title":"t","method":"approval","min_ballots":' + HUGE + b"}"
     )
 
 
-@pytest.mark.xfail(
-    strict=True, raises=UnicodeEncodeError, reason="fuzzing: lone surrogate stored → 500"
-)
 @pytest.mark.parametrize(
     ("endpoint", "body"),
     [
@@ -63,7 +53,6 @@ def test_rest_lone_surrogate_is_a_4xx(harness: RestHarness, endpoint: str, body:
     harness.post_body(endpoint, body)
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason="fuzzing: unhashable score_by → 500")
 def test_rest_poll_with_a_list_as_score_by_is_a_422(harness: RestHarness) -> None:
     harness.post_body(
         "poll-create",
