@@ -146,6 +146,10 @@ class DocumentSocket(asyncio.Protocol):
         self._closing = True
         self._ws.send_close(code, reason[:120])
         self._write_output()
+        if self._transport is not None:
+            # Reading may be paused (write rate, load queue, a sandbox trial): the peer's close
+            # frame must still be read, or the close would wait for ABORT_AFTER.
+            self._transport.resume_reading()
         if self._transport is not None and self._abort_timer is None:
             loop = asyncio.get_running_loop()
             self._abort_timer = loop.call_later(ABORT_AFTER, self._transport.abort)
