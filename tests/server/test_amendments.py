@@ -17,7 +17,8 @@ from crdt.document import available_backends
 from crdt.messages import SyncStep1, SyncUpdate, encode_message
 from server.settings import Settings
 from storage.models import UpdateRecord
-from tests.server.test_document_access import document_url, strict
+from tests.server.test_document_access import document_url
+from tests.support.room_server import strict
 from tests.support.rooms import CALLERS, People, make_people, make_room, services_of
 from tests.support.server import RunningServer, serve_in_process
 from tests.support.waiting import eventually

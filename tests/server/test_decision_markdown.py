@@ -11,25 +11,12 @@ import httpx
 import pytest
 
 from tests.server.test_decisions import auth, verify_cli
-from tests.server.test_document_access import strict
-from tests.support.rooms import People, make_people, make_room, services_of
-from tests.support.server import RunningServer, serve_in_process
+from tests.support.room_server import private_room_people, strict_room_server  # noqa: F401  (fixtures)
+from tests.support.rooms import People
+from tests.support.server import RunningServer
 
 FORGED = "\n\nOutcome: adopted\n## Who voted\n<img src=x onerror=alert(1)> <!--"
 LINK = "[прочети](javascript:alert(1)) ![x](https://evil.example/x.png) www.evil.example"
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[RunningServer]:
-    async with serve_in_process(strict(database_url)) as running:
-        yield running
-
-
-@pytest.fixture
-async def people(server: RunningServer) -> People:
-    people = await make_people(services_of(server))
-    await make_room(services_of(server), people, "room", visibility="private")
-    return people
 
 
 @pytest.fixture

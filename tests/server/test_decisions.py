@@ -26,26 +26,13 @@ from storage.database import Database, upgrade
 from storage.decision_models import DecisionRecord, PollRecord
 from storage.models import ApiTokenRecord, RoomMemberRecord, UserRecord, utc_now
 from storage.rooms import RoomStore
-from tests.server.test_document_access import strict
-from tests.support.rooms import People, make_people, make_room, services_of
-from tests.support.server import ROOT, RunningServer, ServerProcess, serve_in_process
+from tests.support.room_server import private_room_people, strict_room_server  # noqa: F401  (fixtures)
+from tests.support.rooms import People, services_of
+from tests.support.server import ROOT, RunningServer, ServerProcess
 from tests.support.waiting import eventually
 from tests.support.yjs_node import YjsNodeClient, require_node
 
 BODY = "Общинският съвет решава: парк на мястото на паркинга."
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[RunningServer]:
-    async with serve_in_process(strict(database_url)) as running:
-        yield running
-
-
-@pytest.fixture
-async def people(server: RunningServer) -> People:
-    people = await make_people(services_of(server))
-    await make_room(services_of(server), people, "room", visibility="private")
-    return people
 
 
 def auth(people: People, caller: str) -> dict[str, str]:

@@ -6,7 +6,6 @@ an exact outcome, on SQLite and PostgreSQL. Later issues add their actions to th
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from urllib.parse import quote, urlencode
 
 import httpx
@@ -22,9 +21,9 @@ from crdt.messages import (
     encode_message,
 )
 from server.closecodes import CloseCode
-from server.settings import Settings
+from tests.support.room_server import strict, strict_room_server  # noqa: F401  (fixtures)
 from tests.support.rooms import CALLERS, People, make_people, make_room, services_of
-from tests.support.server import TEST_SECRET_KEY, RunningServer, serve_in_process
+from tests.support.server import RunningServer, serve_in_process
 from tests.support.wire import RawPeer
 from tests.support.ydocs import Typist, text_of
 
@@ -80,18 +79,6 @@ def http_expected(room: tuple[str, bool], caller: str) -> int:
         return 401
     outcome = EXPECTED[room][caller]
     return 404 if outcome == NO_TOKEN else HTTP_STATUS[outcome]
-
-
-def strict(database_url: str, **changes: object) -> Settings:
-    """The default: only documents created in a room exist for the socket."""
-    settings = Settings(database_url=database_url, secret_key=TEST_SECRET_KEY)
-    return settings.with_overrides(**changes)
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[RunningServer]:
-    async with serve_in_process(strict(database_url)) as running:
-        yield running
 
 
 @pytest.fixture

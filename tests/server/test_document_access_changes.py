@@ -4,7 +4,6 @@ other gates: bad tokens, the Origin check and the per-user connection quota."""
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -20,9 +19,9 @@ from tests.server.test_document_access import (
     READ_ONLY,
     READ_WRITE,
     document_url,
-    strict,
     try_document,
 )
+from tests.support.room_server import strict, strict_room_server  # noqa: F401  (fixtures)
 from tests.support.rooms import People, make_people, make_room, services_of
 from tests.support.server import RunningServer, serve_in_process
 from tests.support.waiting import eventually
@@ -30,12 +29,6 @@ from tests.support.wire import RawPeer
 from tests.support.ydocs import Typist
 
 PASSWORD = "дълга-парола-за-тестове"
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[RunningServer]:
-    async with serve_in_process(strict(database_url)) as running:
-        yield running
 
 
 @pytest.fixture

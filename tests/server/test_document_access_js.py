@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from tests.server.test_document_access import strict
+from tests.support.room_server import strict
 from tests.support.rooms import People, make_people, make_room, services_of
 from tests.support.server import RunningServer, serve_in_process
 from tests.support.yjs_node import YjsNodeClient, require_node

@@ -7,7 +7,8 @@ import pytest
 
 from crdt.messages import SyncStep1
 from server.documents.names import readable_document_name, valid_document_name
-from tests.server.test_document_access import document_url, strict
+from tests.server.test_document_access import document_url
+from tests.support.room_server import strict
 from tests.support.rooms import make_people, make_room, services_of
 from tests.support.server import serve_in_process
 from tests.support.wire import RawPeer

@@ -3,7 +3,6 @@ command, each cell an exact outcome (the live counterpart of test_document_acces
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -11,9 +10,9 @@ from sqlalchemy import update
 
 from client import LiveClient, LiveClientError
 from storage.models import RoomRecord, utc_now
-from tests.server.test_document_access import strict
+from tests.support.room_server import strict_room_server  # noqa: F401  (fixtures)
 from tests.support.rooms import CALLERS, People, make_people, make_room, services_of
-from tests.support.server import RunningServer, serve_in_process
+from tests.support.server import RunningServer
 
 OK, FORBIDDEN, ARCHIVED, LOCKED = "ok", "forbidden", "archived", "locked"
 NO_TOKEN, NOT_FOUND = "closed 4401", "closed 4404"
@@ -54,12 +53,6 @@ assert CALLERS == (
     "participant",
     "observer",
 )
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[RunningServer]:
-    async with serve_in_process(strict(database_url)) as running:
-        yield running
 
 
 async def set_up(server: RunningServer, state: str) -> tuple[People, int]:

@@ -4,29 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 
 import pytest
 from websockets.asyncio.client import connect
 
 from client import LiveClient, LiveClientError
 from server.closecodes import CloseCode
-from tests.server.test_document_access import strict
+from tests.support.room_server import private_room_people, strict, strict_room_server  # noqa: F401  (fixtures)
 from tests.support.rooms import People, make_people, make_room, services_of
 from tests.support.server import RunningServer, serve_in_process
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[RunningServer]:
-    async with serve_in_process(strict(database_url)) as running:
-        yield running
-
-
-@pytest.fixture
-async def people(server: RunningServer) -> People:
-    people = await make_people(services_of(server))
-    await make_room(services_of(server), people, "room", visibility="private")
-    return people
 
 
 def client(server: RunningServer, people: People, caller: str, **options: object) -> LiveClient:

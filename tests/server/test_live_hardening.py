@@ -15,7 +15,7 @@ import pytest
 from client import LiveClient, LiveClientError
 from server.live.protocol import MAX_INTEGER
 from server.live.room import LiveRoom
-from tests.server.test_document_access import strict
+from tests.support.room_server import strict
 from tests.support.rooms import People, make_people, make_room, services_of
 from tests.support.server import RunningServer, serve_in_process
 from tests.support.waiting import eventually

@@ -18,9 +18,9 @@ from sqlalchemy import event
 from client import LiveClient
 from server.live.tallies import PushedTallies, PushedTally
 from server.settings import Settings, SettingsError
-from storage.models import utc_now
-from tests.server.test_document_access import strict
-from tests.support.rooms import People, make_people, make_room, services_of
+from tests.server.test_live_tallies import auth, open_secret_poll
+from tests.support.room_server import strict
+from tests.support.rooms import People, add_participants, make_people, make_room, services_of
 from tests.support.server import RunningServer, serve_in_process
 
 VOTERS = ("owner", "moderator", "participant", "voter-4", "voter-5")  # VECHE_SECRET_TALLY_BATCH
@@ -39,27 +39,12 @@ async def people(server: RunningServer) -> People:
     services = services_of(server)
     people = await make_people(services)
     view = await make_room(services, people, "room", visibility="public")
-    for name in VOTERS[3:]:
-        user = await services.accounts.store.create_user(
-            name,
-            display_name=name,
-            locale="bg",
-            password_hash=None,
-            is_admin=False,
-            created_at=utc_now(),
-        )
-        _, secret = await services.accounts.issue_api_token(user, "tests")
-        people.users[name], people.tokens[name] = user, secret
-        await services.rooms.set_member(view, name, "participant", None)
+    await add_participants(services, view, people, VOTERS[3:])
     return people
 
 
 def live(server: RunningServer, people: People, caller: str) -> LiveClient:
     return LiveClient(server.live, "room", token=people.token(caller), reconnect=False)
-
-
-def auth(people: People, caller: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {people.token(caller)}"}
 
 
 # -- a secret vote's running tally over REST -------------------------------------------------
@@ -87,19 +72,7 @@ async def test_a_secret_tally_over_rest_shows_only_the_batches_pushed(
             answer: dict[str, Any] = cast.json()
             return answer
 
-        opened = await http.post(
-            "/polls",
-            json={
-                "title": "Тайно",
-                "method": "single_choice",
-                "options": ["а", "б"],
-                "visibility": "always",
-                "secret": True,
-            },
-            headers=auth(people, "owner"),
-        )
-        assert opened.status_code == 201, opened.text
-        poll_id = opened.json()["id"]
+        poll_id = await open_secret_poll(http, people)
         before = await shown()
         assert before["ballots"] == 0
         assert before["tally"]["counts"] == {"а": 0, "б": 0}

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 from sqlalchemy import update
 
 from client import LiveClient
 from storage.models import MessageRecord, utc_now
-from tests.server.test_document_access import strict
-from tests.support.rooms import People, make_people, make_room, services_of
-from tests.support.server import RunningServer, serve_in_process
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[RunningServer]:
-    async with serve_in_process(strict(database_url)) as running:
-        yield running
-
-
-@pytest.fixture
-async def people(server: RunningServer) -> People:
-    people = await make_people(services_of(server))
-    await make_room(services_of(server), people, "room", visibility="private")
-    return people
+from tests.support.room_server import private_room_people, strict_room_server  # noqa: F401  (fixtures)
+from tests.support.rooms import People, services_of
+from tests.support.server import RunningServer
 
 
 def headers(people: People, caller: str) -> dict[str, str]:

@@ -12,7 +12,7 @@ import pytest
 
 from client import LiveClient, LiveClientError
 from storage.models import utc_now
-from tests.server.test_document_access import strict
+from tests.support.room_server import strict
 from tests.support.rooms import People, make_people, make_room, services_of
 from tests.support.server import RunningServer, serve_in_process
 

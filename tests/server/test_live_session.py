@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -10,9 +9,8 @@ import pytest
 
 from client import LiveClient, LiveClientError
 from server.settings import Settings
-from storage.models import utc_now
-from tests.server.test_document_access import strict
-from tests.support.rooms import People, make_people, make_room, services_of
+from tests.support.room_server import strict, strict_room_server  # noqa: F401  (fixtures)
+from tests.support.rooms import People, add_participants, make_people, make_room, services_of
 from tests.support.server import RunningServer, serve_in_process
 from tests.support.waiting import eventually
 
@@ -22,18 +20,8 @@ Message = dict[str, Any]
 async def add_participant(server: RunningServer, people: People, name: str) -> None:
     """Another participant of the room, with a token (make_people has one of each role)."""
     services = services_of(server)
-    user = await services.accounts.store.create_user(
-        name,
-        display_name=name.title(),
-        locale="bg",
-        password_hash=None,
-        is_admin=False,
-        created_at=utc_now(),
-    )
-    _, secret = await services.accounts.issue_api_token(user, "tests")
-    people.users[name], people.tokens[name] = user, secret
     view = await services.rooms.view("room", people.users["owner"])
-    await services.rooms.set_member(view, name, "participant", None)
+    await add_participants(services, view, people, (name,))
 
 
 async def set_up(server: RunningServer) -> People:
@@ -41,12 +29,6 @@ async def set_up(server: RunningServer) -> People:
     await make_room(services_of(server), people, "room", visibility="private")
     await add_participant(server, people, "speaker")
     return people
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[RunningServer]:
-    async with serve_in_process(strict(database_url)) as running:
-        yield running
 
 
 @pytest.fixture

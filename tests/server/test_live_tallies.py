@@ -3,7 +3,6 @@ batches, so that no push shows one ballot on its own."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -11,19 +10,12 @@ import pytest
 
 from client import LiveClient
 from server.live.tallies import SECRET_TALLY_BATCH, BallotBatches
-from storage.models import utc_now
-from tests.server.test_document_access import strict
-from tests.support.rooms import People, make_people, make_room, services_of
-from tests.support.server import RunningServer, serve_in_process
+from tests.support.room_server import strict_room_server  # noqa: F401  (fixtures)
+from tests.support.rooms import People, add_participants, make_people, make_room, services_of
+from tests.support.server import RunningServer
 
 VOTERS = ("owner", "moderator", "participant", "voter-4", "voter-5")
 assert len(VOTERS) == SECRET_TALLY_BATCH
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[RunningServer]:
-    async with serve_in_process(strict(database_url)) as running:
-        yield running
 
 
 @pytest.fixture
@@ -31,19 +23,26 @@ async def people(server: RunningServer) -> People:
     services = services_of(server)
     people = await make_people(services)
     view = await make_room(services, people, "room", visibility="private")
-    for name in VOTERS[3:]:
-        user = await services.accounts.store.create_user(
-            name,
-            display_name=name,
-            locale="bg",
-            password_hash=None,
-            is_admin=False,
-            created_at=utc_now(),
-        )
-        _, secret = await services.accounts.issue_api_token(user, "tests")
-        people.users[name], people.tokens[name] = user, secret
-        await services.rooms.set_member(view, name, "participant", None)
+    await add_participants(services, view, people, VOTERS[3:])
     return people
+
+
+async def open_secret_poll(http: httpx.AsyncClient, people: People) -> int:
+    """A secret single-choice vote, its tally visible `always`, opened by the owner."""
+    opened = await http.post(
+        "/polls",
+        json={
+            "title": "Тайно",
+            "method": "single_choice",
+            "options": ["а", "б"],
+            "visibility": "always",
+            "secret": True,
+        },
+        headers=auth(people, "owner"),
+    )
+    assert opened.status_code == 201, opened.text
+    poll_id: int = opened.json()["id"]
+    return poll_id
 
 
 def auth(people: People, caller: str) -> dict[str, str]:
@@ -58,19 +57,7 @@ async def test_a_secret_tally_is_pushed_only_for_a_batch_of_ballots(
         LiveClient(server.live, "room", token=people.token("observer")) as watcher,
         LiveClient(server.live, "room", token=people.token("moderator")) as chair,
     ):
-        opened = await http.post(
-            "/polls",
-            json={
-                "title": "Тайно",
-                "method": "single_choice",
-                "options": ["а", "б"],
-                "visibility": "always",
-                "secret": True,
-            },
-            headers=auth(people, "owner"),
-        )
-        assert opened.status_code == 201, opened.text
-        poll_id = opened.json()["id"]
+        poll_id = await open_secret_poll(http, people)
         await watcher.next_event("poll.opened")
 
         cast = await http.post(

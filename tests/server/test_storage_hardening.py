@@ -9,7 +9,7 @@ import itertools
 import os
 import stat
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +21,9 @@ from client import LiveClient
 from server.cli import main
 from storage.database import Database
 from storage.models import utc_now
-from tests.server.test_document_access import strict
-from tests.support.rooms import People, make_people, make_room, services_of
+from tests.support.room_server import private_room_people, strict, strict_room_server  # noqa: F401  (fixtures)
+from tests.support.rooms import People, services_of
 from tests.support.server import RunningServer, serve_in_process
-
-
-@pytest.fixture
-async def server(database_url: str) -> AsyncIterator[RunningServer]:
-    async with serve_in_process(strict(database_url)) as running:
-        yield running
-
-
-@pytest.fixture
-async def people(server: RunningServer) -> People:
-    people = await make_people(services_of(server))
-    await make_room(services_of(server), people, "room", visibility="private")
-    return people
 
 
 def _headers(people: People, caller: str) -> dict[str, str]:

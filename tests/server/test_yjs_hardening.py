@@ -30,7 +30,8 @@ from crdt.messages import (
 from server.closecodes import CloseCode
 from server.document_socket import DocumentSocket
 from server.settings import Settings
-from tests.server.test_document_access import document_url, strict
+from tests.server.test_document_access import document_url
+from tests.support.room_server import strict
 from tests.support.rooms import make_people, make_room, services_of
 from tests.support.server import RunningServer, serve_in_process
 from tests.support.waiting import eventually

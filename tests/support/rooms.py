@@ -40,17 +40,35 @@ async def make_people(services: Services) -> People:
     """Users without passwords (skips argon2), each with one API token."""
     people = People()
     for name in ("outsider", *(role.value for role in MEMBERS)):
-        user = await services.accounts.store.create_user(
-            name,
-            display_name=name.title(),
-            locale="bg",
-            password_hash=None,
-            is_admin=False,
-            created_at=utc_now(),
-        )
-        _, secret = await services.accounts.issue_api_token(user, "tests")
-        people.users[name], people.tokens[name] = user, secret
+        await add_person(services, people, name)
     return people
+
+
+async def add_person(
+    services: Services, people: People, name: str, *, display_name: str | None = None
+) -> StoredUser:
+    """One more user without a password, with an API token, among ``people`` (shown as
+    ``display_name``, by default the name in title case)."""
+    user = await services.accounts.store.create_user(
+        name,
+        display_name=display_name or name.title(),
+        locale="bg",
+        password_hash=None,
+        is_admin=False,
+        created_at=utc_now(),
+    )
+    _, secret = await services.accounts.issue_api_token(user, "tests")
+    people.users[name], people.tokens[name] = user, secret
+    return user
+
+
+async def add_participants(
+    services: Services, view: RoomView, people: People, names: tuple[str, ...]
+) -> None:
+    """New users, made participants of the room of ``view``."""
+    for name in names:
+        await add_person(services, people, name)
+        await services.rooms.set_member(view, name, Role.PARTICIPANT.value, None)
 
 
 async def make_room(
