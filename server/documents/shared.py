@@ -76,7 +76,7 @@ class SharedDocument:
         committer: GroupCommitter,
         metrics: Metrics,
         checkpoint_every: int,
-        limits: CrdtLimits | None = None,
+        limits: CrdtLimits,
     ) -> None:
         self.stored = stored
         self.document = document
@@ -88,7 +88,7 @@ class SharedDocument:
         self.unload_task: asyncio.Task[None] | None = None
         self.frozen = False  # a proposal's vote runs: every connection is read-only
         self.trial_lock = asyncio.Lock()  # one sandbox trial at a time (isolation.py)
-        self._limits = limits or CrdtLimits()
+        self._limits = limits
         self._cpu = CpuAccount(self._limits.document_budget_seconds)  # CRDT time it takes here
         self._committer = committer
         self._metrics = metrics
