@@ -39,7 +39,7 @@ from server.write_coalescer import WriteCoalescer as WriteCoalescer  # server/ap
 from storage.errors import StorageError
 
 if TYPE_CHECKING:
-    from server.app import Services
+    from server.services import Services
 
 log = logging.getLogger(__name__)
 

@@ -45,7 +45,7 @@ from storage.models import COMMENT_LENGTH, NAME_LENGTH, utc_now
 from storage.rooms import StoredRoom
 
 if TYPE_CHECKING:
-    from server.app import Services
+    from server.services import Services
 
 DEFAULT_ROOT = "content"
 CONTEXT_LINES = 3  # of the unified diff

@@ -19,7 +19,7 @@ from storage.accounts import StoredApiToken, StoredUser
 from storage.audit import AuditEvent
 
 if TYPE_CHECKING:
-    from server.app import Services
+    from server.services import Services
 
 MAX_AUDIT_LIMIT = 200
 _BEARER = {"WWW-Authenticate": 'Bearer realm="veche"'}

@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from server.metrics import CONTENT_TYPE
 
 if TYPE_CHECKING:
-    from server.app import Services
+    from server.services import Services
 
 READY_TIMEOUT = 2.0
 

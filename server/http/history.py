@@ -19,7 +19,7 @@ from storage.errors import DocumentNotFound, InvalidCursor
 from storage.history import decode_cursor
 
 if TYPE_CHECKING:
-    from server.app import Services
+    from server.services import Services
 
 MAX_LIMIT = 200
 

@@ -33,7 +33,7 @@ from server.settings import Settings
 from storage.accounts import StoredUser
 
 if TYPE_CHECKING:
-    from server.app import Services
+    from server.services import Services
 
 log = logging.getLogger(__name__)
 

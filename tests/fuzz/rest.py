@@ -32,8 +32,9 @@ import httpx
 import pycrdt
 from hypothesis import strategies as st
 
-from server.app import Services, create_app
+from server.app import create_app
 from server.policy import Role
+from server.services import Services
 from server.settings import Settings
 from storage.models import utc_now
 from tests.fuzz import seeds

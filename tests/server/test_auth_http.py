@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from server.accounts.service import Accounts, SignIn
-from server.app import Services
+from server.services import Services
 from server.settings import Settings
 from storage.models import utc_now
 from tests.support.server import RunningServer, serve_in_process

@@ -20,7 +20,7 @@ from sqlalchemy import select, text, update
 
 from client import DocumentClient, LiveClient
 from server.accounts.signing import secret_hash
-from server.app import Services
+from server.services import Services
 from storage.accounts import AccountStore
 from storage.database import Database, upgrade
 from storage.decision_models import DecisionRecord, PollRecord

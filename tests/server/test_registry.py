@@ -6,9 +6,9 @@ import asyncio
 from collections.abc import Callable
 
 from crdt.messages import SyncUpdate, encode_message
-from server.app import Services
 from server.closecodes import CloseCode
 from server.documents.connection import Access
+from server.services import Services
 from server.settings import Settings
 from tests.support.ydocs import Typist
 

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server.app import Services
+from server.services import Services
 from server.settings import Settings
 from storage.models import utc_now
 from tests.server.test_auth_http import KEY, assert_problem, bearer

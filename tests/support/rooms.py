@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from server.app import Services
 from server.policy import Role
 from server.rooms.service import RoomView
+from server.services import Services
 from storage.accounts import StoredUser
 from storage.models import utc_now
 from tests.support.server import RunningServer
