@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
-from server.accounts import InvalidInput
+from server.accounts import InvalidAccountInput
 from server.accounts.passwords import generate_password
 from server.accounts.service import Accounts
 from server.settings import Settings, SettingsError
@@ -130,7 +130,7 @@ def _issue_token(settings: Settings, args: argparse.Namespace) -> int:
     async def work(accounts: Accounts) -> int:
         user = await accounts.store.find_user(args.name)
         if user is None:
-            raise InvalidInput(f"no user named {args.name!r}")
+            raise InvalidAccountInput("name", f"no user named {args.name!r}")
         token, secret = await accounts.issue_api_token(user, args.label, via="cli")
         print(f"token {token.id} for {user.name!r} (shown once):", file=sys.stderr)
         print(secret)
@@ -204,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _issue_token(settings, args)
         if args.command == "decisions" and args.decisions_command == "verify":
             return _verify_decisions(settings, args.room)
-    except InvalidInput as exc:
+    except InvalidAccountInput as exc:
         print(f"veche: {exc}", file=sys.stderr)
         return 2
     return 2

@@ -40,6 +40,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from server.errors import Denied, DomainError, Unauthenticated
+
 
 class Role(enum.StrEnum):
     OWNER = "owner"
@@ -148,3 +150,44 @@ def decide(role: Role | None, is_authenticated: bool, action: Action, room: Room
     if room.locked and action in _SILENCED_BY_LOCK and role not in _SPEAK_WHEN_LOCKED:
         return Decision(False, Reason.LOCKED)
     return _ALLOWED
+
+
+class PolicyRefusal(DomainError):
+    """Root of the policy's refusals; ``decision.reason`` says why."""
+
+    def __init__(self, decision: Decision, detail: str, *, slug: str | None = None) -> None:
+        super().__init__(detail, slug=slug, reason=decision.reason.value)
+        self.decision = decision
+
+
+class Refused(PolicyRefusal, Denied):
+    """The caller's role or the room's state does not allow the action."""
+
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(decision, "your role does not allow this")
+
+
+class RoomArchived(Refused):
+    """The room is archived: read-only for everyone."""
+
+    title = "Room archived"
+
+    def __init__(self, decision: Decision) -> None:
+        PolicyRefusal.__init__(self, decision, "the room is archived", slug="room-archived")
+
+
+class SignInRequired(PolicyRefusal, Unauthenticated):
+    """The action needs a signed-in caller."""
+
+    def __init__(self, decision: Decision) -> None:
+        super().__init__(decision, "a valid bearer token is required", slug="unauthorized")
+        self.extra.pop("reason")  # as every 401: no reason member
+
+
+def refusal(decision: Decision) -> PolicyRefusal:
+    """The error for a refused decision (``HIDDEN`` is the caller's to turn into not-found)."""
+    if decision.reason is Reason.NOT_AUTHENTICATED:
+        return SignInRequired(decision)
+    if decision.reason is Reason.ARCHIVED:
+        return RoomArchived(decision)
+    return Refused(decision)

@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from server.accounts import InvalidCredentials, InvalidInput, InvalidToken, LoginThrottled
+from server.accounts import (
+    InvalidAccountInput,
+    InvalidCredentials,
+    InvalidToken,
+    LoginThrottled,
+    NotASession,
+)
 from server.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Passwords
 from server.accounts.ratelimit import SlidingWindow
 from server.accounts.signing import TokenSigner, secret_hash
@@ -39,8 +45,8 @@ class IssuedTokens:
 
 def check_name(name: str) -> str:
     if not (0 < len(name) <= USER_NAME_LENGTH) or not name.isprintable() or " " in name:
-        raise InvalidInput(
-            f"a user name is 1 to {USER_NAME_LENGTH} printable characters, no spaces"
+        raise InvalidAccountInput(
+            "name", f"a user name is 1 to {USER_NAME_LENGTH} printable characters, no spaces"
         )
     return name
 
@@ -71,15 +77,16 @@ class Accounts:
         address: str | None = None,
         via: str = "api",
     ) -> StoredUser:
-        """Create a user; InvalidInput for a bad value or a taken name."""
+        """Create a user; InvalidAccountInput for a bad value or a taken name."""
         check_name(name)
         if locale not in LOCALES:
-            raise InvalidInput(f"locale must be one of {', '.join(LOCALES)}")
+            raise InvalidAccountInput("locale", f"locale must be one of {', '.join(LOCALES)}")
         if password is not None and not (
             MIN_PASSWORD_LENGTH <= len(password) <= MAX_PASSWORD_LENGTH
         ):
-            raise InvalidInput(
-                f"a password has {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters"
+            raise InvalidAccountInput(
+                "password",
+                f"a password has {MIN_PASSWORD_LENGTH} to {MAX_PASSWORD_LENGTH} characters",
             )
         password_hash = None if password is None else await self.passwords.hash(password)
         try:
@@ -92,7 +99,7 @@ class Accounts:
                 created_at=self.clock(),
             )
         except UserExists:
-            raise InvalidInput(f"the name {name!r} is taken") from None
+            raise InvalidAccountInput("name", f"the name {name!r} is taken") from None
         await self.audit.record(
             "user.created",
             actor_user_id=None if actor is None else actor.id,
@@ -106,7 +113,7 @@ class Accounts:
     ) -> tuple[StoredApiToken, str]:
         """A new API token of ``user`` and its secret, which is shown once and never stored."""
         if not (0 < len(label) <= TOKEN_LABEL_LENGTH):
-            raise InvalidInput(f"a label is 1 to {TOKEN_LABEL_LENGTH} characters")
+            raise InvalidAccountInput("label", f"a label is 1 to {TOKEN_LABEL_LENGTH} characters")
         secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
         token = await self.store.create_api_token(user.id, label, secret_hash(secret), self.clock())
         await self.audit.record(
@@ -246,7 +253,7 @@ class SignIn:
 
     async def logout(self, principal: Principal, address: str | None) -> None:
         if principal.session_id is None:
-            raise InvalidToken("logout needs an access token of a session, not an API token")
+            raise NotASession("logout needs an access token of a session, not an API token")
         await self.store.revoke_session(principal.session_id, self.clock())
         await self.audit.record(
             "auth.logout",

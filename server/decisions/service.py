@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from crdt.errors import UpdateError
+from server.decisions import DecisionConflict, DecisionNotFound, InvalidDecisionInput
 from server.decisions.methods import PollSpec
 from server.decisions.records import build_record
 from server.decisions.tally import InvalidBallot, InvalidSetup, Outcome
@@ -27,7 +28,6 @@ from server.documents.registry import DocumentFrozen, DocumentRegistry
 from server.live.room import LiveRooms
 from server.live.tallies import BallotBatches, PushedTallies, PushedTally
 from server.policy import Action, Role
-from server.rooms import Conflict, InvalidInput
 from server.rooms.service import Rooms, RoomView
 from storage.accounts import AccountStore, StoredUser
 from storage.audit import AuditLog
@@ -45,12 +45,6 @@ MAX_VOTE_SECONDS = 90 * 24 * 3600
 CLOSER_SECONDS = 1.0
 VOTERS = frozenset({Role.OWNER, Role.MODERATOR, Role.PARTICIPANT})
 MODERATORS = frozenset({Role.OWNER, Role.MODERATOR})
-
-
-class NotFound(Exception):
-    def __init__(self, what: str, detail: str) -> None:
-        super().__init__(detail)
-        self.what = what
 
 
 def body_text(rendered: dict[str, object]) -> str:
@@ -73,13 +67,15 @@ class VoteSettings:
     def parse(cls, body: dict[str, Any]) -> VoteSettings:
         visibility = body.get("visibility", "after_close")
         if visibility not in VISIBILITIES:
-            raise InvalidInput("visibility", f"visibility is one of {', '.join(VISIBILITIES)}")
+            raise InvalidDecisionInput(
+                "visibility", f"visibility is one of {', '.join(VISIBILITIES)}"
+            )
         minimum = body.get("min_ballots", 0)
         if isinstance(minimum, bool) or not isinstance(minimum, int) or not 0 <= minimum <= 10**6:
-            raise InvalidInput("min_ballots", "min_ballots is a whole number ≥ 0")
+            raise InvalidDecisionInput("min_ballots", "min_ballots is a whole number ≥ 0")
         change = body.get("allow_change", True)
         if not isinstance(change, bool):
-            raise InvalidInput("allow_change", "allow_change is true or false")
+            raise InvalidDecisionInput("allow_change", "allow_change is true or false")
         return cls(visibility, minimum, change)
 
 
@@ -162,7 +158,7 @@ class Decisions:
         base = await self.proposal(view, base_id)
         user = self._actor(view, Action.CREATE_PROPOSAL)
         if base.state not in WRITABLE_STATES:
-            raise Conflict("proposal-state", f"a {base.state} proposal takes no amendments")
+            raise DecisionConflict("proposal-state", f"a {base.state} proposal takes no amendments")
         title = _title(body)
         name = body.get("document", f"amendment-{secrets.token_hex(6)}")
         await self.rooms.create_document(view, name, address)
@@ -181,7 +177,7 @@ class Decisions:
         view.require(Action.READ_ROOM)
         proposal = await self.proposals.get(view.room.id, proposal_id)
         if proposal is None:
-            raise NotFound("proposal", f"no proposal {proposal_id} in this room")
+            raise DecisionNotFound("proposal", f"no proposal {proposal_id} in this room")
         return proposal
 
     async def proposal_json(self, proposal: StoredProposal) -> dict[str, Any]:
@@ -203,11 +199,15 @@ class Decisions:
         proposal = await self.proposal(view, proposal_id)
         allowed = {"discussion": ("draft",), "withdrawn": ("draft", "discussion")}
         if to not in allowed:
-            raise InvalidInput("state", "a proposal is moved to discussion or withdrawn here")
+            raise InvalidDecisionInput(
+                "state", "a proposal is moved to discussion or withdrawn here"
+            )
         author = view.actor is not None and proposal.created_by == view.actor.id
         user = self._actor(view, Action.CREATE_PROPOSAL if author else Action.MANAGE_PROPOSALS)
         if not await self.proposals.move(proposal.id, allowed[to], to, self.clock()):
-            raise Conflict("proposal-state", f"a {proposal.state} proposal cannot become {to}")
+            raise DecisionConflict(
+                "proposal-state", f"a {proposal.state} proposal cannot become {to}"
+            )
         moved = await self.proposal(view, proposal_id)
         await self._announce(
             view, user, f"proposal.{to}", address, proposal=await self.proposal_json(moved)
@@ -222,11 +222,13 @@ class Decisions:
         proposal = await self.proposal(view, proposal_id)
         user = self._actor(view, Action.MANAGE_PROPOSALS)
         if proposal.state != "discussion":
-            raise Conflict(
+            raise DecisionConflict(
                 "proposal-state", f"a vote opens on a proposal in discussion, not {proposal.state}"
             )
         if "opens_in" in body:
-            raise InvalidInput("opens_in", "a proposal's vote opens at once: its body freezes")
+            raise InvalidDecisionInput(
+                "opens_in", "a proposal's vote opens at once: its body freezes"
+            )
         spec, settings, closes_at = self._vote_terms(
             body, method="yes_no_abstain", after=self.clock()
         )
@@ -254,7 +256,9 @@ class Decisions:
             return await self._open(view, user, poll, address)
         except PollConflict:
             self.documents.thaw(name)
-            raise Conflict("proposal-state", "the proposal left discussion meanwhile") from None
+            raise DecisionConflict(
+                "proposal-state", "the proposal left discussion meanwhile"
+            ) from None
 
     async def open_poll(
         self, view: RoomView, body: dict[str, Any], address: str | None
@@ -286,12 +290,12 @@ class Decisions:
         """The method, rules and settings of a vote that opens at ``after``; `closes_in`
         counts from its opening."""
         if not isinstance(body.get("secret", False), bool):
-            raise InvalidInput("secret", "secret is true or false")
+            raise InvalidDecisionInput("secret", "secret is true or false")
         rules = body.get("rules", {})
         try:
             spec = PollSpec.parse(method, body.get("options"), rules)
         except InvalidSetup as exc:
-            raise InvalidInput("rules", str(exc)) from None
+            raise InvalidDecisionInput("rules", str(exc)) from None
         closes_at = None
         if body.get("closes_in") is not None:
             closes_at = after + timedelta(seconds=_seconds(body, "closes_in", default=0))
@@ -323,7 +327,7 @@ class Decisions:
         view.require(Action.READ_ROOM)
         poll = await self.polls.get(view.room.id, poll_id)
         if poll is None:
-            raise NotFound("poll", f"no poll {poll_id} in this room")
+            raise DecisionNotFound("poll", f"no poll {poll_id} in this room")
         return poll
 
     async def poll_json(self, view: RoomView, poll: StoredPoll) -> dict[str, Any]:
@@ -357,26 +361,30 @@ class Decisions:
         try:
             choice = spec.check(body.get("choice"))
         except InvalidBallot as exc:
-            raise InvalidInput("choice", exc.reason) from None
+            raise InvalidDecisionInput("choice", exc.reason) from None
         receipt = body.get("receipt")
         if receipt is not None and (not poll.secret or not isinstance(receipt, str)):
-            raise InvalidInput("receipt", "a receipt replaces a secret ballot")
+            raise InvalidDecisionInput("receipt", "a receipt replaces a secret ballot")
         outcome, code = await self.polls.cast(
             poll.id, user.id, choice, self.clock(), receipt=receipt
         )
         if outcome is Cast.CLOSED:
-            raise Conflict("poll-closed", "the vote is closed")
+            raise DecisionConflict("poll-closed", "the vote is closed")
         if outcome is Cast.NOT_OPEN:
-            raise Conflict("poll-not-open", f"the vote opens at {poll.opens_at.isoformat()}")
+            raise DecisionConflict(
+                "poll-not-open", f"the vote opens at {poll.opens_at.isoformat()}"
+            )
         if outcome is Cast.NOT_ELIGIBLE:
-            raise Conflict("not-eligible", "you were not in the electorate when the vote opened")
+            raise DecisionConflict(
+                "not-eligible", "you were not in the electorate when the vote opened"
+            )
         if outcome is Cast.ALREADY_VOTED:
             detail = "you have voted" + (
                 "; send your receipt to replace a secret ballot" if poll.secret else ""
             )
-            raise Conflict("already-voted", detail)
+            raise DecisionConflict("already-voted", detail)
         if outcome is Cast.UNKNOWN_RECEIPT:
-            raise InvalidInput("receipt", "no ballot of this vote has that receipt")
+            raise InvalidDecisionInput("receipt", "no ballot of this vote has that receipt")
         self._tally_changed(view.room.id, poll.id, secret=poll.secret)
         answer: dict[str, Any] = {"outcome": outcome.value}
         if code is not None:
@@ -387,17 +395,17 @@ class Decisions:
         poll = await self.poll(view, poll_id)
         choice = await self.polls.receipt(poll.id, receipt)
         if choice is None:
-            raise NotFound("receipt", "no ballot of this vote has that receipt")
+            raise DecisionNotFound("receipt", "no ballot of this vote has that receipt")
         return {"poll_id": poll.id, "counted": True, "choice": choice}
 
     async def close(self, view: RoomView, poll_id: int, address: str | None) -> dict[str, Any]:
         poll = await self.poll(view, poll_id)
         user = self._actor(view, Action.MANAGE_PROPOSALS)
         if poll.state == "scheduled":
-            raise Conflict("poll-not-open", "a vote that has not opened cannot close")
+            raise DecisionConflict("poll-not-open", "a vote that has not opened cannot close")
         record = await self.close_poll(poll, actor=user, address=address)
         if record is None:
-            raise Conflict("poll-closed", "the vote was closed already")
+            raise DecisionConflict("poll-closed", "the vote was closed already")
         return record
 
     async def close_poll(
@@ -576,7 +584,7 @@ class Decisions:
         for record in await self.decisions(view):
             if record["position"] == position:
                 return record, record["sha256"]
-        raise NotFound("decision", f"no decision {position} in this room")
+        raise DecisionNotFound("decision", f"no decision {position} in this room")
 
     # -- helpers ---------------------------------------------------------------------------
     def _actor(self, view: RoomView, action: Action) -> StoredUser:
@@ -611,14 +619,14 @@ def _seconds(body: dict[str, Any], field: str, *, default: float) -> float:
         or not isinstance(value, int | float)
         or not 0 < value <= MAX_VOTE_SECONDS
     ):
-        raise InvalidInput(field, f"{field} is 0 to {MAX_VOTE_SECONDS} seconds")
+        raise InvalidDecisionInput(field, f"{field} is 0 to {MAX_VOTE_SECONDS} seconds")
     return float(value)
 
 
 def _title(body: dict[str, Any]) -> str:
     title = body.get("title")
     if not isinstance(title, str) or not title.strip() or len(title) > 200:
-        raise InvalidInput("title", "title is a string of 1 to 200 characters")
+        raise InvalidDecisionInput("title", "title is a string of 1 to 200 characters")
     return title
 
 

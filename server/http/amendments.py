@@ -29,11 +29,11 @@ from crdt.update_info import RootType, summarize_update
 from server.accounts.service import Principal
 from server.documents.admission import Refused
 from server.documents.registry import DocumentFrozen
-from server.http.auth import client_address, unauthorized
 from server.http.bodies import json_object
+from server.http.compat import client_address, unauthorized
 from server.http.problems import Problem
 from server.policy import Action, Decision, Reason, Role, decide
-from server.rooms import Conflict, Denied, InvalidInput
+from server.policy import Refused as PolicyRefused
 from server.rooms.service import RoomView, state_of
 from storage.access import AccessStore
 from storage.amendments import (
@@ -203,14 +203,13 @@ async def _create_fork(request: Request) -> Response:
         )
     caller.require(Action.WRITE_DOCUMENT, Action.CREATE_DOCUMENT)
     address = client_address(request)
+    name = body.get("name")
+    if not isinstance(name, str):
+        raise _invalid("name", "a document name is 1 to 255 printable characters, no / \\ ? # %")
     try:
-        name = await services.rooms.create_document(caller.view(), body.get("name"), address)
-    except Denied as denied:
+        name = await services.rooms.create_document(caller.view(), name, address)
+    except PolicyRefused as denied:
         raise _refusal(base, denied.decision) from None
-    except Conflict as conflict:
-        raise Problem(409, conflict.slug, "Conflict", str(conflict)) from None
-    except InvalidInput as invalid:
-        raise _invalid(invalid.field, str(invalid)) from None
     fork = await services.forks.fork(
         base, caller.document_id, name, author=caller.author, user_id=caller.user_id
     )

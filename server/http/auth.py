@@ -4,186 +4,182 @@ from __future__ import annotations
 
 import base64
 import binascii
-import math
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, Any
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+import msgspec
 
-from server.accounts import InvalidCredentials, InvalidInput, InvalidToken, LoginThrottled
-from server.accounts.service import IssuedTokens, Principal
-from server.http.bodies import json_object
-from server.http.params import int_param, path_id
-from server.http.problems import Problem
+from server.accounts import AdminOnly, TokenNotFound
+from server.accounts.service import IssuedTokens
+from server.http.endpoint import Api, Call, NoBody, NoQuery, Reply
+from server.http.params import invalid_parameter, path_id
+from server.http.types import OptionalTime, Time, iso, optional_iso
 from storage.accounts import StoredApiToken, StoredUser
 from storage.audit import AuditEvent
 
-if TYPE_CHECKING:
-    from server.services import Services
-
 MAX_AUDIT_LIMIT = 200
-_BEARER = {"WWW-Authenticate": 'Bearer realm="veche"'}
+NO_STORE = {"Cache-Control": "no-store"}
+api = Api("accounts")
 
 
-def app_services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+class Credentials(msgspec.Struct):
+    name: str
+    password: str
 
 
-def client_address(request: Request) -> str | None:
-    return request.client.host if request.client else None
+class Refresh(msgspec.Struct):
+    refresh_token: str
 
 
-def unauthorized(detail: str = "a valid bearer token is required") -> Problem:
-    return Problem(401, "unauthorized", "Unauthorized", detail, headers=_BEARER)
+class Tokens(msgspec.Struct):
+    access_token: str
+    token_type: str
+    expires_in: int
+    refresh_token: str
 
 
-def _invalid(parameter: str, detail: str) -> Problem:
-    return Problem(422, "invalid-parameter", "Invalid parameter", detail, parameter=parameter)
+class User(msgspec.Struct):
+    id: int
+    name: str
+    display_name: str
+    locale: str
+    is_admin: bool
+    created_at: Time
 
 
-def _string(body: dict[str, Any], field: str) -> str:
-    value = body.get(field)
-    if not isinstance(value, str):
-        raise _invalid(field, f"{field} must be a string")
-    return value
+class ApiToken(msgspec.Struct):
+    id: int
+    label: str
+    created_at: OptionalTime
+    last_used_at: OptionalTime
+    revoked_at: OptionalTime
 
 
-async def principal(request: Request) -> Principal:
-    """The caller of a request with `Authorization: Bearer <access or API token>`; 401 else."""
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not credentials.strip():
-        raise unauthorized()
-    try:
-        return await app_services(request).sign_in.authenticate(credentials.strip())
-    except InvalidToken:
-        raise unauthorized("the token is invalid, expired or revoked") from None
+class IssuedApiToken(ApiToken):
+    token: str
 
 
-def _tokens(issued: IssuedTokens) -> Response:
-    return JSONResponse(
-        {
-            "access_token": issued.access_token,
-            "token_type": "Bearer",
-            "expires_in": issued.expires_in,
-            "refresh_token": issued.refresh_token,
-        },
-        headers={"Cache-Control": "no-store"},
+class ApiTokenList(msgspec.Struct):
+    tokens: list[ApiToken]
+
+
+class NewApiToken(msgspec.Struct):
+    label: str | None = None  # "api" when absent
+
+
+class AuditEventShown(msgspec.Struct):
+    id: int
+    at: Time
+    actor_user_id: int | None
+    action: str
+    room_id: int | None
+    address: str | None
+    details: dict[str, Any]
+
+
+class AuditPage(msgspec.Struct):
+    events: list[AuditEventShown]
+    next_cursor: str | None
+
+
+class AuditQuery(msgspec.Struct):
+    limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_AUDIT_LIMIT)] = 50
+    cursor: str | None = None
+
+
+def _tokens(issued: IssuedTokens) -> Reply:
+    shown = Tokens(issued.access_token, "Bearer", issued.expires_in, issued.refresh_token)
+    return Reply(shown, headers=NO_STORE)
+
+
+@api.post("/auth/login", body=Credentials, answer=Tokens, errors=(400, 401, 422, 429))
+async def login(call: Call[Credentials, NoQuery]) -> Reply:
+    """Sign in with a name and password (rate-limited per account and address)"""
+    sign_in = call.services.sign_in
+    return _tokens(await sign_in.login(call.body.name, call.body.password, call.address))
+
+
+@api.post("/auth/refresh", body=Refresh, answer=Tokens, errors=(400, 401, 422))
+async def refresh(call: Call[Refresh, NoQuery]) -> Reply:
+    """Rotate a refresh token; presenting a rotated one revokes the session"""
+    return _tokens(await call.services.sign_in.refresh(call.body.refresh_token, call.address))
+
+
+@api.post("/auth/logout", status=204, errors=(401, 422), auth="bearer")
+async def logout(call: Call[NoBody, NoQuery]) -> None:
+    """Revoke the session of the access token"""
+    await call.services.sign_in.logout(await call.principal(), call.address)
+
+
+def user_shown(user: StoredUser) -> User:
+    return User(
+        user.id, user.name, user.display_name, user.locale, user.is_admin, iso(user.created_at)
     )
 
 
-async def login(request: Request) -> Response:
-    body = await json_object(request)
-    name, password = _string(body, "name"), _string(body, "password")
-    try:
-        issued = await app_services(request).sign_in.login(name, password, client_address(request))
-    except LoginThrottled as exc:
-        seconds = math.ceil(exc.retry_after)
-        raise Problem(
-            429,
-            "login-throttled",
-            "Too many failed logins",
-            f"too many failed logins; try again in {seconds} s",
-            headers={"Retry-After": str(seconds)},
-        ) from None
-    except InvalidCredentials:
-        raise Problem(
-            401, "invalid-credentials", "Invalid credentials", "wrong name or password"
-        ) from None
-    return _tokens(issued)
+@api.get("/me", answer=User, errors=(401,), auth="bearer")
+async def me(call: Call[NoBody, NoQuery]) -> User:
+    """The signed-in user"""
+    return user_shown((await call.principal()).user)
 
 
-async def refresh(request: Request) -> Response:
-    token = _string(await json_object(request), "refresh_token")
-    try:
-        issued = await app_services(request).sign_in.refresh(token, client_address(request))
-    except InvalidToken:
-        raise unauthorized("the refresh token is invalid, expired or revoked") from None
-    return _tokens(issued)
-
-
-async def logout(request: Request) -> Response:
-    caller = await principal(request)
-    try:
-        await app_services(request).sign_in.logout(caller, client_address(request))
-    except InvalidToken as exc:
-        raise Problem(422, "not-a-session", "Not a session", str(exc)) from None
-    return Response(status_code=204)
-
-
-def user_json(user: StoredUser) -> dict[str, Any]:
-    return {
-        "id": user.id,
-        "name": user.name,
-        "display_name": user.display_name,
-        "locale": user.locale,
-        "is_admin": user.is_admin,
-        "created_at": user.created_at.isoformat(),
-    }
-
-
-async def me(request: Request) -> Response:
-    return JSONResponse(user_json((await principal(request)).user))
-
-
-def _token_json(token: StoredApiToken) -> dict[str, Any]:
-    def iso(value: Any) -> str | None:
-        return None if value is None else str(value.isoformat())
-
-    return {
-        "id": token.id,
-        "label": token.label,
-        "created_at": iso(token.created_at),
-        "last_used_at": iso(token.last_used_at),
-        "revoked_at": iso(token.revoked_at),
-    }
-
-
-async def tokens(request: Request) -> Response:
-    caller = await principal(request)
-    accounts = app_services(request).accounts
-    if request.method == "GET":
-        listed = await accounts.store.list_api_tokens(caller.user.id)
-        return JSONResponse({"tokens": [_token_json(t) for t in listed]})
-    body = await json_object(request)
-    label = _string(body, "label") if body.get("label") is not None else "api"
-    try:
-        token, secret = await accounts.issue_api_token(
-            caller.user, label, address=client_address(request)
-        )
-    except InvalidInput as exc:
-        raise _invalid("label", str(exc)) from None
-    return JSONResponse(
-        {**_token_json(token), "token": secret},
-        status_code=201,
-        headers={"Cache-Control": "no-store"},
+def _token_shown(token: StoredApiToken) -> ApiToken:
+    return ApiToken(
+        token.id,
+        token.label,
+        optional_iso(token.created_at),
+        optional_iso(token.last_used_at),
+        optional_iso(token.revoked_at),
     )
 
 
-async def revoke_token(request: Request) -> Response:
-    caller = await principal(request)
-    raw = request.path_params["token_id"]
-    token_id = path_id(raw)
-    revoked = await app_services(request).accounts.revoke_api_token(
-        caller.user, token_id, address=client_address(request)
+@api.get("/tokens", answer=ApiTokenList, errors=(401,), auth="bearer")
+async def tokens(call: Call[NoBody, NoQuery]) -> ApiTokenList:
+    """The caller's API tokens (secrets are never shown again)"""
+    caller = await call.principal()
+    listed = await call.services.accounts.store.list_api_tokens(caller.user.id)
+    return ApiTokenList([_token_shown(t) for t in listed])
+
+
+@api.post(
+    "/tokens",
+    body=NewApiToken,
+    answer=IssuedApiToken,
+    status=201,
+    errors=(400, 401, 422),
+    auth="bearer",
+)
+async def issue_token(call: Call[NewApiToken, NoQuery]) -> Reply:
+    """Issue an API token; its secret is in the answer only"""
+    caller = await call.principal()
+    label = call.body.label if call.body.label is not None else "api"
+    token, secret = await call.services.accounts.issue_api_token(
+        caller.user, label, address=call.address
+    )
+    shown = IssuedApiToken(**msgspec.structs.asdict(_token_shown(token)), token=secret)
+    return Reply(shown, headers=NO_STORE)
+
+
+@api.delete("/tokens/{token_id}", status=204, errors=(401, 404), auth="bearer", ids=("token_id",))
+async def revoke_token(call: Call[NoBody, NoQuery]) -> None:
+    """Revoke one of the caller's API tokens"""
+    caller = await call.principal()
+    revoked = await call.services.accounts.revoke_api_token(
+        caller.user, call.path_id("token_id"), address=call.address
     )
     if not revoked:
-        raise Problem(
-            404, "token-not-found", "Token not found", f"you have no live token with id {raw}"
-        )
-    return Response(status_code=204)
+        raise TokenNotFound(call.path("token_id"))
 
 
-def _event_json(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "at": event.at.isoformat(),
-        "actor_user_id": event.actor_user_id,
-        "action": event.action,
-        "room_id": event.room_id,
-        "address": event.address,
-        "details": event.details,
-    }
+def _event_shown(event: AuditEvent) -> AuditEventShown:
+    return AuditEventShown(
+        event.id,
+        iso(event.at),
+        event.actor_user_id,
+        event.action,
+        event.room_id,
+        event.address,
+        event.details,
+    )
 
 
 def _encode_cursor(event_id: int) -> str:
@@ -197,17 +193,21 @@ def _decode_cursor(cursor: str) -> int:
         text = ""
     prefix, _, number = text.partition(":")
     if prefix != "audit" or path_id(number) < 0:
-        raise _invalid("cursor", "cursor is not one this API issued")
+        raise invalid_parameter("cursor", "cursor is not one this API issued")
     return int(number)
 
 
-async def audit(request: Request) -> Response:
-    caller = await principal(request)
+@api.get("/audit", query=AuditQuery, answer=AuditPage, errors=(401, 403, 422), auth="bearer")
+async def audit(call: Call[NoBody, AuditQuery]) -> AuditPage:
+    """The audit log, newest first (administrators)"""
+    caller = await call.principal()
     if not caller.user.is_admin:
-        raise Problem(403, "forbidden", "Forbidden", "the audit log is for administrators")
-    limit = int_param(request, "limit", 50, 1, MAX_AUDIT_LIMIT)
-    cursor = request.query_params.get("cursor")
+        raise AdminOnly("the audit log")
+    limit, cursor = call.query.limit, call.query.cursor
     before = None if cursor is None else _decode_cursor(cursor)
-    events = await app_services(request).audit.page(before_id=before, limit=limit)
+    events = await call.services.audit.page(before_id=before, limit=limit)
     next_cursor = _encode_cursor(events[-1].id) if len(events) == limit else None
-    return JSONResponse({"events": [_event_json(e) for e in events], "next_cursor": next_cursor})
+    return AuditPage([_event_shown(e) for e in events], next_cursor)
+
+
+routes = api.routes

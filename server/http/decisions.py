@@ -9,12 +9,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from server.decisions.records import markdown
-from server.decisions.service import Decisions, NotFound
-from server.http.auth import app_services, client_address
+from server.decisions.service import Decisions
 from server.http.bodies import json_object
+from server.http.compat import app_services, client_address, in_room
 from server.http.params import path_id
-from server.http.problems import Problem
-from server.http.rooms import in_room
 from server.rooms.service import Rooms, RoomView
 from storage.accounts import StoredUser
 
@@ -25,10 +23,7 @@ async def _act(request: Request, act: Act) -> Response:
     services = app_services(request)
 
     async def run(rooms: Rooms, view: RoomView, caller: StoredUser | None) -> Response:
-        try:
-            return await act(services.decisions, view)
-        except NotFound as exc:
-            raise Problem(404, f"{exc.what}-not-found", "Not found", str(exc)) from None
+        return await act(services.decisions, view)
 
     return await in_room(request, run)
 

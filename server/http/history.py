@@ -11,7 +11,7 @@ from starlette.responses import JSONResponse, Response
 from server.documents.admission import Refusal, Refused
 from server.documents.isolation import CostlyWork
 from server.documents.sandbox import SandboxError
-from server.http.auth import unauthorized
+from server.http.compat import unauthorized
 from server.http.params import MAX_SEQ, int_param, optional_int_param
 from server.http.problems import Problem
 from storage.document_log import Version

@@ -12,10 +12,9 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from server.http.auth import app_services
+from server.http.compat import app_services, in_room
 from server.http.params import MAX_ID, int_param, optional_int_param, path_id
 from server.http.problems import Problem
-from server.http.rooms import in_room
 from server.policy import Role
 from server.rooms.service import Rooms, RoomView
 from storage.accounts import StoredUser

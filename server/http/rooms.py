@@ -1,281 +1,292 @@
 """`/api/v1/rooms/*` and `/api/v1/invitations/*` (docs/rooms.md).
 
 A room the caller may not know of answers 404 exactly like an unknown one; a refusal is
-401 for an anonymous caller and 403 for a signed-in one.
+401 for an anonymous caller and 403 for a signed-in one (server/http/errors.py).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, Any
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+import msgspec
 
-from server.accounts.service import Principal
-from server.http.auth import app_services, client_address, principal, unauthorized
-from server.http.bodies import json_object
-from server.http.params import int_param, path_id
-from server.http.problems import Problem
-from server.policy import Reason
-from server.rooms import Conflict, Denied, InvalidInput, InvitationUnusable, RoomNotFound
-from server.rooms.service import InvitationState, Rooms, RoomView
-from storage.accounts import StoredUser
+from server.http.endpoint import Api, Call, NoBody, NoQuery, Reply
+from server.http.types import OptionalTime, Time, iso, optional_iso
+from server.rooms.commands import Membership, NewDocument, NewInvitation, NewRoom, RoomChanges
+from server.rooms.service import InvitationState, RoomView
 from storage.audit import AuditEvent
 from storage.rooms import ListedInvitation, StoredInvitation, StoredMember
 
-if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
-
 MAX_AUDIT_LIMIT = 200
+api = Api("rooms")
+SLUG = ("slug",)
 
 
-def _rooms(request: Request) -> Rooms:
-    return app_services(request).rooms
+class Room(msgspec.Struct):
+    slug: str
+    title: str
+    description: str
+    visibility: str
+    archived_at: OptionalTime
+    created_at: OptionalTime
+    role: str | None
 
 
-async def _caller(request: Request) -> StoredUser | None:
-    """The signed-in user, None without an Authorization header; 401 for a bad token."""
-    if "authorization" not in request.headers:
-        return None
-    caller: Principal = await principal(request)
-    return caller.user
+class RoomList(msgspec.Struct):
+    rooms: list[Room]
 
 
-def _not_found(slug: str) -> Problem:
-    return Problem(404, "room-not-found", "Room not found", f"there is no room {slug!r}")
+class RoomWithDocuments(Room):
+    documents: list[str]
 
 
-def _problem(exc: Exception, slug: str) -> Problem:
-    if isinstance(exc, RoomNotFound):
-        return _not_found(slug)
-    if isinstance(exc, Denied):
-        reason = exc.decision.reason
-        if reason is Reason.HIDDEN:
-            return _not_found(slug)
-        if reason is Reason.NOT_AUTHENTICATED:
-            return unauthorized()
-        if reason is Reason.ARCHIVED:
-            return Problem(
-                403, "room-archived", "Room archived", "the room is archived", reason=reason.value
-            )
-        return Problem(
-            403, "forbidden", "Forbidden", "your role does not allow this", reason=reason.value
-        )
-    if isinstance(exc, Conflict):
-        return Problem(409, exc.slug, "Conflict", str(exc))
-    if isinstance(exc, InvalidInput):
-        return Problem(422, "invalid-parameter", "Invalid parameter", str(exc), parameter=exc.field)
-    if isinstance(exc, InvitationUnusable):
-        if exc.outcome == "unknown":
-            return Problem(
-                404, "invitation-not-found", "Invitation not found", "no such invitation"
-            )
-        if exc.outcome == "already_member":
-            return Problem(409, "already-a-member", "Conflict", "you are a member already")
-        return Problem(
-            410,
-            f"invitation-{exc.outcome}",
-            "Invitation unusable",
-            f"the invitation is {exc.outcome}",
-        )
-    raise exc
+class Member(msgspec.Struct):
+    user_id: int
+    name: str
+    display_name: str
+    role: str
 
 
-async def in_room(
-    request: Request, action: Callable[[Rooms, RoomView, StoredUser | None], Awaitable[Response]]
-) -> Response:
-    slug = request.path_params["slug"]
-    caller = await _caller(request)
-    rooms = _rooms(request)
-    try:
-        view = await rooms.view(slug, caller)
-        return await action(rooms, view, caller)
-    except (RoomNotFound, Denied, Conflict, InvalidInput, InvitationUnusable) as exc:
-        raise _problem(exc, slug) from None
+class MemberList(msgspec.Struct):
+    members: list[Member]
 
 
-def _iso(value: Any) -> str | None:
-    return None if value is None else str(value.isoformat())
+class Invitation(msgspec.Struct):
+    id: int
+    role: str
+    expires_at: OptionalTime
+    created_at: OptionalTime
 
 
-def room_json(view: RoomView) -> dict[str, Any]:
+class IssuedInvitation(Invitation):
+    token: str
+
+
+class ListedInvitationShown(Invitation):
+    created_by: str | None
+    used_by: str | None
+    used_at: OptionalTime
+    revoked_at: OptionalTime
+    state: str
+
+
+class InvitationList(msgspec.Struct):
+    invitations: list[ListedInvitationShown]
+
+
+class RoomDocument(msgspec.Struct):
+    name: str
+    room: str
+
+
+class RoomAuditEvent(msgspec.Struct):
+    id: int
+    at: Time
+    actor_user_id: int | None
+    action: str
+    address: str | None
+    details: dict[str, Any]
+
+
+class RoomAudit(msgspec.Struct):
+    events: list[RoomAuditEvent]
+
+
+class RoomAuditQuery(msgspec.Struct):
+    limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_AUDIT_LIMIT)] = 50
+
+
+def room_shown(view: RoomView) -> Room:
     room = view.room
-    return {
-        "slug": room.slug,
-        "title": room.title,
-        "description": room.description,
-        "visibility": room.visibility,
-        "archived_at": _iso(room.archived_at),
-        "created_at": _iso(room.created_at),
-        "role": None if view.role is None else view.role.value,
-    }
+    return Room(
+        room.slug,
+        room.title,
+        room.description,
+        room.visibility,
+        optional_iso(room.archived_at),
+        optional_iso(room.created_at),
+        None if view.role is None else view.role.value,
+    )
 
 
-def _member_json(member: StoredMember) -> dict[str, Any]:
-    return {
-        "user_id": member.user_id,
-        "name": member.name,
-        "display_name": member.display_name,
-        "role": member.role,
-    }
+def _member_shown(member: StoredMember) -> Member:
+    return Member(member.user_id, member.name, member.display_name, member.role)
 
 
-def _event_json(event: AuditEvent) -> dict[str, Any]:
-    return {
-        "id": event.id,
-        "at": event.at.isoformat(),
-        "actor_user_id": event.actor_user_id,
-        "action": event.action,
-        "address": event.address,
-        "details": event.details,
-    }
-
-
-def _invitation_json(invitation: StoredInvitation) -> dict[str, Any]:
+def _invitation_fields(invitation: StoredInvitation) -> dict[str, Any]:
     return {
         "id": invitation.id,
         "role": invitation.role,
-        "expires_at": _iso(invitation.expires_at),
-        "created_at": _iso(invitation.created_at),
+        "expires_at": optional_iso(invitation.expires_at),
+        "created_at": optional_iso(invitation.created_at),
     }
 
 
-def _listed_invitation_json(listed: ListedInvitation, state: InvitationState) -> dict[str, Any]:
+def _listed_invitation(listed: ListedInvitation, state: InvitationState) -> ListedInvitationShown:
     invitation = listed.invitation
-    return {
-        **_invitation_json(invitation),
-        "created_by": listed.created_by_name,
-        "used_by": listed.used_by_name,
-        "used_at": _iso(invitation.used_at),
-        "revoked_at": _iso(invitation.revoked_at),
-        "state": state.value,
-    }
+    return ListedInvitationShown(
+        **_invitation_fields(invitation),
+        created_by=listed.created_by_name,
+        used_by=listed.used_by_name,
+        used_at=optional_iso(invitation.used_at),
+        revoked_at=optional_iso(invitation.revoked_at),
+        state=state.value,
+    )
 
 
-async def rooms(request: Request) -> Response:
-    if request.method == "GET":
-        views = await _rooms(request).readable(await _caller(request))
-        return JSONResponse({"rooms": [room_json(v) for v in views]})
-    caller = (await principal(request)).user
-    body = await json_object(request)
-    try:
-        view = await _rooms(request).create(caller, body, client_address(request))
-    except (Conflict, InvalidInput) as exc:
-        raise _problem(exc, str(body.get("slug"))) from None
-    return JSONResponse(room_json(view), status_code=201)
+@api.get("/rooms", answer=RoomList, errors=(401,), auth="optional")
+async def rooms(call: Call[NoBody, NoQuery]) -> RoomList:
+    """The rooms the caller may read (public ones for anonymous callers)"""
+    views = await call.services.rooms.readable(await call.caller())
+    return RoomList([room_shown(v) for v in views])
 
 
-async def room(request: Request) -> Response:
-    body = await json_object(request) if request.method == "PATCH" else {}
-
-    async def act(rooms: Rooms, view: RoomView, caller: StoredUser | None) -> Response:
-        if request.method == "PATCH":
-            view = await rooms.update(view, body, client_address(request))
-        documents = await rooms.document_names(view)
-        return JSONResponse({**room_json(view), "documents": documents})
-
-    return await in_room(request, act)
+@api.post(
+    "/rooms", body=NewRoom, answer=Room, status=201, errors=(400, 401, 409, 422), auth="bearer"
+)
+async def create_room(call: Call[NewRoom, NoQuery]) -> Room:
+    """Create a room; the caller becomes its owner"""
+    caller = (await call.principal()).user
+    return room_shown(await call.services.rooms.create(caller, call.body, call.address))
 
 
-async def archive(request: Request) -> Response:
-    async def act(rooms: Rooms, view: RoomView, caller: StoredUser | None) -> Response:
-        await rooms.archive(view, client_address(request))
-        return Response(status_code=204)
-
-    return await in_room(request, act)
+async def _with_documents(call: Call[Any, NoQuery], view: RoomView) -> RoomWithDocuments:
+    documents = await call.services.rooms.document_names(view)
+    return RoomWithDocuments(**msgspec.structs.asdict(room_shown(view)), documents=documents)
 
 
-async def members(request: Request) -> Response:
-    async def act(rooms: Rooms, view: RoomView, caller: StoredUser | None) -> Response:
-        listed = await rooms.members(view)
-        return JSONResponse({"members": [_member_json(m) for m in listed]})
-
-    return await in_room(request, act)
+@api.get("/rooms/{slug}", answer=RoomWithDocuments, errors=(401, 404), auth="optional")
+async def room(call: Call[NoBody, NoQuery]) -> RoomWithDocuments:
+    """A room with its documents"""
+    return await _with_documents(call, await call.room())
 
 
-async def member(request: Request) -> Response:
-    name = request.path_params["user"]
-    body = await json_object(request) if request.method == "PUT" else {}
-
-    async def act(rooms: Rooms, view: RoomView, caller: StoredUser | None) -> Response:
-        if request.method == "DELETE":
-            removed = await rooms.remove_member(view, name, client_address(request))
-            if not removed:
-                raise Problem(
-                    404, "member-not-found", "Member not found", f"{name!r} is not a member"
-                )
-            return Response(status_code=204)
-        user, previous, role = await rooms.set_member(
-            view, name, body.get("role"), client_address(request)
-        )
-        return JSONResponse(
-            {
-                "user_id": user.id,
-                "name": user.name,
-                "display_name": user.display_name,
-                "role": role,
-            },
-            status_code=201 if previous is None else 200,
-        )
-
-    return await in_room(request, act)
+@api.patch(
+    "/rooms/{slug}",
+    body=RoomChanges,
+    answer=RoomWithDocuments,
+    errors=(400, 401, 403, 404, 422),
+    auth="bearer",
+)
+async def update_room(call: Call[RoomChanges, NoQuery]) -> RoomWithDocuments:
+    """Change a room's title, description or visibility (owners)"""
+    view = await call.services.rooms.update(await call.room(), call.body, call.address)
+    return await _with_documents(call, view)
 
 
-async def invitations(request: Request) -> Response:
-    body = await json_object(request) if request.method == "POST" else {}
-
-    async def act(rooms: Rooms, view: RoomView, caller: StoredUser | None) -> Response:
-        if request.method == "GET":
-            listed = await rooms.invitations(view)
-            return JSONResponse(
-                {"invitations": [_listed_invitation_json(i, state) for i, state in listed]}
-            )
-        invitation, token = await rooms.invite(view, body, client_address(request))
-        return JSONResponse(
-            {**_invitation_json(invitation), "token": token},
-            status_code=201,
-            headers={"Cache-Control": "no-store"},
-        )
-
-    return await in_room(request, act)
+@api.post("/rooms/{slug}/archive", status=204, errors=(401, 403, 404), auth="bearer")
+async def archive(call: Call[NoBody, NoQuery]) -> None:
+    """Archive a room: read-only for everyone from now on (owners)"""
+    await call.services.rooms.archive(await call.room(), call.address)
 
 
-async def invitation(request: Request) -> Response:
-    invitation_id = path_id(request.path_params["invitation_id"])
-
-    async def act(rooms: Rooms, view: RoomView, caller: StoredUser | None) -> Response:
-        await rooms.revoke(view, invitation_id, client_address(request))
-        return Response(status_code=204)
-
-    return await in_room(request, act)
+@api.get("/rooms/{slug}/members", answer=MemberList, errors=(401, 403, 404), auth="optional")
+async def members(call: Call[NoBody, NoQuery]) -> MemberList:
+    """The room's members and their roles"""
+    listed = await call.services.rooms.members(await call.room())
+    return MemberList([_member_shown(m) for m in listed])
 
 
-async def accept(request: Request) -> Response:
-    caller = (await principal(request)).user
-    try:
-        view = await _rooms(request).accept(
-            request.path_params["token"], caller, client_address(request)
-        )
-    except (Denied, InvitationUnusable) as exc:
-        raise _problem(exc, "") from None
-    return JSONResponse(room_json(view))
+@api.put(
+    "/rooms/{slug}/members/{user}",
+    body=Membership,
+    answer=Member,
+    status=200,
+    also=(201,),
+    errors=(400, 401, 403, 404, 409, 422),
+    auth="bearer",
+)
+async def set_member(call: Call[Membership, NoQuery]) -> Reply:
+    """Add a member or change their role (201 when added)"""
+    user, previous, role = await call.services.rooms.set_member(
+        await call.room(), call.path("user"), call.body.role, call.address
+    )
+    shown = Member(user.id, user.name, user.display_name, role.value)
+    return Reply(shown, status=201 if previous is None else 200)
 
 
-async def documents(request: Request) -> Response:
-    body = await json_object(request)
-
-    async def act(rooms: Rooms, view: RoomView, caller: StoredUser | None) -> Response:
-        name = await rooms.create_document(view, body.get("name"), client_address(request))
-        return JSONResponse({"name": name, "room": view.room.slug}, status_code=201)
-
-    return await in_room(request, act)
+@api.delete("/rooms/{slug}/members/{user}", status=204, errors=(401, 403, 404, 409), auth="bearer")
+async def remove_member(call: Call[NoBody, NoQuery]) -> None:
+    """Remove a member (a room keeps at least one owner)"""
+    await call.services.rooms.remove_member(await call.room(), call.path("user"), call.address)
 
 
-async def audit(request: Request) -> Response:
-    limit = int_param(request, "limit", 50, 1, MAX_AUDIT_LIMIT)
+@api.get("/rooms/{slug}/invitations", answer=InvitationList, errors=(401, 403, 404), auth="bearer")
+async def invitations(call: Call[NoBody, NoQuery]) -> InvitationList:
+    """The room's invitations, newest first (those who may invite)"""
+    listed = await call.services.rooms.invitations(await call.room())
+    return InvitationList([_listed_invitation(i, state) for i, state in listed])
 
-    async def act(rooms: Rooms, view: RoomView, caller: StoredUser | None) -> Response:
-        events = await rooms.audit_page(view, limit)
-        return JSONResponse({"events": [_event_json(e) for e in events]})
 
-    return await in_room(request, act)
+@api.post(
+    "/rooms/{slug}/invitations",
+    body=NewInvitation,
+    answer=IssuedInvitation,
+    status=201,
+    errors=(400, 401, 403, 404, 422),
+    auth="bearer",
+)
+async def invite(call: Call[NewInvitation, NoQuery]) -> Reply:
+    """Create an invitation link; its token is in the answer only"""
+    invitation, token = await call.services.rooms.invite(await call.room(), call.body, call.address)
+    shown = IssuedInvitation(**_invitation_fields(invitation), token=token)
+    return Reply(shown, headers={"Cache-Control": "no-store"})
+
+
+@api.delete(
+    "/rooms/{slug}/invitations/{invitation_id}",
+    status=204,
+    errors=(401, 403, 404, 409),
+    auth="bearer",
+    ids=("invitation_id",),
+)
+async def revoke_invitation(call: Call[NoBody, NoQuery]) -> None:
+    """Revoke a pending invitation"""
+    await call.services.rooms.revoke(await call.room(), call.path_id("invitation_id"), call.address)
+
+
+@api.post(
+    "/invitations/{token}/accept", answer=Room, errors=(401, 403, 404, 409, 410), auth="bearer"
+)
+async def accept(call: Call[NoBody, NoQuery]) -> Room:
+    """Accept an invitation: the caller becomes a member with its role"""
+    caller = (await call.principal()).user
+    view = await call.services.rooms.accept(call.path("token"), caller, call.address)
+    return room_shown(view)
+
+
+@api.post(
+    "/rooms/{slug}/documents",
+    body=NewDocument,
+    answer=RoomDocument,
+    status=201,
+    errors=(400, 401, 403, 404, 409, 422),
+    auth="bearer",
+)
+async def create_document(call: Call[NewDocument, NoQuery]) -> RoomDocument:
+    """Create a document in the room"""
+    view = await call.room()
+    name = await call.services.rooms.create_document(view, call.body.name, call.address)
+    return RoomDocument(name, view.room.slug)
+
+
+def _event_shown(event: AuditEvent) -> RoomAuditEvent:
+    return RoomAuditEvent(
+        event.id, iso(event.at), event.actor_user_id, event.action, event.address, event.details
+    )
+
+
+@api.get(
+    "/rooms/{slug}/audit",
+    query=RoomAuditQuery,
+    answer=RoomAudit,
+    errors=(401, 403, 404, 422),
+    auth="bearer",
+)
+async def audit(call: Call[NoBody, RoomAuditQuery]) -> RoomAudit:
+    """The room's audit trail, newest first (owners)"""
+    events = await call.services.rooms.audit_page(await call.room(), call.query.limit)
+    return RoomAudit([_event_shown(e) for e in events])
+
+
+routes = api.routes

@@ -3,22 +3,31 @@
 from __future__ import annotations
 
 import enum
-import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
+import msgspec
+
 from server.accounts.signing import secret_hash
 from server.documents.names import valid_document_name
-from server.policy import Action, Decision, Reason, Role, RoomState, Visibility, decide
-from server.rooms import Conflict, Denied, InvalidInput, InvitationUnusable, RoomNotFound
+from server.policy import Action, Decision, Reason, Role, RoomState, Visibility, decide, refusal
+from server.rooms import (
+    InvalidRoomInput,
+    InvitationNotFound,
+    InvitationUnusable,
+    MemberNotFound,
+    RoomConflict,
+    RoomNotFound,
+)
+from server.rooms.commands import NewInvitation, NewRoom, RoomChanges
 from storage.accounts import AccountStore, StoredUser
 from storage.audit import AuditEvent, AuditLog
 from storage.document_log import DocumentLog
 from storage.errors import DocumentTaken, LastOwner, NotPermitted, RoomExists
-from storage.models import DESCRIPTION_LENGTH, TITLE_LENGTH, utc_now
+from storage.models import utc_now
 from storage.rooms import (
     Acceptance,
     Acting,
@@ -31,9 +40,6 @@ from storage.rooms import (
 )
 
 INVITATION_PREFIX = "vci_"
-SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-MAX_INVITATION_SECONDS = 30 * 24 * 3600
-DEFAULT_INVITATION_SECONDS = 7 * 24 * 3600
 
 
 def state_of(room: StoredRoom) -> RoomState:
@@ -66,8 +72,10 @@ class RoomView:
     def require(self, *actions: Action, as_read: bool = False) -> None:
         for action in actions:
             decision = self.decide(action, as_read=as_read)
+            if decision.reason is Reason.HIDDEN:
+                raise RoomNotFound(self.room.slug)
             if not decision.allowed:
-                raise Denied(decision)
+                raise refusal(decision)
 
 
 class InvitationState(enum.StrEnum):
@@ -97,26 +105,6 @@ def invitation_state(listed: ListedInvitation, room: StoredRoom, now: datetime) 
     if all(decide(creator, True, a, unarchived).allowed for a in inviting(invitation.role)):
         return InvitationState.PENDING
     return InvitationState.REVOKED
-
-
-def _role(value: Any) -> Role:
-    try:
-        return Role(value)
-    except ValueError:
-        raise InvalidInput("role", f"role must be one of {', '.join(Role)}") from None
-
-
-def _visibility(value: Any) -> Visibility:
-    try:
-        return Visibility(value)
-    except ValueError:
-        raise InvalidInput("visibility", "visibility must be public or private") from None
-
-
-def _text(field: str, value: Any, limit: int, *, empty: bool = False) -> str:
-    if not isinstance(value, str) or len(value) > limit or (not empty and not value.strip()):
-        raise InvalidInput(field, f"{field} must be a string of 1 to {limit} characters")
-    return value
 
 
 class Rooms:
@@ -154,17 +142,10 @@ class Rooms:
             raise RoomNotFound(slug)
         return view
 
-    async def create(
-        self, actor: StoredUser, body: dict[str, Any], address: str | None
-    ) -> RoomView:
-        slug = body.get("slug")
-        if not isinstance(slug, str) or not SLUG.match(slug):
-            raise InvalidInput("slug", "slug is 1 to 64 of a-z, 0-9 and inner hyphens")
-        title = _text("title", body.get("title", slug), TITLE_LENGTH)
-        description = _text(
-            "description", body.get("description", ""), DESCRIPTION_LENGTH, empty=True
-        )
-        visibility = _visibility(body.get("visibility", "private"))
+    async def create(self, actor: StoredUser, new: NewRoom, address: str | None) -> RoomView:
+        slug, visibility = new.slug, new.visibility
+        title = new.title if new.title is not None else slug
+        description = new.description
         try:
             room = await self.store.create_room(
                 slug,
@@ -175,7 +156,7 @@ class Rooms:
                 created_at=self.clock(),
             )
         except RoomExists:
-            raise Conflict("room-exists", f"a room called {slug!r} exists") from None
+            raise RoomConflict("room-exists", f"a room called {slug!r} exists") from None
         view = RoomView(room, Role.OWNER, actor)
         await self._record("room.created", view, address, slug=slug, visibility=visibility.value)
         return view
@@ -187,17 +168,13 @@ class Rooms:
         ]
         return [view for view in views if view.decide(Action.READ_ROOM).allowed]
 
-    async def update(self, view: RoomView, body: dict[str, Any], address: str | None) -> RoomView:
+    async def update(self, view: RoomView, asked: RoomChanges, address: str | None) -> RoomView:
         view.require(Action.UPDATE_ROOM)
         changes: dict[str, str] = {}
-        if "title" in body:
-            changes["title"] = _text("title", body["title"], TITLE_LENGTH)
-        if "description" in body:
-            changes["description"] = _text(
-                "description", body["description"], DESCRIPTION_LENGTH, empty=True
-            )
-        if "visibility" in body:
-            changes["visibility"] = _visibility(body["visibility"]).value
+        for name in asked.__struct_fields__:
+            value = getattr(asked, name)
+            if value is not msgspec.UNSET:
+                changes[name] = str(value)
         room = await self.store.update_room(view.room.id, **changes)
         await self._record("room.updated", view, address, changes=changes)
         return RoomView(room, view.role, view.actor)
@@ -214,7 +191,7 @@ class Rooms:
     async def _target(self, name: str) -> StoredUser:
         user = await self.accounts.find_user(name)
         if user is None:
-            raise InvalidInput("user", f"there is no user called {name!r}")
+            raise InvalidRoomInput("user", f"there is no user called {name!r}")
         return user
 
     def _acting(self, view: RoomView) -> tuple[Acting, list[Decision]]:
@@ -232,10 +209,10 @@ class Rooms:
         return Acting(view.actor.id, may), refusals
 
     async def set_member(
-        self, view: RoomView, name: str, role_value: Any, address: str | None
+        self, view: RoomView, name: str, role: Role | str, address: str | None
     ) -> tuple[StoredUser, str | None, Role]:
         view.require(Action.MANAGE_MEMBERS)
-        role = _role(role_value)
+        role = Role(role)
         user = await self._target(name)
         if role == Role.OWNER:
             view.require(Action.MANAGE_OWNERS)
@@ -245,9 +222,9 @@ class Rooms:
         try:
             previous = await self.store.set_member(view.room.id, user.id, role.value, acting=acting)
         except NotPermitted:
-            raise Denied(refusals[0]) from None
+            raise refusal(refusals[0]) from None
         except LastOwner:
-            raise Conflict("last-owner", "a room keeps at least one owner") from None
+            raise RoomConflict("last-owner", "a room keeps at least one owner") from None
         if previous is None:
             await self._record("member.added", view, address, user_id=user.id, role=role.value)
         elif previous != role.value:
@@ -261,34 +238,27 @@ class Rooms:
             )
         return user, previous, role
 
-    async def remove_member(self, view: RoomView, name: str, address: str | None) -> bool:
+    async def remove_member(self, view: RoomView, name: str, address: str | None) -> None:
+        """MemberNotFound when ``name`` is no member."""
         view.require(Action.MANAGE_MEMBERS)
         user = await self._target(name)
         acting, refusals = self._acting(view)
         try:
             removed = await self.store.remove_member(view.room.id, user.id, acting=acting)
         except NotPermitted:
-            raise Denied(refusals[0]) from None
+            raise refusal(refusals[0]) from None
         except LastOwner:
-            raise Conflict("last-owner", "a room keeps at least one owner") from None
+            raise RoomConflict("last-owner", "a room keeps at least one owner") from None
         if removed is None:
-            return False
+            raise MemberNotFound(name)
         await self._record("member.removed", view, address, user_id=user.id, role=removed)
-        return True
 
     async def invite(
-        self, view: RoomView, body: dict[str, Any], address: str | None
+        self, view: RoomView, asked: NewInvitation, address: str | None
     ) -> tuple[StoredInvitation, str]:
         view.require(Action.INVITE)
-        role = _role(body.get("role", "participant"))
+        role, seconds = asked.role, asked.expires_in
         view.require(*inviting(role))
-        seconds = body.get("expires_in", DEFAULT_INVITATION_SECONDS)
-        if (
-            not isinstance(seconds, int)
-            or isinstance(seconds, bool)
-            or not 1 <= seconds <= MAX_INVITATION_SECONDS
-        ):
-            raise InvalidInput("expires_in", f"expires_in is 1 to {MAX_INVITATION_SECONDS} seconds")
         assert view.actor is not None  # INVITE is for members only
         token = INVITATION_PREFIX + secrets.token_urlsafe(32)
         now = self.clock()
@@ -318,19 +288,19 @@ class Rooms:
     async def revoke(self, view: RoomView, invitation_id: int, address: str | None) -> None:
         """Revoke a pending invitation; revoking a revoked one again changes nothing.
 
-        Raises InvitationUnusable("unknown") for an id not in the room and Conflict
+        Raises InvitationNotFound for an id not in the room and RoomConflict
         ``invitation-used`` for one accepted already.
         """
         view.require(Action.INVITE)
         invitation = await self.store.get_invitation(view.room.id, invitation_id)
         if invitation is None:
-            raise InvitationUnusable(Acceptance.UNKNOWN.value)
+            raise InvitationNotFound
         view.require(*inviting(invitation.role))
         outcome, _ = await self.store.revoke_invitation(view.room.id, invitation_id, self.clock())
         if outcome is Revocation.UNKNOWN:
-            raise InvitationUnusable(Acceptance.UNKNOWN.value)
+            raise InvitationNotFound
         if outcome is Revocation.USED:
-            raise Conflict("invitation-used", "the invitation was accepted already")
+            raise RoomConflict("invitation-used", "the invitation was accepted already")
         if outcome is Revocation.REVOKED:
             await self._record(
                 "invitation.revoked",
@@ -344,7 +314,7 @@ class Rooms:
         found = await self.store.find_invitation(secret_hash(token))
         room = None if found is None else await self.store.get_room(found.room_id)
         if found is None or room is None:
-            raise InvitationUnusable(Acceptance.UNKNOWN.value)
+            raise InvitationNotFound
         # An invitation speaks for its creator: it is good only while they may still invite
         # (with that role), so demoting or removing them, or archiving the room, voids it.
         inviter = None
@@ -354,7 +324,7 @@ class Rooms:
         for action in inviting(found.role):
             decision = on_behalf.decide(action)
             if decision.reason is Reason.ARCHIVED:
-                raise Denied(decision)
+                raise refusal(decision)
             if not decision.allowed:
                 raise InvitationUnusable("revoked")
 
@@ -366,6 +336,10 @@ class Rooms:
         outcome, invitation = await self.store.accept_invitation(
             secret_hash(token), actor.id, self.clock(), creator_may_invite=creator_may_invite
         )
+        if outcome is Acceptance.UNKNOWN:
+            raise InvitationNotFound
+        if outcome is Acceptance.ALREADY_MEMBER:
+            raise RoomConflict("already-a-member", "you are a member already")
         if outcome is not Acceptance.ACCEPTED or invitation is None:
             raise InvitationUnusable(outcome.value)
         view = RoomView(room, Role(invitation.role), actor)
@@ -379,19 +353,19 @@ class Rooms:
         )
         return view
 
-    async def create_document(self, view: RoomView, name: Any, address: str | None) -> str:
+    async def create_document(self, view: RoomView, name: str, address: str | None) -> str:
         view.require(Action.CREATE_DOCUMENT)
-        if not isinstance(name, str) or not valid_document_name(name):
-            raise InvalidInput(
+        if not valid_document_name(name):
+            raise InvalidRoomInput(
                 "name", "a document name is 1 to 255 printable characters, no / \\ ? # %"
             )
         if await self.documents.find_document(name) is not None:
-            raise Conflict("document-exists", f"a document called {name!r} exists")
+            raise RoomConflict("document-exists", f"a document called {name!r} exists")
         document = await self.documents.ensure_document(name)
         try:
             await self.store.link_document(view.room.id, document.id)
         except DocumentTaken:
-            raise Conflict("document-exists", f"a document called {name!r} exists") from None
+            raise RoomConflict("document-exists", f"a document called {name!r} exists") from None
         await self._record("document.created", view, address, document=name)
         return name
 

@@ -33,7 +33,8 @@ import pycrdt
 from hypothesis import strategies as st
 
 from server.app import create_app
-from server.policy import Role
+from server.policy import Role, Visibility
+from server.rooms.commands import NewRoom
 from server.services import Services
 from server.settings import Settings
 from storage.models import utc_now
@@ -153,7 +154,7 @@ class RestHarness:
             if name == "owner":
                 owner = user
         rooms = services.rooms
-        view = await rooms.create(owner, {"slug": ROOM, "visibility": "public"}, None)
+        view = await rooms.create(owner, NewRoom(slug=ROOM, visibility=Visibility.PUBLIC), None)
         await rooms.set_member(view, "participant", Role.PARTICIPANT.value, None)
         await rooms.create_document(view, DOCUMENT, None)
         source: pycrdt.Doc[Any] = pycrdt.Doc(client_id=3)

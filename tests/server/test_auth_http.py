@@ -276,7 +276,7 @@ async def test_malformed_login_bodies_are_problems(
 
 
 async def test_accounts_refuse_bad_input(server: RunningServer) -> None:
-    from server.accounts import InvalidInput
+    from server.accounts import InvalidAccountInput
 
     accounts: Accounts = _services(server).accounts
     for name, password, locale in (
@@ -288,5 +288,5 @@ async def test_accounts_refuse_bad_input(server: RunningServer) -> None:
         ("new", "x" * 1025, "bg"),
         ("new", PASSWORD, "de"),
     ):
-        with pytest.raises(InvalidInput):
+        with pytest.raises(InvalidAccountInput):
             await accounts.create_user(name, password, locale=locale)

@@ -19,6 +19,7 @@ from sqlalchemy import text
 
 from client import LiveClient
 from server.cli import main
+from server.rooms.commands import NewRoom
 from storage.database import Database
 from storage.models import utc_now
 from tests.support.room_server import private_room_people, strict, strict_room_server  # noqa: F401  (fixtures)
@@ -101,9 +102,7 @@ async def test_owners_demoting_each_other_at_once_leave_every_room_an_owner(
     services = services_of(server)
     co_owners = ["owner", "moderator", "participant"]
     for n in range(ROOMS):
-        view = await services.rooms.create(
-            people.users["owner"], {"slug": f"r{n}", "visibility": "private"}, None
-        )
+        view = await services.rooms.create(people.users["owner"], NewRoom(slug=f"r{n}"), None)
         for name in co_owners[1:]:
             await services.rooms.set_member(view, name, "owner", None)
 

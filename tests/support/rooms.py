@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from server.policy import Role
+from server.policy import Role, Visibility
+from server.rooms.commands import NewRoom
 from server.rooms.service import RoomView
 from server.services import Services
 from storage.accounts import StoredUser
@@ -82,7 +83,9 @@ async def make_room(
 ) -> RoomView:
     """A room of ``owner`` with the moderator, participant and observer as members."""
     rooms = services.rooms
-    view = await rooms.create(people.users["owner"], {"slug": slug, "visibility": visibility}, None)
+    view = await rooms.create(
+        people.users["owner"], NewRoom(slug=slug, visibility=Visibility(visibility)), None
+    )
     for role in (Role.MODERATOR, Role.PARTICIPANT, Role.OBSERVER):
         await rooms.set_member(view, role.value, role.value, None)
     for name in documents:

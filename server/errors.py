@@ -1,0 +1,70 @@
+"""The one family of domain errors every domain package raises (no HTTP here).
+
+Each package has its own root (``RoomsError``, ``AccountsError``, ``DecisionsError``,
+``DocumentsError``; the policy's refusal is ``server.policy.Refused``) and its errors also
+belong to one *kind* below. The HTTP edge (server/http/errors.py) maps a kind to a status and
+the error's ``slug`` to a problem type, so handlers never catch and translate::
+
+    DomainError
+     ├── NotFound          404  nothing by that name the caller may know of
+     ├── Denied            403  the caller may not (Refused carries the policy's reason)
+     ├── Unauthenticated   401  no valid credentials
+     ├── Conflict          409  the current state does not allow it
+     ├── Invalid           422  a value that cannot be accepted; ``field`` names it
+     ├── Gone              410  existed, and can no longer be used
+     └── Throttled         429  too many attempts; ``retry_after`` seconds
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    """A refusal a client can act on: a stable ``slug`` (the problem type), a ``detail`` for
+    people and ``extra`` members for the problem document."""
+
+    default_slug: ClassVar[str] = "error"
+    title: ClassVar[str] = "Error"
+
+    def __init__(self, detail: str, *, slug: str | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.slug = slug or self.default_slug
+        self.extra = extra
+
+
+class NotFound(DomainError):
+    default_slug, title = "not-found", "Not found"
+
+
+class Denied(DomainError):
+    default_slug, title = "forbidden", "Forbidden"
+
+
+class Unauthenticated(DomainError):
+    default_slug, title = "unauthorized", "Unauthorized"
+
+
+class Conflict(DomainError):
+    default_slug, title = "conflict", "Conflict"
+
+
+class Invalid(DomainError):
+    default_slug, title = "invalid-parameter", "Invalid parameter"
+
+    def __init__(self, field: str, detail: str, *, slug: str | None = None) -> None:
+        super().__init__(detail, slug=slug, parameter=field)
+        self.field = field
+
+
+class Gone(DomainError):
+    default_slug, title = "gone", "Gone"
+
+
+class Throttled(DomainError):
+    default_slug, title = "throttled", "Too many requests"
+
+    def __init__(self, detail: str, retry_after: float, *, slug: str | None = None) -> None:
+        super().__init__(detail, slug=slug)
+        self.retry_after = retry_after

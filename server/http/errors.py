@@ -1,0 +1,79 @@
+"""The one place where errors become HTTP answers (RFC 9457 problem details).
+
+Domain packages raise errors of the family in server/errors.py; this module maps each kind to
+its status and each error's slug to the problem type. Handlers do not catch and translate.
+"""
+
+from __future__ import annotations
+
+import math
+
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from server.errors import (
+    Conflict,
+    Denied,
+    DomainError,
+    Gone,
+    Invalid,
+    NotFound,
+    Throttled,
+    Unauthenticated,
+)
+from server.http.problems import (
+    Problem,
+    handle_http_exception,
+    handle_problem,
+    handle_unexpected,
+    problem_response,
+)
+
+BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="veche"'}
+
+STATUS_OF_KIND: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Denied: 403,
+    Unauthenticated: 401,
+    Conflict: 409,
+    Invalid: 422,
+    Gone: 410,
+    Throttled: 429,
+}
+
+
+def status_of(error: DomainError) -> int:
+    for kind, status in STATUS_OF_KIND.items():
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def problem_of(error: DomainError) -> Problem:
+    headers: dict[str, str] = {}
+    if isinstance(error, Unauthenticated):
+        headers.update(BEARER_CHALLENGE)
+    if isinstance(error, Throttled):
+        headers["Retry-After"] = str(math.ceil(error.retry_after))
+    return Problem(
+        status_of(error),
+        error.slug,
+        error.title,
+        error.detail,
+        headers=headers or None,
+        **error.extra,
+    )
+
+
+async def handle_domain_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, DomainError)
+    return problem_response(problem_of(exc), request.url.path)
+
+
+EXCEPTION_HANDLERS = {
+    DomainError: handle_domain_error,
+    Problem: handle_problem,
+    HTTPException: handle_http_exception,
+    Exception: handle_unexpected,
+}
