@@ -17,7 +17,6 @@ from server.accounts.ratelimit import SlidingWindow
 from server.accounts.service import Accounts, SignIn
 from server.accounts.signing import TokenSigner
 from server.decisions.service import Decisions
-from server.document_socket import WriteCoalescer
 from server.documents.admission import Admission
 from server.documents.forks import Forks
 from server.documents.quota import ConnectionQuota
@@ -33,6 +32,7 @@ from server.live.tallies import BallotBatches
 from server.metrics import Metrics
 from server.rooms.service import Rooms
 from server.settings import Settings
+from server.write_coalescer import WriteCoalescer
 from storage.access import AccessStore
 from storage.accounts import AccountStore
 from storage.amendments import AmendmentStore

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from storage.database import upgrade
+from tests.support.contract import CONTRACT
 from tests.support.services import postgres_admin_url, unavailable
 
 
@@ -159,3 +160,13 @@ def empty_database_url(request: pytest.FixtureRequest) -> str:
     """A fresh, empty database URL (no tables), once for SQLite and once for PostgreSQL."""
     url: str = request.getfixturevalue(f"empty_{request.param}_url")
     return url
+
+
+@pytest.fixture(autouse=True)
+def _api_contract() -> Iterator[None]:
+    """Fails the test during which an API exchange did not match the OpenAPI document."""
+    before = len(CONTRACT.failures)
+    yield
+    failures = CONTRACT.failures[before:]
+    if failures:
+        pytest.fail("answers outside the API contract:\n" + "\n".join(failures))

@@ -57,8 +57,12 @@ def build(routes: Iterable[BaseRoute]) -> dict[str, Any]:
     schema_of = dict(zip(types, refs, strict=True))
     queries = {e.query.__name__ for _, e in endpoints if e.query is not NoQuery}
     paths: dict[str, dict[str, Any]] = {}
+    operation_ids: set[str] = set()
     for path, endpoint in endpoints:
         operation = _operation(endpoint, schema_of, components)
+        if operation["operationId"] in operation_ids:
+            raise ValueError(f"two operations are called {operation['operationId']}")
+        operation_ids.add(operation["operationId"])
         paths.setdefault(path, {})[endpoint.method.lower()] = operation
     return {
         "openapi": "3.1.0",
@@ -86,7 +90,7 @@ def _operation(
     endpoint: Endpoint, schema_of: dict[type[Any], Any], components: dict[str, Any]
 ) -> dict[str, Any]:
     operation: dict[str, Any] = {
-        "operationId": endpoint.handler.__name__,
+        "operationId": f"{endpoint.tag}_{endpoint.handler.__name__}",
         "summary": endpoint.summary,
         "tags": [endpoint.tag],
     }

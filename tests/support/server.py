@@ -18,6 +18,7 @@ import uvicorn
 from server.app import create_app
 from server.settings import Settings
 from server.ws_routing import VecheWebSocketProtocol
+from tests.support.contract import recorded
 from tests.support.waiting import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,7 +66,7 @@ async def serve_in_process(settings: Settings) -> AsyncIterator[RunningServer]:
         settings = settings.with_overrides(secret_key=TEST_SECRET_KEY)
     app = create_app(settings)
     config = uvicorn.Config(
-        app,
+        recorded(app),  # every API exchange checked against the OpenAPI document
         host="127.0.0.1",
         port=port,
         ws=VecheWebSocketProtocol,

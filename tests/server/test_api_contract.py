@@ -1,0 +1,192 @@
+"""The OpenAPI document is valid, generated from the declarations, and holds for real traffic.
+
+Besides these tests, every REST exchange of the whole suite is checked against the document
+(tests/support/contract.py); the tour below makes sure that every operation is exercised,
+and answers successfully, at least once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import httpx
+import pytest
+from openapi_spec_validator import validate
+from starlette.applications import Starlette
+
+from server.http.openapi import build
+from tests.support.contract import CONTRACT, Exchange
+from tests.support.rooms import People, make_people, services_of
+from tests.support.server import RunningServer
+
+Step = Callable[[httpx.AsyncClient, dict[str, Any]], Awaitable[None]]
+
+
+def _routes(server: RunningServer) -> Any:
+    app: Starlette = server.app  # type: ignore[assignment]
+    return app.routes
+
+
+async def test_the_document_is_valid_openapi_generated_from_the_routes(
+    server: RunningServer,
+) -> None:
+    async with httpx.AsyncClient(base_url=server.http) as http:
+        served = (await http.get("/api/v1/openapi.json")).json()
+    validate(served)  # raises on any violation of OpenAPI 3.1
+    assert served == build(_routes(server))
+    room = served["paths"]["/api/v1/rooms"]["post"]
+    schema = served["components"]["schemas"][
+        room["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    ]
+    # the constraints the code enforces are the ones the document states
+    assert schema["properties"]["slug"]["pattern"]
+    assert {"maxLength": 200, "minLength": 1}.items() <= schema["properties"]["title"]["anyOf"][
+        0
+    ].items()
+    assert set(room["responses"]) >= {"201", "400", "401", "409", "413", "422"}
+
+
+async def test_an_answer_outside_the_document_is_caught(server: RunningServer) -> None:
+    """The check can fail: a wrong body, an undeclared status and a wrong type are seen."""
+    routes = _routes(server)
+    me = Exchange("GET", "/api/v1/me", "", {"authorization": "Bearer x"}, b"")
+    good = b'{"id":1,"name":"a","display_name":"A","locale":"bg","is_admin":false,'
+    good += b'"created_at":"2026-12-05T00:00:00+00:00"}'
+    ok = Exchange(**{**me.__dict__, "status": 200, "response_body": good})
+    ok.response_headers = {"content-type": "application/json"}
+    assert CONTRACT.validate(routes, ok) is None
+    wrong_type = Exchange(**{**ok.__dict__, "response_body": good.replace(b'"id":1', b'"id":"1"')})
+    undeclared = Exchange(**{**ok.__dict__, "status": 418})
+    missing = Exchange(**{**ok.__dict__, "response_body": b'{"id":1}'})
+    for bad in (wrong_type, undeclared, missing):
+        assert CONTRACT.validate(routes, bad) is not None
+
+
+def _tour() -> list[tuple[str, str, Step]]:
+    """(method, path template, step): each step makes that request and expects success."""
+
+    async def login(http: httpx.AsyncClient, s: dict[str, Any]) -> None:
+        answer = await http.post("/auth/login", json={"name": "admin", "password": s["pw"]})
+        s["session"] = answer.json()
+        s["session_auth"] = {"Authorization": f"Bearer {s['session']['access_token']}"}
+
+    async def refresh(http: httpx.AsyncClient, s: dict[str, Any]) -> None:
+        answer = await http.post(
+            "/auth/refresh", json={"refresh_token": s["session"]["refresh_token"]}
+        )
+        s["session_auth"] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+    async def issue(http: httpx.AsyncClient, s: dict[str, Any]) -> None:
+        s["token_id"] = (
+            await http.post("/tokens", json={"label": "tour"}, headers=s["owner"])
+        ).json()["id"]
+
+    async def invite(http: httpx.AsyncClient, s: dict[str, Any]) -> None:
+        for key in ("invitation", "spare"):
+            answer = await http.post(
+                "/rooms/tour/invitations", json={"role": "observer"}, headers=s["owner"]
+            )
+            s[key] = answer.json()
+
+    def call(method: str, path: str, who: str = "owner", **kwargs: Any) -> Step:
+        async def step(http: httpx.AsyncClient, s: dict[str, Any]) -> None:
+            await http.request(method, path.format(**s), headers=s[who], **kwargs)
+
+        return step
+
+    return [
+        ("POST", "/auth/login", login),
+        ("POST", "/auth/refresh", refresh),
+        ("GET", "/me", call("GET", "/me")),
+        ("POST", "/tokens", issue),
+        ("GET", "/tokens", call("GET", "/tokens")),
+        ("DELETE", "/tokens/{token_id}", call("DELETE", "/tokens/{token_id}")),
+        ("GET", "/audit", call("GET", "/audit?limit=5", "session_auth")),
+        ("GET", "/rooms", call("GET", "/rooms")),
+        ("POST", "/rooms", call("POST", "/rooms", json={"slug": "tour", "title": "Обиколка"})),
+        ("GET", "/rooms/{slug}", call("GET", "/rooms/tour")),
+        ("PATCH", "/rooms/{slug}", call("PATCH", "/rooms/tour", json={"description": "х"})),
+        ("GET", "/rooms/{slug}/members", call("GET", "/rooms/tour/members")),
+        (
+            "PUT",
+            "/rooms/{slug}/members/{user}",
+            call("PUT", "/rooms/tour/members/participant", json={"role": "participant"}),
+        ),
+        (
+            "DELETE",
+            "/rooms/{slug}/members/{user}",
+            call("DELETE", "/rooms/tour/members/participant"),
+        ),
+        ("POST", "/rooms/{slug}/invitations", invite),
+        ("GET", "/rooms/{slug}/invitations", call("GET", "/rooms/tour/invitations")),
+        (
+            "DELETE",
+            "/rooms/{slug}/invitations/{invitation_id}",
+            call("DELETE", "/rooms/tour/invitations/{spare[id]}"),
+        ),
+        (
+            "POST",
+            "/invitations/{token}/accept",
+            call("POST", "/invitations/{invitation[token]}/accept", "outsider"),
+        ),
+        (
+            "POST",
+            "/rooms/{slug}/documents",
+            call("POST", "/rooms/tour/documents", json={"name": "tour-doc"}),
+        ),
+        ("GET", "/rooms/{slug}/audit", call("GET", "/rooms/tour/audit?limit=3")),
+        ("POST", "/rooms/{slug}/archive", call("POST", "/rooms/tour/archive")),
+        ("POST", "/auth/logout", call("POST", "/auth/logout", "session_auth")),
+    ]
+
+
+@pytest.fixture
+async def people(server: RunningServer) -> People:
+    return await make_people(services_of(server))
+
+
+async def test_every_operation_answers_successfully_within_the_document(
+    server: RunningServer, people: People
+) -> None:
+    services = services_of(server)
+    await services.accounts.create_user("admin", "a-long-password", is_admin=True)
+    routes = _routes(server)
+    exchanges: list[Exchange] = []
+
+    async def keep(response: httpx.Response) -> None:
+        await response.aread()
+        request = response.request
+        exchanges.append(
+            Exchange(
+                request.method,
+                request.url.path,
+                request.url.query.decode(),
+                {k.lower(): v for k, v in request.headers.items()},
+                request.content,
+                response.status_code,
+                {k.lower(): v for k, v in response.headers.items()},
+                response.content,
+            )
+        )
+
+    state: dict[str, Any] = {
+        "pw": "a-long-password",
+        **{name: {"Authorization": f"Bearer {people.tokens[name]}"} for name in people.tokens},
+    }
+    toured: set[tuple[str, str]] = set()
+    async with httpx.AsyncClient(
+        base_url=server.http + "/api/v1", event_hooks={"response": [keep]}
+    ) as http:
+        for method, path, step in _tour():
+            before = len(exchanges)
+            await step(http, state)
+            answered = exchanges[before:]
+            assert answered, f"{method} {path} made no request"
+            for exchange in answered:
+                assert exchange.status < 300, (method, path, exchange.response_body)
+                assert CONTRACT.validate(routes, exchange) is None
+            toured.add((method.lower(), "/api/v1" + path))
+    spec = build(routes)
+    operations = {(m, p) for p, ops in spec["paths"].items() for m in ops}
+    assert operations - toured == set()  # every operation of the document answered
