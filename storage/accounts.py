@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Collection
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +17,8 @@ from storage.database import Database
 from storage.errors import UserExists
 from storage.models import ApiTokenRecord, AuthSessionRecord, UserRecord
 from storage.records import detached
+
+TOUCH_EVERY = timedelta(minutes=1)  # how stale an API token's last_used_at may be
 
 __all__ = ["AccountStore", "Rotation", "StoredApiToken", "StoredSession", "StoredUser"]
 
@@ -64,6 +66,7 @@ class AccountStore:
 
     def __init__(self, database: Database) -> None:
         self._sessions = database.sessionmaker
+        self._single_reads = database.single_reads
 
     async def create_user(
         self,
@@ -149,7 +152,7 @@ class AccountStore:
                 AuthSessionRecord.expires_at > now,
             )
         )
-        async with self._sessions() as session:
+        async with self._single_reads() as session:
             row = (await session.execute(query)).first()
         return (
             None if row is None else (detached(StoredSession, row[0]), detached(StoredUser, row[1]))
@@ -225,24 +228,34 @@ class AccountStore:
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
     async def use_api_token(
-        self, token_hash: str, now: datetime
+        self, token_hash: str, now: datetime, *, touch_every: timedelta = TOUCH_EVERY
     ) -> tuple[StoredApiToken, StoredUser] | None:
-        """The live token with this hash and its user, marking it used; None if none."""
-        async with self._sessions() as session, session.begin():
-            result = await session.execute(
-                update(ApiTokenRecord)
-                .where(ApiTokenRecord.token_hash == token_hash, ApiTokenRecord.revoked_at.is_(None))
-                .values(last_used_at=now)
-                .returning(ApiTokenRecord.id)
-            )
-            token_id = result.scalar()
-            if token_id is None:
-                return None
+        """The live token with this hash and its user, None if none. Its `last_used_at`
+        is set to ``now`` when it is older than ``touch_every`` (or unset): one read per
+        request, and a write at most once a minute per token instead of on every request."""
+        async with self._single_reads() as session:
             row = (
                 await session.execute(
                     select(ApiTokenRecord, UserRecord)
                     .join(UserRecord, UserRecord.id == ApiTokenRecord.user_id)
-                    .where(ApiTokenRecord.id == token_id)
+                    .where(
+                        ApiTokenRecord.token_hash == token_hash,
+                        ApiTokenRecord.revoked_at.is_(None),
+                    )
                 )
-            ).one()
-        return detached(StoredApiToken, row[0]), detached(StoredUser, row[1])
+            ).one_or_none()
+            if row is None:
+                return None
+            token, user = detached(StoredApiToken, row[0]), detached(StoredUser, row[1])
+        last = token.last_used_at
+        if last is not None and now - last < touch_every:
+            return token, user
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                update(ApiTokenRecord)
+                .where(ApiTokenRecord.id == token.id, ApiTokenRecord.revoked_at.is_(None))
+                .values(last_used_at=now)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                return None  # revoked meanwhile
+        return replace(token, last_used_at=now), user

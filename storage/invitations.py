@@ -81,6 +81,7 @@ class Invitations:
     def __init__(self, database: Database) -> None:
         self._database = database
         self._sessions = database.sessionmaker
+        self._single_reads = database.single_reads  # one-statement reads (storage/database.py)
 
     async def create_invitation(
         self,

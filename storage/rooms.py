@@ -123,9 +123,29 @@ class RoomStore(Invitations):
 
     async def find_room(self, slug: str) -> StoredRoom | None:
         """The room with this slug, or None."""
-        async with self._sessions() as session:
+        async with self._single_reads() as session:
             record = await session.scalar(select(RoomRecord).where(RoomRecord.slug == slug))
             return None if record is None else detached(StoredRoom, record)
+
+    async def find_room_with_role(
+        self, slug: str, user_id: int | None
+    ) -> tuple[StoredRoom, str | None] | None:
+        """The room with this slug and ``user_id``'s role in it (None for a non-member or
+        no user), in one query; None if there is no such room."""
+        if user_id is None:
+            room = await self.find_room(slug)
+            return None if room is None else (room, None)
+        query = (
+            select(RoomRecord, RoomMemberRecord.role)
+            .outerjoin(
+                RoomMemberRecord,
+                (RoomMemberRecord.room_id == RoomRecord.id) & (RoomMemberRecord.user_id == user_id),
+            )
+            .where(RoomRecord.slug == slug)
+        )
+        async with self._single_reads() as session:
+            row = (await session.execute(query)).one_or_none()
+            return None if row is None else (detached(StoredRoom, row[0]), row[1])
 
     async def readable_rooms(self, user_id: int | None) -> list[tuple[StoredRoom, str | None]]:
         """Public rooms and the rooms ``user_id`` belongs to, with the user's role, by slug."""
@@ -180,7 +200,7 @@ class RoomStore(Invitations):
 
     async def role_of(self, room_id: int, user_id: int) -> str | None:
         """The user's role in the room, or None for a non-member."""
-        async with self._sessions() as session:
+        async with self._single_reads() as session:
             record = await session.get(RoomMemberRecord, (room_id, user_id))
             return None if record is None else record.role
 
@@ -263,7 +283,7 @@ class RoomStore(Invitations):
             .where(RoomDocumentRecord.room_id == room_id)
             .order_by(DocumentRecord.name)
         )
-        async with self._sessions() as session:
+        async with self._single_reads() as session:
             return list(await session.scalars(query))
 
     async def link_document(self, room_id: int, document_id: int) -> None:

@@ -133,10 +133,10 @@ class Rooms:
 
     async def view(self, slug: str, actor: StoredUser | None) -> RoomView:
         """The room as ``actor`` sees it; RoomNotFound if unknown or hidden from them."""
-        room = await self.store.find_room(slug)
-        if room is None:
+        found = await self.store.find_room_with_role(slug, None if actor is None else actor.id)
+        if found is None:
             raise RoomNotFound(slug)
-        role = None if actor is None else await self.store.role_of(room.id, actor.id)
+        room, role = found
         view = RoomView(room, None if role is None else Role(role), actor)
         if view.decide(Action.READ_ROOM).reason is Reason.HIDDEN:
             raise RoomNotFound(slug)

@@ -90,3 +90,18 @@ async def test_audit_events_page_newest_first(database: Database) -> None:
     )
     with pytest.raises(ValueError, match="action longer"):
         await audit.record("x" * 65)
+
+
+async def test_a_token_used_often_is_written_at_most_once_a_minute(store: AccountStore) -> None:
+    """Using an API token reads it; its last_used_at is written only when a minute old."""
+    owner = await _user(store, "owner")
+    await store.create_api_token(owner, "bot", "h1", T0)
+    times = [T0, T0 + timedelta(seconds=30), T0 + timedelta(seconds=61)]
+    seen = []
+    for now in times:
+        used = await store.use_api_token("h1", now)
+        assert used is not None
+        seen.append(used[0].last_used_at)
+    assert seen == [T0, T0, T0 + timedelta(seconds=61)]
+    listed = await store.list_api_tokens(owner)
+    assert listed[0].last_used_at == T0 + timedelta(seconds=61)
