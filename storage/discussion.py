@@ -44,7 +44,7 @@ class MessageMissing(StorageError):
     """No message with that id in that room (or it was deleted)."""
 
 
-class _Unchanged(Exception):
+class _EventUnchanged(Exception):
     """Raised inside a transaction to roll it back when there is nothing to record."""
 
 
@@ -257,7 +257,7 @@ class DiscussionStore:
                 key = {"message_id": record.id, "user_id": user_id, "emoji": emoji}
                 existing = await session.get(MessageReactionRecord, key)
                 if (existing is not None) == on:
-                    raise _Unchanged  # rolls back: the event number is given back
+                    raise _EventUnchanged  # rolls back: the event number is given back
                 if on:
                     session.add(MessageReactionRecord(**key, created_at=now))
                 else:
@@ -266,7 +266,7 @@ class DiscussionStore:
                 counts = await _reaction_counts(session, record.id)
                 payload = describe(detached(StoredMessage, record), counts)
                 return new_event(session, room_id, stamp, event, user_id, payload, now), counts
-        except _Unchanged:
+        except _EventUnchanged:
             return None, await self.reactions(message_id)
 
     async def message(self, room_id: int, message_id: int) -> StoredMessage:

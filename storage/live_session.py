@@ -73,7 +73,7 @@ class NotAMember(StorageError):
     """The floor goes to members of the room only."""
 
 
-class _Unchanged(Exception):
+class _SessionUnchanged(Exception):
     """Raised inside a transaction to roll it back when there is nothing to record."""
 
 
@@ -316,7 +316,7 @@ class LiveSessionStore:
                 seq = await next_event_seq(session, room_id)  # first: takes the room's write lock
                 parts = await work(session)
                 if not parts:
-                    raise _Unchanged  # rolls back: the number is given back
+                    raise _SessionUnchanged  # rolls back: the number is given back
                 await session.flush()
                 state = await _state(session, room_id)
                 events: list[StoredEvent] = []
@@ -328,7 +328,7 @@ class LiveSessionStore:
                         new_event(session, room_id, seq, type_, actor_user_id, payload, now)
                     )
                 return Change(state, tuple(events))
-        except _Unchanged:
+        except _SessionUnchanged:
             return Change(await self.state(room_id), ())
 
 
