@@ -53,22 +53,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         Route("/rooms/{slug}/messages", messages.messages),
         Route("/rooms/{slug}/messages/search", messages.search),
         Route("/rooms/{slug}/messages/{message_id}/revisions", messages.revisions),
-        Route("/rooms/{slug}/proposals", decisions.proposals, methods=["GET", "POST"]),
-        Route("/rooms/{slug}/proposals/{proposal_id}", decisions.proposal),
-        Route("/rooms/{slug}/proposals/{proposal_id}/state", decisions.move, methods=["POST"]),
-        Route(
-            "/rooms/{slug}/proposals/{proposal_id}/amendments",
-            decisions.amendments,
-            methods=["POST"],
-        ),
-        Route("/rooms/{slug}/proposals/{proposal_id}/vote", decisions.open_vote, methods=["POST"]),
-        Route("/rooms/{slug}/polls", decisions.polls, methods=["GET", "POST"]),
-        Route("/rooms/{slug}/polls/{poll_id}", decisions.poll),
-        Route("/rooms/{slug}/polls/{poll_id}/ballots", decisions.cast, methods=["POST"]),
-        Route("/rooms/{slug}/polls/{poll_id}/close", decisions.close, methods=["POST"]),
-        Route("/rooms/{slug}/polls/{poll_id}/receipts/{receipt}", decisions.receipt),
-        Route("/rooms/{slug}/decisions", decisions.decisions),
-        Route("/rooms/{slug}/decisions/{position}", decisions.decision),
+        *decisions.routes,
     ]
     routes = [
         Route("/healthz", health.healthz),

@@ -16,6 +16,7 @@ from server.accounts import secret_key
 from server.accounts.ratelimit import SlidingWindow
 from server.accounts.service import Accounts, SignIn
 from server.accounts.signing import TokenSigner
+from server.decisions.context import DecisionsContext
 from server.decisions.service import Decisions
 from server.documents.admission import Admission
 from server.documents.forks import Forks
@@ -157,17 +158,19 @@ class Services:
         )
         forks = Forks(documents, document_log, backend, AmendmentStore(database))
         decisions = Decisions(
-            rooms=rooms,
-            room_store=rooms.store,
-            proposals=ProposalStore(database),
-            polls=PollStore(database),
-            documents=documents,
-            discussion=discussion,
-            live_rooms=live_rooms,
-            accounts=accounts.store,
-            audit=audit,
-            forks=forks,
-            clock=utc_now,
+            DecisionsContext(
+                rooms=rooms,
+                room_store=rooms.store,
+                proposals=ProposalStore(database),
+                polls=PollStore(database),
+                documents=documents,
+                discussion=discussion,
+                live_rooms=live_rooms,
+                accounts=accounts.store,
+                audit=audit,
+                forks=forks,
+                clock=utc_now,
+            ),
             secret_batches=BallotBatches(
                 settings.secret_tally_batch, settings.secret_tally_seconds
             ),

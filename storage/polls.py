@@ -239,6 +239,14 @@ class PollStore:
         async with self._sessions() as session:
             return [detached(StoredPoll, r) for r in await session.scalars(query)]
 
+    async def next_deadline(self) -> datetime | None:
+        """The earliest time a scheduled poll opens or an open poll closes; None if none."""
+        opening = select(func.min(PollRecord.opens_at)).where(PollRecord.state == "scheduled")
+        closing = select(func.min(PollRecord.closes_at)).where(PollRecord.state == "open")
+        async with self._sessions() as session:
+            times = [await session.scalar(opening), await session.scalar(closing)]
+        return min((t for t in times if t is not None), default=None)
+
     async def get(self, room_id: int, poll_id: int) -> StoredPoll | None:
         async with self._sessions() as session:
             record = await session.get(PollRecord, poll_id)

@@ -2,171 +2,233 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
+import msgspec
+from starlette.responses import PlainTextResponse, Response
 
+from server.decisions.commands import Ballot, NewPoll, NewProposal, ProposalMove, VoteTerms
 from server.decisions.records import markdown
-from server.decisions.service import Decisions
-from server.http.bodies import json_object
-from server.http.compat import app_services, client_address, in_room
+from server.decisions.views import CastOutcome, PollView, ProposalView, ReceiptCheck
+from server.http.endpoint import Api, Call, NoBody, NoQuery, Reply
 from server.http.params import path_id
-from server.rooms.service import Rooms, RoomView
-from storage.accounts import StoredUser
 
-Act = Callable[[Decisions, RoomView], Awaitable[Response]]
-
-
-async def _act(request: Request, act: Act) -> Response:
-    services = app_services(request)
-
-    async def run(rooms: Rooms, view: RoomView, caller: StoredUser | None) -> Response:
-        return await act(services.decisions, view)
-
-    return await in_room(request, run)
+api = Api("decisions")
+NO_STORE = {"Cache-Control": "no-store"}
+READ_ERRORS = (401, 404)
+WRITE_ERRORS = (400, 401, 403, 404, 409, 422)
 
 
-def _id(request: Request, name: str) -> int:
-    return path_id(request.path_params[name])
+class ProposalList(msgspec.Struct):
+    proposals: list[ProposalView]
 
 
-async def proposals(request: Request) -> Response:
-    if request.method == "POST":
-        body = await json_object(request)
-
-        async def create(decisions: Decisions, view: RoomView) -> Response:
-            proposal = await decisions.create_proposal(view, body, client_address(request))
-            return JSONResponse(await decisions.proposal_json(proposal), status_code=201)
-
-        return await _act(request, create)
-
-    async def listing(decisions: Decisions, view: RoomView) -> Response:
-        found = await decisions.proposals.in_room(view.room.id)
-        return JSONResponse({"proposals": [await decisions.proposal_json(p) for p in found]})
-
-    return await _act(request, listing)
+class ProposalWithPolls(ProposalView):
+    polls: list[int]
 
 
-async def proposal(request: Request) -> Response:
-    async def show(decisions: Decisions, view: RoomView) -> Response:
-        found = await decisions.proposal(view, _id(request, "proposal_id"))
-        shown: dict[str, Any] = await decisions.proposal_json(found)
-        shown["polls"] = [
-            p.id for p in await decisions.polls.in_room(view.room.id) if p.proposal_id == found.id
-        ]
-        return JSONResponse(shown)
-
-    return await _act(request, show)
+class PollList(msgspec.Struct):
+    polls: list[PollView]
 
 
-async def amendments(request: Request) -> Response:
-    body = await json_object(request)
-
-    async def create(decisions: Decisions, view: RoomView) -> Response:
-        amendment = await decisions.create_amendment(
-            view, _id(request, "proposal_id"), body, client_address(request)
-        )
-        return JSONResponse(await decisions.proposal_json(amendment), status_code=201)
-
-    return await _act(request, create)
+class DecisionList(msgspec.Struct):
+    decisions: list[dict[str, Any]]  # records as written (docs/decisions.md), with sha256
 
 
-async def move(request: Request) -> Response:
-    body = await json_object(request)
-
-    async def act(decisions: Decisions, view: RoomView) -> Response:
-        moved = await decisions.move(
-            view, _id(request, "proposal_id"), body.get("state"), client_address(request)
-        )
-        return JSONResponse(await decisions.proposal_json(moved))
-
-    return await _act(request, act)
+@api.get("/rooms/{slug}/proposals", answer=ProposalList, errors=READ_ERRORS, auth="optional")
+async def proposals(call: Call[NoBody, NoQuery]) -> ProposalList:
+    """The room's proposals"""
+    view, decisions = await call.room(), call.services.decisions
+    found = await decisions.proposals.in_room(view.room.id)
+    return ProposalList([await decisions.proposal_view(p) for p in found])
 
 
-async def open_vote(request: Request) -> Response:
-    body = await json_object(request)
-
-    async def act(decisions: Decisions, view: RoomView) -> Response:
-        poll = await decisions.open_vote(
-            view, _id(request, "proposal_id"), body, client_address(request)
-        )
-        return JSONResponse(await decisions.poll_json(view, poll), status_code=201)
-
-    return await _act(request, act)
-
-
-async def polls(request: Request) -> Response:
-    if request.method == "POST":
-        body = await json_object(request)
-
-        async def create(decisions: Decisions, view: RoomView) -> Response:
-            poll = await decisions.open_poll(view, body, client_address(request))
-            return JSONResponse(await decisions.poll_json(view, poll), status_code=201)
-
-        return await _act(request, create)
-
-    async def listing(decisions: Decisions, view: RoomView) -> Response:
-        found = await decisions.polls.in_room(view.room.id)
-        return JSONResponse({"polls": [await decisions.poll_json(view, p) for p in found]})
-
-    return await _act(request, listing)
+@api.post(
+    "/rooms/{slug}/proposals",
+    body=NewProposal,
+    answer=ProposalView,
+    status=201,
+    errors=WRITE_ERRORS,
+    auth="bearer",
+)
+async def create_proposal(call: Call[NewProposal, NoQuery]) -> ProposalView:
+    """Create a proposal with its own document (as a draft)"""
+    decisions = call.services.decisions
+    proposal = await decisions.create_proposal(await call.room(), call.body, call.address)
+    return await decisions.proposal_view(proposal)
 
 
-async def poll(request: Request) -> Response:
-    async def show(decisions: Decisions, view: RoomView) -> Response:
-        found = await decisions.poll(view, _id(request, "poll_id"))
-        return JSONResponse(await decisions.poll_json(view, found))
-
-    return await _act(request, show)
-
-
-async def cast(request: Request) -> Response:
-    body = await json_object(request)
-
-    async def act(decisions: Decisions, view: RoomView) -> Response:
-        answer = await decisions.cast(view, _id(request, "poll_id"), body)
-        status = 201 if answer["outcome"] == "cast" else 200
-        return JSONResponse(answer, status_code=status, headers={"Cache-Control": "no-store"})
-
-    return await _act(request, act)
+@api.get(
+    "/rooms/{slug}/proposals/{proposal_id}",
+    answer=ProposalWithPolls,
+    errors=READ_ERRORS,
+    auth="optional",
+    ids=("proposal_id",),
+)
+async def proposal(call: Call[NoBody, NoQuery]) -> ProposalWithPolls:
+    """A proposal, with the ids of its votes"""
+    view, decisions = await call.room(), call.services.decisions
+    found = await decisions.proposal(view, call.path_id("proposal_id"))
+    polls = [p.id for p in await decisions.polls.in_room(view.room.id) if p.proposal_id == found.id]
+    shown = await decisions.proposal_view(found)
+    return ProposalWithPolls(**msgspec.structs.asdict(shown), polls=polls)
 
 
-async def receipt(request: Request) -> Response:
-    async def act(decisions: Decisions, view: RoomView) -> Response:
-        answer = await decisions.check_receipt(
-            view, _id(request, "poll_id"), request.path_params["receipt"]
-        )
-        return JSONResponse(answer, headers={"Cache-Control": "no-store"})
-
-    return await _act(request, act)
-
-
-async def close(request: Request) -> Response:
-    async def act(decisions: Decisions, view: RoomView) -> Response:
-        record = await decisions.close(view, _id(request, "poll_id"), client_address(request))
-        return JSONResponse(record)
-
-    return await _act(request, act)
-
-
-async def decisions(request: Request) -> Response:
-    async def listing(decisions: Decisions, view: RoomView) -> Response:
-        return JSONResponse({"decisions": await decisions.decisions(view)})
-
-    return await _act(request, listing)
+@api.post(
+    "/rooms/{slug}/proposals/{proposal_id}/amendments",
+    body=NewProposal,
+    answer=ProposalView,
+    status=201,
+    errors=WRITE_ERRORS,
+    auth="bearer",
+    ids=("proposal_id",),
+)
+async def create_amendment(call: Call[NewProposal, NoQuery]) -> ProposalView:
+    """Amend a proposal in draft or discussion: a proposal on a fork of its body"""
+    decisions = call.services.decisions
+    amendment = await decisions.create_amendment(
+        await call.room(), call.path_id("proposal_id"), call.body, call.address
+    )
+    return await decisions.proposal_view(amendment)
 
 
-async def decision(request: Request) -> Response:
-    raw = request.path_params["position"]
-    as_markdown = raw.endswith(".md")
+@api.post(
+    "/rooms/{slug}/proposals/{proposal_id}/state",
+    body=ProposalMove,
+    answer=ProposalView,
+    errors=WRITE_ERRORS,
+    auth="bearer",
+    ids=("proposal_id",),
+)
+async def move(call: Call[ProposalMove, NoQuery]) -> ProposalView:
+    """Move a proposal to discussion, or withdraw it"""
+    decisions = call.services.decisions
+    moved = await decisions.move(
+        await call.room(), call.path_id("proposal_id"), call.body, call.address
+    )
+    return await decisions.proposal_view(moved)
+
+
+@api.post(
+    "/rooms/{slug}/proposals/{proposal_id}/vote",
+    body=VoteTerms,
+    answer=PollView,
+    status=201,
+    errors=WRITE_ERRORS,
+    auth="bearer",
+    ids=("proposal_id",),
+)
+async def open_vote(call: Call[VoteTerms, NoQuery]) -> PollView:
+    """Open the proposal's vote: its body freezes and the vote is bound to that version"""
+    view, decisions = await call.room(), call.services.decisions
+    poll = await decisions.open_vote(view, call.path_id("proposal_id"), call.body, call.address)
+    return await decisions.poll_view(view, poll)
+
+
+@api.get("/rooms/{slug}/polls", answer=PollList, errors=READ_ERRORS, auth="optional")
+async def polls(call: Call[NoBody, NoQuery]) -> PollList:
+    """The room's votes, each as the caller may see it"""
+    view, decisions = await call.room(), call.services.decisions
+    found = await decisions.polls.in_room(view.room.id)
+    return PollList([await decisions.poll_view(view, p) for p in found])
+
+
+@api.post(
+    "/rooms/{slug}/polls",
+    body=NewPoll,
+    answer=PollView,
+    status=201,
+    errors=WRITE_ERRORS,
+    auth="bearer",
+)
+async def open_poll(call: Call[NewPoll, NoQuery]) -> PollView:
+    """Open a vote of its own, now or at a later time"""
+    view, decisions = await call.room(), call.services.decisions
+    poll = await decisions.open_poll(view, call.body, call.address)
+    return await decisions.poll_view(view, poll)
+
+
+@api.get(
+    "/rooms/{slug}/polls/{poll_id}",
+    answer=PollView,
+    errors=READ_ERRORS,
+    auth="optional",
+    ids=("poll_id",),
+)
+async def poll(call: Call[NoBody, NoQuery]) -> PollView:
+    """A vote as the caller may see it (the tally as its visibility allows)"""
+    view, decisions = await call.room(), call.services.decisions
+    return await decisions.poll_view(view, await decisions.poll(view, call.path_id("poll_id")))
+
+
+@api.post(
+    "/rooms/{slug}/polls/{poll_id}/ballots",
+    body=Ballot,
+    answer=CastOutcome,
+    status=201,
+    also=(200,),
+    errors=WRITE_ERRORS,
+    auth="bearer",
+    ids=("poll_id",),
+)
+async def cast(call: Call[Ballot, NoQuery]) -> Reply:
+    """Cast a ballot (201), or change it (200)"""
+    view = await call.room()
+    answer = await call.services.decisions.cast(view, call.path_id("poll_id"), call.body)
+    return Reply(answer, status=201 if answer.outcome == "cast" else 200, headers=NO_STORE)
+
+
+@api.get(
+    "/rooms/{slug}/polls/{poll_id}/receipts/{receipt}",
+    answer=ReceiptCheck,
+    errors=READ_ERRORS,
+    auth="optional",
+    ids=("poll_id",),
+)
+async def receipt(call: Call[NoBody, NoQuery]) -> Reply:
+    """Check that a secret ballot was counted, by its receipt"""
+    answer = await call.services.decisions.check_receipt(
+        await call.room(), call.path_id("poll_id"), call.path("receipt")
+    )
+    return Reply(answer, headers=NO_STORE)
+
+
+@api.post(
+    "/rooms/{slug}/polls/{poll_id}/close",
+    answer=dict[str, Any],
+    errors=(401, 403, 404, 409),
+    auth="bearer",
+    ids=("poll_id",),
+)
+async def close(call: Call[NoBody, NoQuery]) -> dict[str, Any]:
+    """Close a vote now: its decision record (docs/decisions.md)"""
+    return await call.services.decisions.close(
+        await call.room(), call.path_id("poll_id"), call.address
+    )
+
+
+@api.get("/rooms/{slug}/decisions", answer=DecisionList, errors=READ_ERRORS, auth="optional")
+async def decisions(call: Call[NoBody, NoQuery]) -> DecisionList:
+    """The room's decision records, in order, each with its SHA-256"""
+    return DecisionList(await call.services.decisions.decisions(await call.room()))
+
+
+@api.get(
+    "/rooms/{slug}/decisions/{position}",
+    answer=dict[str, Any],
+    errors=READ_ERRORS,
+    auth="optional",
+    media=("text/markdown",),
+    description="`{position}.md` answers the record as Markdown",
+)
+async def decision(call: Call[NoBody, NoQuery]) -> dict[str, Any] | Response:
+    """One decision record, as JSON or (with `.md`) as Markdown"""
+    raw = call.path("position")
     position = path_id(raw.removesuffix(".md"))
+    record, digest = await call.services.decisions.decision(await call.room(), position)
+    if raw.endswith(".md"):
+        return PlainTextResponse(markdown(record, digest), media_type="text/markdown")
+    return record
 
-    async def show(decisions: Decisions, view: RoomView) -> Response:
-        record, digest = await decisions.decision(view, position)
-        if as_markdown:
-            return PlainTextResponse(markdown(record, digest), media_type="text/markdown")
-        return JSONResponse(record)
 
-    return await _act(request, show)
+routes = api.routes

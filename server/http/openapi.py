@@ -45,7 +45,7 @@ def _types(endpoints: list[tuple[str, Endpoint]]) -> list[type[Any]]:
             if kind is None or kind in (NoBody, NoQuery):
                 continue
             other = seen.setdefault(kind.__name__, kind)
-            if other is not kind:
+            if other != kind:
                 raise TypeError(f"two API types are called {kind.__name__}")
     return list(seen.values())
 

@@ -33,6 +33,7 @@ import pycrdt
 from hypothesis import strategies as st
 
 from server.app import create_app
+from server.decisions.commands import NewPoll
 from server.policy import Role, Visibility
 from server.rooms.commands import NewRoom
 from server.services import Services
@@ -165,7 +166,7 @@ class RestHarness:
         assert applied is not None
         await applied[1]  # committed
         poll = await services.decisions.open_poll(
-            view, {"title": "Анкета", "method": "approval", "options": ["a", "b", "c"]}, None
+            view, NewPoll(title="Анкета", method="approval", options=["a", "b", "c"]), None
         )
         assert poll.id == 1
         return tokens

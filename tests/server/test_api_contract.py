@@ -136,8 +136,65 @@ def _tour() -> list[tuple[str, str, Step]]:
             call("POST", "/rooms/tour/documents", json={"name": "tour-doc"}),
         ),
         ("GET", "/rooms/{slug}/audit", call("GET", "/rooms/tour/audit?limit=3")),
+        *_decision_steps(call),
         ("POST", "/rooms/{slug}/archive", call("POST", "/rooms/tour/archive")),
         ("POST", "/auth/logout", call("POST", "/auth/logout", "session_auth")),
+    ]
+
+
+def _decision_steps(call: Callable[..., Step]) -> list[tuple[str, str, Step]]:
+    async def propose(http: httpx.AsyncClient, s: dict[str, Any]) -> None:
+        answer = await http.post(
+            "/rooms/tour/proposals", json={"title": "Бюджет"}, headers=s["owner"]
+        )
+        s["proposal"] = answer.json()
+
+    async def vote(http: httpx.AsyncClient, s: dict[str, Any]) -> None:
+        path = f"/rooms/tour/proposals/{s['proposal']['id']}/vote"
+        s["vote"] = (await http.post(path, json={}, headers=s["owner"])).json()
+
+    async def poll(http: httpx.AsyncClient, s: dict[str, Any]) -> None:
+        body = {"title": "Анкета", "method": "approval", "options": ["а", "б"], "secret": True}
+        s["poll"] = (await http.post("/rooms/tour/polls", json=body, headers=s["owner"])).json()
+
+    async def cast(http: httpx.AsyncClient, s: dict[str, Any]) -> None:
+        path = f"/rooms/tour/polls/{s['poll']['id']}/ballots"
+        answer = await http.post(path, json={"choice": ["а"]}, headers=s["owner"])
+        s["receipt"] = answer.json()["receipt"]
+
+    proposal, poll_path = "/rooms/tour/proposals/{proposal[id]}", "/rooms/tour/polls/{poll[id]}"
+    return [
+        ("POST", "/rooms/{slug}/proposals", propose),
+        ("GET", "/rooms/{slug}/proposals", call("GET", "/rooms/tour/proposals")),
+        (
+            "GET",
+            "/rooms/{slug}/proposals/{proposal_id}",
+            call("GET", proposal),
+        ),
+        (
+            "POST",
+            "/rooms/{slug}/proposals/{proposal_id}/amendments",
+            call("POST", proposal + "/amendments", json={"title": "Поправка"}),
+        ),
+        (
+            "POST",
+            "/rooms/{slug}/proposals/{proposal_id}/state",
+            call("POST", proposal + "/state", json={"state": "discussion"}),
+        ),
+        ("POST", "/rooms/{slug}/proposals/{proposal_id}/vote", vote),
+        ("POST", "/rooms/{slug}/polls", poll),
+        ("GET", "/rooms/{slug}/polls", call("GET", "/rooms/tour/polls")),
+        ("GET", "/rooms/{slug}/polls/{poll_id}", call("GET", poll_path)),
+        ("POST", "/rooms/{slug}/polls/{poll_id}/ballots", cast),
+        (
+            "GET",
+            "/rooms/{slug}/polls/{poll_id}/receipts/{receipt}",
+            call("GET", poll_path + "/receipts/{receipt}"),
+        ),
+        ("POST", "/rooms/{slug}/polls/{poll_id}/close", call("POST", poll_path + "/close")),
+        ("GET", "/rooms/{slug}/decisions", call("GET", "/rooms/tour/decisions")),
+        ("GET", "/rooms/{slug}/decisions/{position}", call("GET", "/rooms/tour/decisions/1")),
+        ("GET", "/rooms/{slug}/decisions/{position}", call("GET", "/rooms/tour/decisions/1.md")),
     ]
 
 

@@ -591,6 +591,8 @@ async def test_a_scheduled_vote_opens_with_the_electorate_of_that_moment(
         await session.execute(
             update(PollRecord).where(PollRecord.id == poll["id"]).values(opens_at=utc_now())
         )
+    # the opening time changed outside the service: tell its timer (set for an hour ahead)
+    services.decisions.deadlines.reschedule()
 
     current: dict[str, Any] = {}
 

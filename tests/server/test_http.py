@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from starlette.applications import Starlette
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from client import DocumentClient
 from server.settings import Settings
@@ -132,6 +132,17 @@ def _refs(node: object) -> list[str]:
     return []
 
 
+def _paths(routes: list[BaseRoute], prefix: str = "") -> list[tuple[str, BaseRoute]]:
+    """Every route with its full path, through mounts."""
+    found: list[tuple[str, BaseRoute]] = []
+    for route in routes:
+        if isinstance(route, Mount):
+            found.extend(_paths(route.routes, prefix + route.path))
+        elif isinstance(route, Route):
+            found.append((prefix + route.path, route))
+    return found
+
+
 async def test_openapi_document_lists_the_routes(server: RunningServer) -> None:
     async with httpx.AsyncClient(base_url=server.http) as http:
         spec = (await http.get("/api/v1/openapi.json")).json()
@@ -178,7 +189,7 @@ async def test_openapi_document_lists_the_routes(server: RunningServer) -> None:
     }
     # and every REST route of the application is in it (nothing added without its entry)
     app: Starlette = server.app  # type: ignore[assignment]
-    served = {r.path for r in app.routes if isinstance(r, Route) and r.path.startswith("/api/v1/")}
+    served = {path for path, _ in _paths(app.routes) if path.startswith("/api/v1/")}
     assert served - {"/api/v1/openapi.json"} == set(spec["paths"])
     refs = {
         ref.rsplit("/", 1)[1]
