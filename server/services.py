@@ -19,12 +19,16 @@ from server.accounts.signing import TokenSigner
 from server.decisions.service import Decisions
 from server.document_socket import WriteCoalescer
 from server.documents.admission import Admission
+from server.documents.amendments import Amendments
+from server.documents.comments import Comments
 from server.documents.forks import Forks
 from server.documents.quota import ConnectionQuota
 from server.documents.registry import DocumentRegistry
 from server.documents.review import AccessReviewer
+from server.documents.versions import Versions
 from server.live.commands import LiveServices
 from server.live.events import present
+from server.live.history import MessageHistory
 from server.live.presence import LocalPresence
 from server.live.room import LiveRooms
 from server.live.service import LiveDispatcher, redact_replay
@@ -47,6 +51,7 @@ from storage.moderation import ModerationStore
 from storage.polls import PollStore
 from storage.proposals import ProposalStore
 from storage.rooms import RoomStore
+from storage.search import MessageSearch
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +93,10 @@ class Services:
     live: LiveDispatcher
     decisions: Decisions
     forks: Forks
+    amendments: Amendments
+    comments: Comments
+    versions: Versions
+    messages: MessageHistory
     coalescer: WriteCoalescer = field(default_factory=WriteCoalescer)
 
     @classmethod
@@ -155,7 +164,8 @@ class Services:
             access_store,
             settings.max_live_frame_bytes,
         )
-        forks = Forks(documents, document_log, backend, AmendmentStore(database))
+        amendment_store = AmendmentStore(database)
+        forks = Forks(documents, document_log, backend, amendment_store)
         decisions = Decisions(
             rooms=rooms,
             room_store=rooms.store,
@@ -194,6 +204,18 @@ class Services:
             live=live,
             decisions=decisions,
             forks=forks,
+            amendments=Amendments(
+                admission=admission,
+                forks=forks,
+                rooms=rooms,
+                store=amendment_store,
+                audit=audit,
+            ),
+            comments=Comments(forks=forks, store=amendment_store, clock=utc_now),
+            versions=Versions(log=document_log, loader=documents.loader),
+            messages=MessageHistory(
+                discussion=discussion, search=MessageSearch(database), accounts=accounts.store
+            ),
         )
 
     async def stop(self) -> None:
