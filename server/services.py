@@ -8,8 +8,9 @@ domain service with keyword arguments from the settings and the stores. The Star
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from crdt.document import Backend, load_backend, warm_up
 from server.accounts import secret_key
@@ -97,6 +98,8 @@ class Services:
     comments: Comments
     versions: Versions
     messages: MessageHistory
+    live_sessions: LiveSessionStore
+    clock: Callable[[], datetime] = utc_now
     coalescer: WriteCoalescer = field(default_factory=WriteCoalescer)
 
     @classmethod
@@ -149,12 +152,13 @@ class Services:
         # so an audit event is the cue to re-check the open connections at once
         audit.listen(lambda _action: access_review.wake())
         await access_review.start()
+        live_sessions = LiveSessionStore(database, describe_session)
         live = LiveDispatcher(
             LiveServices(
                 settings,
                 discussion,
                 ModerationStore(database, discussion),
-                LiveSessionStore(database, describe_session),
+                live_sessions,
                 accounts.store,
                 audit,
                 live_rooms,
@@ -216,6 +220,8 @@ class Services:
             messages=MessageHistory(
                 discussion=discussion, search=MessageSearch(database), accounts=accounts.store
             ),
+            live_sessions=live_sessions,
+            clock=utc_now,
         )
 
     async def stop(self) -> None:

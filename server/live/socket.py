@@ -185,10 +185,10 @@ async def _welcome(
     assert room is not None
     user: StoredUser | None = connection.user
     role = await services.live.role_of(room.id, connection)
-    sessions = services.live.services.session
+    sessions = services.live_sessions
     session = await sessions.state(room.id)
     # a room opened again (everyone had left, or a restart) sets the speaking timer again
-    arm_timer(live_room, sessions, session, services.live.services.clock(), replace=False)
+    arm_timer(live_room, sessions, session, services.clock(), replace=False)
     return {
         "type": "welcome",
         "room": {
