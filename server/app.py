@@ -44,15 +44,9 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         Route("/openapi.json", openapi),
         *auth.routes,
         *rooms.routes,
-        Route("/documents/{document}/history", history.document_history),
-        Route("/documents/{document}", history.document_content),
-        Route("/documents/{document}/forks", amendments.forks, methods=["GET", "POST"]),
-        Route("/documents/{document}/diff", amendments.diff),
-        Route("/documents/{document}/merge", amendments.merge, methods=["POST"]),
-        Route("/documents/{document}/comments", amendments.comments, methods=["GET", "POST"]),
-        Route("/rooms/{slug}/messages", messages.messages),
-        Route("/rooms/{slug}/messages/search", messages.search),
-        Route("/rooms/{slug}/messages/{message_id}/revisions", messages.revisions),
+        *history.routes,
+        *amendments.routes,
+        *messages.routes,
         *decisions.routes,
     ]
     routes = [

@@ -27,7 +27,7 @@ from websockets.server import ServerProtocol
 
 from crdt.errors import CostlyUpdate, ProtocolError, UnsupportedMessageError
 from server.closecodes import CloseCode
-from server.documents.admission import CLOSE_CODES, Refused
+from server.documents.admission import CLOSE_CODES, AdmissionRefused
 from server.documents.awareness_gate import AwarenessGate, is_awareness
 from server.documents.connection import DocumentConnection
 from server.documents.costly import admit_costly
@@ -205,8 +205,8 @@ class DocumentSocket(asyncio.Protocol):
         services = self._services
         try:
             access = await services.admission.admit(name, token)
-        except Refused as refused:
-            self.close(CLOSE_CODES[refused.refusal], refused.detail)
+        except AdmissionRefused as refused:
+            self.close(CLOSE_CODES[refused.refusal], refused.reason)
             return
         except StorageError:
             log.exception("cannot check access to document %r", name)

@@ -1,9 +1,9 @@
 """The one family of domain errors every domain package raises (no HTTP here).
 
 Each package has its own root (``RoomsError``, ``AccountsError``, ``DecisionsError``,
-``DocumentsError``; the policy's refusal is ``server.policy.Refused``) and its errors also
-belong to one *kind* below. The HTTP edge (server/http/errors.py) maps a kind to a status and
-the error's ``slug`` to a problem type, so handlers never catch and translate::
+``DocumentsError``, ``DiscussionError``; the policy's refusal is ``server.policy.Refused``) and
+its errors also belong to one *kind* below. The HTTP edge (server/http/errors.py) maps a kind
+to a status and the error's ``slug`` to a problem type, so handlers never catch and translate::
 
     DomainError
      ├── NotFound          404  nothing by that name the caller may know of
@@ -12,7 +12,8 @@ the error's ``slug`` to a problem type, so handlers never catch and translate::
      ├── Conflict          409  the current state does not allow it
      ├── Invalid           422  a value that cannot be accepted; ``field`` names it
      ├── Gone              410  existed, and can no longer be used
-     └── Throttled         429  too many attempts; ``retry_after`` seconds
+     ├── Throttled         429  too many attempts; ``retry_after`` seconds
+     └── Unavailable       503  cannot be done now (too costly, a busy resource)
 """
 
 from __future__ import annotations
@@ -68,3 +69,7 @@ class Throttled(DomainError):
     def __init__(self, detail: str, retry_after: float, *, slug: str | None = None) -> None:
         super().__init__(detail, slug=slug)
         self.retry_after = retry_after
+
+
+class Unavailable(DomainError):
+    default_slug, title = "unavailable", "Service unavailable"

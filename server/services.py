@@ -8,8 +8,9 @@ domain service with keyword arguments from the settings and the stores. The Star
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from crdt.document import Backend, load_backend, warm_up
 from server.accounts import secret_key
@@ -19,12 +20,16 @@ from server.accounts.signing import TokenSigner
 from server.decisions.context import DecisionsContext
 from server.decisions.service import Decisions
 from server.documents.admission import Admission
+from server.documents.amendments import Amendments
+from server.documents.comments import Comments
 from server.documents.forks import Forks
 from server.documents.quota import ConnectionQuota
 from server.documents.registry import DocumentRegistry
 from server.documents.review import AccessReviewer
+from server.documents.versions import Versions
 from server.live.commands import LiveServices
 from server.live.events import present
+from server.live.history import MessageHistory
 from server.live.presence import LocalPresence
 from server.live.room import LiveRooms
 from server.live.service import LiveDispatcher, redact_replay
@@ -48,6 +53,7 @@ from storage.moderation import ModerationStore
 from storage.polls import PollStore
 from storage.proposals import ProposalStore
 from storage.rooms import RoomStore
+from storage.search import MessageSearch
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +95,12 @@ class Services:
     live: LiveDispatcher
     decisions: Decisions
     forks: Forks
+    amendments: Amendments
+    comments: Comments
+    versions: Versions
+    messages: MessageHistory
+    live_sessions: LiveSessionStore
+    clock: Callable[[], datetime] = utc_now
     coalescer: WriteCoalescer = field(default_factory=WriteCoalescer)
 
     @classmethod
@@ -141,12 +153,13 @@ class Services:
         # so an audit event is the cue to re-check the open connections at once
         audit.listen(lambda _action: access_review.wake())
         await access_review.start()
+        live_sessions = LiveSessionStore(database, describe_session)
         live = LiveDispatcher(
             LiveServices(
                 settings,
                 discussion,
                 ModerationStore(database, discussion),
-                LiveSessionStore(database, describe_session),
+                live_sessions,
                 accounts.store,
                 audit,
                 live_rooms,
@@ -156,7 +169,8 @@ class Services:
             access_store,
             settings.max_live_frame_bytes,
         )
-        forks = Forks(documents, document_log, backend, AmendmentStore(database))
+        amendment_store = AmendmentStore(database)
+        forks = Forks(documents, document_log, backend, amendment_store)
         decisions = Decisions(
             DecisionsContext(
                 rooms=rooms,
@@ -197,6 +211,20 @@ class Services:
             live=live,
             decisions=decisions,
             forks=forks,
+            amendments=Amendments(
+                admission=admission,
+                forks=forks,
+                rooms=rooms,
+                store=amendment_store,
+                audit=audit,
+            ),
+            comments=Comments(forks=forks, store=amendment_store, clock=utc_now),
+            versions=Versions(log=document_log, loader=documents.loader),
+            messages=MessageHistory(
+                discussion=discussion, search=MessageSearch(database), accounts=accounts.store
+            ),
+            live_sessions=live_sessions,
+            clock=utc_now,
         )
 
     async def stop(self) -> None:

@@ -1,8 +1,10 @@
 """Who may open a document, and whether a connection that is open may stay.
 
-Both transports ask here: the `/yjs/` socket and the document HTTP API. Each maps a
-`Refusal` to its own answer (a close code, a problem), so the rules live in one place and the
-permissions themselves in `server/policy.py`. docs/access.md has the table.
+Both transports ask here: the `/yjs/` socket and the document HTTP API. A refusal is an
+`AdmissionRefused` of the error kind its `Refusal` calls for, so server/http/errors.py maps it
+to a problem, and the sockets map its `refusal` to a close code (`CLOSE_CODES`) with its
+`reason`; the rules live in one place and the permissions themselves in `server/policy.py`.
+docs/access.md has the table.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from datetime import datetime
 from server.accounts import InvalidToken
 from server.accounts.service import Principal, SignIn
 from server.closecodes import CloseCode
+from server.documents import DOCUMENT_NOT_FOUND, DocumentsError, NoSuchDocument
 from server.documents.connection import Access
-from server.policy import Action, Reason, Role, decide
-from server.rooms.service import state_of
+from server.errors import Denied, NotFound, Unauthenticated
+from server.policy import Action, Decision, Reason, Role, decide, refusal
+from server.rooms.service import RoomView, state_of
 from storage.access import AccessStore, DocumentPlace
 from storage.models import utc_now
 from storage.rooms import StoredRoom
@@ -31,11 +35,42 @@ class Refusal(enum.Enum):
     FORBIDDEN = "forbidden"  # signed in and known, but the policy refuses
 
 
-class Refused(Exception):
-    def __init__(self, refusal: Refusal, detail: str) -> None:
+class AdmissionRefused(DocumentsError):
+    """May not open the document or the live room: ``refusal`` says why. ``detail`` is the
+    HTTP problem's, ``reason`` what a socket's close frame says. Make one with `refused`."""
+
+    def __init__(self, refusal: Refusal, detail: str, *, reason: str | None = None) -> None:
         super().__init__(detail)
         self.refusal = refusal
-        self.detail = detail
+        self.reason = detail if reason is None else reason
+
+
+class TokenRefused(AdmissionRefused, Unauthenticated):
+    default_slug = "unauthorized"
+
+
+class DocumentHidden(AdmissionRefused, NotFound):
+    """Unknown, or in a private room the caller may not know of: as if unknown."""
+
+    default_slug, title = DOCUMENT_NOT_FOUND, "Document not found"
+
+
+class ReadRefused(AdmissionRefused, Denied):
+    default_slug = "forbidden"
+
+
+_KINDS: dict[Refusal, type[AdmissionRefused]] = {
+    Refusal.BAD_TOKEN: TokenRefused,
+    Refusal.SIGN_IN_REQUIRED: DocumentHidden,
+    Refusal.HIDDEN: DocumentHidden,
+    Refusal.UNKNOWN: DocumentHidden,
+    Refusal.FORBIDDEN: ReadRefused,
+}
+
+
+def refused(refusal: Refusal, detail: str, *, reason: str | None = None) -> AdmissionRefused:
+    """The error of a refusal, of the kind ``refusal`` calls for."""
+    return _KINDS[refusal](refusal, detail, reason=reason)
 
 
 @dataclass(frozen=True)
@@ -43,7 +78,49 @@ class Review:
     """What the periodic review decided for one open connection's access."""
 
     access: Access | None  # the access it keeps (perhaps changed), or None when refused
-    refused: Refused | None = None
+    refused: AdmissionRefused | None = None
+
+
+@dataclass(frozen=True)
+class DocumentCaller:
+    """Who asks the document API about one document, and what the policy lets them do."""
+
+    name: str
+    document_id: int
+    principal: Principal | None
+    room: StoredRoom | None  # None: a document outside rooms (VECHE_OPEN_DOCUMENTS)
+    role: Role | None
+
+    @property
+    def user_id(self) -> int | None:
+        return None if self.principal is None else self.principal.user.id
+
+    @property
+    def author(self) -> str | None:
+        return None if self.principal is None else self.principal.user.name
+
+    def decide(self, action: Action) -> Decision:
+        if self.room is not None:
+            return decide(self.role, self.principal is not None, action, state_of(self.room))
+        # outside rooms anyone reads and writes (docs/access.md); a comment needs an author
+        if action is Action.COMMENT and self.principal is None:
+            return Decision(False, Reason.NOT_AUTHENTICATED)
+        return Decision(True, Reason.ALLOWED)
+
+    def require(self, *actions: Action) -> None:
+        """Raise the refusal of the first action the policy refuses (a private room's
+        document is as if unknown: NoSuchDocument)."""
+        for action in actions:
+            decision = self.decide(action)
+            if decision.reason is Reason.HIDDEN:
+                raise NoSuchDocument(self.name)
+            if not decision.allowed:
+                raise refusal(decision)
+
+    def view(self) -> RoomView:
+        assert self.room is not None
+        assert self.principal is not None
+        return RoomView(self.room, self.role, self.principal.user)
 
 
 class Admission:
@@ -67,36 +144,55 @@ class Admission:
         self._clock = clock
 
     async def authenticate(self, token: str | None) -> Principal | None:
-        """The principal of a token (None for no token); Refused(BAD_TOKEN) for a bad one."""
+        """The principal of a token (None for no token); TokenRefused for a bad one."""
         if token is None:
             return None
         try:
             return await self._sign_in.authenticate(token)
         except InvalidToken as exc:
-            detail = f"the token is invalid, expired or revoked: {exc}"
-            raise Refused(Refusal.BAD_TOKEN, detail) from None
+            detail = "the token is invalid, expired or revoked"
+            raise refused(Refusal.BAD_TOKEN, detail, reason=f"{detail}: {exc}") from None
 
     async def place_of(self, name: str) -> DocumentPlace | None:
         """Where the document belongs and whether a vote froze it (storage.access)."""
         return await self._store.place_of(name)
 
     async def admit(self, name: str, token: str | None) -> Access:
-        """The access of a caller with ``token`` to document ``name``; raises Refused."""
+        """The access of a caller with ``token`` to document ``name``; AdmissionRefused."""
         principal = await self.authenticate(token)
         place = await self._store.place_of(name)
         room = None if place is None else place.room
+        unknown = f"no document named {name!r}"
         if place is None or room is None:
             if not self._open_documents:
-                raise Refused(Refusal.UNKNOWN, f"no document named {name!r}")
+                raise refused(Refusal.UNKNOWN, unknown)
             return _access(principal, can_write=True, room=None)
-        access = await self.enter(principal, room)
+        try:
+            access = await self.enter(principal, room)
+        except DocumentHidden as hidden:  # the answer names the document, as for an unknown one
+            raise refused(hidden.refusal, unknown, reason=hidden.reason) from None
         # a proposal's body is read-only for everyone once its vote opens
         return replace(
             access, can_write=access.can_write and not place.frozen, document_id=place.document_id
         )
 
+    async def caller(self, name: str, principal: Principal | None) -> DocumentCaller:
+        """The caller of document ``name`` for the document API, who may read it (else
+        NoSuchDocument, or the policy's refusal): the rules of `admit`, from the same policy."""
+        place = await self._store.place_of(name)
+        if place is None or (place.room is None and not self._open_documents):
+            raise NoSuchDocument(name)
+        role = None
+        if place.room is not None and principal is not None:
+            pair = (place.room.id, principal.user.id)
+            found = (await self._store.roles([pair])).get(pair)
+            role = None if found is None else Role(found)
+        caller = DocumentCaller(name, place.document_id, principal, place.room, role)
+        caller.require(Action.READ_DOCUMENT)
+        return caller
+
     async def enter(self, principal: Principal | None, room: StoredRoom) -> Access:
-        """The access of a caller to a room itself (its live room); raises Refused."""
+        """The access of a caller to a room itself (its live room); AdmissionRefused."""
         role = None
         if principal is not None:
             roles = await self._store.roles([(room.id, principal.user.id)])
@@ -126,21 +222,21 @@ class Admission:
             if (access.session_id is not None and access.session_id not in live_sessions) or (
                 access.api_token_id is not None and access.api_token_id not in live_tokens
             ):
-                refused = Refused(Refusal.BAD_TOKEN, "the token was revoked or has expired")
-                verdicts[access] = Review(None, refused)
+                revoked = refused(Refusal.BAD_TOKEN, "the token was revoked or has expired")
+                verdicts[access] = Review(None, revoked)
                 continue
             if access.room_id is None:
                 verdicts[access] = Review(access)
                 continue
             room = rooms.get(access.room_id)
             if room is None:
-                verdicts[access] = Review(None, Refused(Refusal.UNKNOWN, "the room is gone"))
+                verdicts[access] = Review(None, refused(Refusal.UNKNOWN, "the room is gone"))
                 continue
             role = None if access.user_id is None else roles.get((room.id, access.user_id))
             try:
                 can_write = self._decide_room(access.user_id is not None, room, role)
-            except Refused as refused:
-                verdicts[access] = Review(None, refused)
+            except AdmissionRefused as refusal:
+                verdicts[access] = Review(None, refusal)
                 continue
             can_write = can_write and access.document_id not in frozen
             verdicts[access] = Review(replace(access, can_write=can_write))
@@ -152,16 +248,16 @@ class Admission:
 
     @staticmethod
     def _decide_room(authenticated: bool, room: StoredRoom, role: str | None) -> bool:
-        """Whether the caller may write; Refused when they may not even read."""
+        """Whether the caller may write; AdmissionRefused when they may not even read."""
         state = state_of(room)
         member_role = None if role is None else Role(role)
         decision = decide(member_role, authenticated, Action.READ_DOCUMENT, state)
         if not decision.allowed:
             if decision.reason is Reason.HIDDEN:
                 if not authenticated:
-                    raise Refused(Refusal.SIGN_IN_REQUIRED, "sign in to open this document")
-                raise Refused(Refusal.HIDDEN, "no such document")
-            raise Refused(Refusal.FORBIDDEN, "not allowed to read this document")
+                    raise refused(Refusal.SIGN_IN_REQUIRED, "sign in to open this document")
+                raise refused(Refusal.HIDDEN, "no such document")
+            raise refused(Refusal.FORBIDDEN, "not allowed to read this document")
         return decide(member_role, authenticated, Action.WRITE_DOCUMENT, state).allowed
 
 

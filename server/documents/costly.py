@@ -12,7 +12,7 @@ from server.closecodes import CloseCode
 from server.documents.connection import DocumentConnection
 from server.documents.isolation import CostlyWork, try_in_sandbox, update_of
 from server.documents.registry import DocumentRegistry
-from server.documents.sandbox import SandboxBusy, WorkerRefused
+from server.documents.sandbox import SandboxBusy, SandboxRefused
 from server.documents.shared import SharedDocument
 from server.metrics import Metrics
 
@@ -48,6 +48,6 @@ async def admit_costly(
         connection.close(CloseCode.UPDATE_TOO_COSTLY, str(exc))
     except SandboxBusy as exc:
         connection.close(CloseCode.OVERLOADED, str(exc))
-    except WorkerRefused as exc:
+    except SandboxRefused as exc:
         connection.close(CloseCode.PROTOCOL_ERROR, f"update refused: {exc}")
     return None

@@ -42,9 +42,9 @@ class SandboxError(Exception):
     Hierarchy::
 
         SandboxError
-        ├── TooCostly     the job ran past its deadline (its worker was killed)
-        ├── SandboxBusy   too many jobs wait for a worker
-        └── WorkerRefused the worker refused the update (malformed for the binding)
+        ├── TooCostly       the job ran past its deadline (its worker was killed)
+        ├── SandboxBusy     too many jobs wait for a worker
+        └── SandboxRefused  the worker refused the update (malformed for the binding)
     """
 
 
@@ -56,7 +56,7 @@ class SandboxBusy(SandboxError):
     """Every worker is busy and the queue is full: try again later."""
 
 
-class WorkerRefused(SandboxError):
+class SandboxRefused(SandboxError):
     """The binding refused the update or the stored parts."""
 
 
@@ -124,7 +124,7 @@ class CrdtSandbox:
     async def load(self, parts: Sequence[bytes], *, deadline: float) -> Loaded:
         """Replay ``parts`` (a checkpoint and updates) and compact them.
 
-        Raises TooCostly, SandboxBusy or WorkerRefused.
+        Raises TooCostly, SandboxBusy or SandboxRefused.
         """
         reply = await self._run(bytes([LOAD]) + pack_blobs(list(parts)), deadline)
         replay, load, items = _LOADED.unpack_from(reply)
@@ -133,7 +133,7 @@ class CrdtSandbox:
     async def trial(self, state: bytes, update: bytes, *, deadline: float) -> Tried:
         """Apply ``update`` on top of ``state`` and time its integration.
 
-        Raises TooCostly, SandboxBusy or WorkerRefused.
+        Raises TooCostly, SandboxBusy or SandboxRefused.
         """
         reply = await self._run(bytes([TRIAL]) + pack_blobs([state, update]), deadline)
         seconds, native, added, client = _TRIED.unpack_from(reply)
@@ -169,7 +169,7 @@ class CrdtSandbox:
         self._idle.put_nowait(worker)
         log.debug("CRDT job took %.1f ms", (time.monotonic() - started) * 1000)
         if reply[0] != OK:
-            raise WorkerRefused(reply[1:].decode(errors="replace"))
+            raise SandboxRefused(reply[1:].decode(errors="replace"))
         return reply[1:]
 
     async def _spawn(self) -> _Worker:

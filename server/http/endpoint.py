@@ -81,6 +81,12 @@ class Call(Generic[B, Q]):
         """An id from the path; -1 (which no row has) for anything that is not one."""
         return path_id(self.path(name))
 
+    def token(self) -> str | None:
+        """The bearer token, None without one (another scheme counts as none, as for the
+        `/yjs/` socket: the document API admits anonymous callers the same way)."""
+        scheme, _, credentials = self.request.headers.get("authorization", "").partition(" ")
+        return credentials.strip() or None if scheme.lower() == "bearer" else None
+
     async def principal(self) -> Principal:
         """The caller with `Authorization: Bearer <access or API token>`; BearerRequired or
         InvalidToken else."""

@@ -21,6 +21,7 @@ from server.errors import (
     NotFound,
     Throttled,
     Unauthenticated,
+    Unavailable,
 )
 from server.http.problems import (
     Problem,
@@ -40,6 +41,7 @@ STATUS_OF_KIND: dict[type[DomainError], int] = {
     Invalid: 422,
     Gone: 410,
     Throttled: 429,
+    Unavailable: 503,
 }
 
 

@@ -1,133 +1,102 @@
-"""`/api/v1/documents/{document}`: content at a version, and the list of versions."""
+"""`/api/v1/documents/{document}`: content at a version, and the list of versions.
+
+Readable by whoever may open the document on the `/yjs/` socket (server/documents/admission.py):
+a bad token is 401, a private room's document is 404 as an unknown one.
+"""
 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Annotated, Any, Literal
 
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+import msgspec
 
-from server.documents.admission import Refusal, Refused
-from server.documents.isolation import CostlyWork
-from server.documents.sandbox import SandboxError
-from server.http.compat import unauthorized
-from server.http.params import MAX_SEQ, int_param, optional_int_param
-from server.http.problems import Problem
-from storage.document_log import Version
-from storage.errors import DocumentNotFound, InvalidCursor
-from storage.history import decode_cursor
-
-if TYPE_CHECKING:
-    from server.services import Services
+from server.documents.versions import MAX_SEQ
+from server.http.endpoint import Api, Call, NoBody
+from server.http.types import Time, given, iso
+from storage.history import Version
 
 MAX_LIMIT = 200
+MAX_PAUSE = 7 * 24 * 3600
+api = Api("documents")
 
 
-def _not_found(name: str) -> Problem:
-    return Problem(404, "document-not-found", "Document not found", f"no document named {name!r}")
+class DocumentVersion(msgspec.Struct):
+    author: str | None
+    first_seq: int
+    last_seq: int
+    updates: int
+    first_at: Time
+    last_at: Time
+    client_ids: list[int]
 
 
-async def _require_read(request: Request, name: str) -> None:
-    """The caller may read the document (the same admission as the `/yjs/` socket), else
-    401 for a bad token and 404 (a private room's document is as if unknown), 403."""
-    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-    token = credentials.strip() or None if scheme.lower() == "bearer" else None
-    services: Services = request.app.state.services
-    try:
-        await services.admission.admit(name, token)
-    except Refused as refused:
-        if refused.refusal is Refusal.BAD_TOKEN:
-            raise unauthorized("the token is invalid, expired or revoked") from None
-        if refused.refusal is Refusal.FORBIDDEN:
-            raise Problem(403, "forbidden", "Forbidden", refused.detail) from None
-        raise _not_found(name) from None
+class DocumentHistory(msgspec.Struct):
+    document: str
+    versions: list[DocumentVersion]
+    next_cursor: str | None
 
 
-def _version(v: Version) -> dict[str, Any]:
-    return {
-        "author": v.author,
-        "first_seq": v.first_seq,
-        "last_seq": v.last_seq,
-        "updates": v.count,
-        "first_at": v.first_at.isoformat(),
-        "last_at": v.last_at.isoformat(),
-        "client_ids": v.client_ids,
-    }
+class HistoryQuery(msgspec.Struct):
+    limit: Annotated[int, msgspec.Meta(ge=1, le=MAX_LIMIT)] = 50
+    pause: Annotated[
+        int, msgspec.Meta(ge=0, le=MAX_PAUSE, description="seconds that end a version")
+    ] = 60
+    order: Literal["asc", "desc"] = "desc"
+    cursor: str | msgspec.UnsetType = msgspec.UNSET
 
 
-async def document_history(request: Request) -> Response:
-    services: Services = request.app.state.services
-    name = request.path_params["document"]
-    limit = int_param(request, "limit", 50, 1, MAX_LIMIT)
-    pause = int_param(request, "pause", 60, 0, 7 * 24 * 3600)
-    order = request.query_params.get("order", "desc")
-    if order not in ("asc", "desc"):
-        raise Problem(
-            422,
-            "invalid-parameter",
-            "Invalid parameter",
-            f"order must be 'asc' or 'desc', got {order!r}",
-            parameter="order",
-        )
-    cursor = request.query_params.get("cursor")
-    await _require_read(request, name)
-    stored = await services.log.find_document(name)
-    if stored is None:
-        raise _not_found(name)
-    try:
-        # storage's decoder takes any number of digits; past 64 bits SQL would fail (500)
-        if cursor is not None and decode_cursor(cursor, order == "desc") > MAX_SEQ:
-            raise InvalidCursor("the cursor is not one this API issued")
-        page = await services.log.history(
-            stored.id,
-            cursor=cursor,
-            limit=limit,
-            pause=timedelta(seconds=pause),
-            newest_first=order == "desc",
-        )
-    except InvalidCursor as exc:
-        raise Problem(
-            422, "invalid-parameter", "Invalid parameter", str(exc), parameter="cursor"
-        ) from None
-    return JSONResponse(
-        {
-            "document": name,
-            "versions": [_version(v) for v in page.versions],
-            "next_cursor": page.next_cursor,
-        }
+class DocumentContent(msgspec.Struct):
+    document: str
+    seq: int
+    latest_seq: int
+    content: dict[str, Any]
+
+
+class ContentQuery(msgspec.Struct):
+    at: Annotated[int, msgspec.Meta(ge=0, le=MAX_SEQ)] | msgspec.UnsetType = msgspec.UNSET
+
+
+def _version(v: Version) -> DocumentVersion:
+    return DocumentVersion(
+        v.author, v.first_seq, v.last_seq, v.count, iso(v.first_at), iso(v.last_at), v.client_ids
     )
 
 
-async def document_content(request: Request) -> Response:
-    services: Services = request.app.state.services
-    name = request.path_params["document"]
-    at = optional_int_param(request, "at", 0, MAX_SEQ)
-    await _require_read(request, name)
-    try:
-        state = await services.log.load(name, upto_seq=at)
-    except DocumentNotFound:
-        raise _not_found(name) from None
-    last = await services.log.last_seq(state.document.id)
-    if at is not None and at > last:
-        raise Problem(
-            422,
-            "invalid-parameter",
-            "Invalid parameter",
-            f"at must be at most {last}, the document's last version",
-            parameter="at",
-        )
-    parts = [state.checkpoint] if state.checkpoint is not None else []
-    try:
-        materialized = await services.documents.loader.materialize([*parts, *state.updates])
-    except (CostlyWork, SandboxError) as exc:
-        raise Problem(503, "document-too-costly", "Document too costly to load", str(exc)) from None
-    document = materialized.document
-    return JSONResponse(
-        {
-            "document": name,
-            "seq": state.last_seq if at is None else at,
-            "latest_seq": last,
-            "content": document.render(),
-        }
+@api.get(
+    "/documents/{document}/history",
+    query=HistoryQuery,
+    answer=DocumentHistory,
+    errors=(401, 403, 404, 422),
+    auth="optional",
+)
+async def document_history(call: Call[NoBody, HistoryQuery]) -> DocumentHistory:
+    """A document's versions: runs of updates by one author, newest first by default"""
+    name, query = call.path("document"), call.query
+    await call.services.admission.admit(name, call.token())
+    page = await call.services.versions.history(
+        name,
+        cursor=given(query.cursor),
+        limit=query.limit,
+        pause=timedelta(seconds=query.pause),
+        newest_first=query.order == "desc",
     )
+    return DocumentHistory(name, [_version(v) for v in page.versions], page.next_cursor)
+
+
+@api.get(
+    "/documents/{document}",
+    query=ContentQuery,
+    answer=DocumentContent,
+    errors=(401, 403, 404, 422, 503),
+    auth="optional",
+)
+async def document_content(call: Call[NoBody, ContentQuery]) -> DocumentContent:
+    """A document's content at version `at` (the last when absent)"""
+    name = call.path("document")
+    await call.services.admission.admit(name, call.token())
+    content = await call.services.versions.content(name, given(call.query.at))
+    return DocumentContent(name, content.seq, content.latest_seq, content.roots)
+
+
+routes = api.routes

@@ -283,7 +283,7 @@ def _event_shown(event: AuditEvent) -> RoomAuditEvent:
     errors=(401, 403, 404, 422),
     auth="bearer",
 )
-async def audit(call: Call[NoBody, RoomAuditQuery]) -> RoomAudit:
+async def room_audit(call: Call[NoBody, RoomAuditQuery]) -> RoomAudit:
     """The room's audit trail, newest first (owners)"""
     events = await call.services.rooms.audit_page(await call.room(), call.query.limit)
     return RoomAudit([_event_shown(e) for e in events])

@@ -4,9 +4,11 @@ problem document (RFC 9457) every error answers with."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import msgspec
+
+T = TypeVar("T")
 
 _DATE_TIME = msgspec.Meta(extra_json_schema={"format": "date-time"})
 Time = Annotated[str, _DATE_TIME]
@@ -19,6 +21,18 @@ def iso(value: datetime) -> str:
 
 def optional_iso(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
+
+
+def given(value: T | msgspec.UnsetType) -> T | None:
+    """An optional query parameter's value, None when it is absent."""
+    return None if isinstance(value, msgspec.UnsetType) else value
+
+
+class Person(msgspec.Struct):
+    """Someone as others see them: an author, a member."""
+
+    name: str
+    display_name: str
 
 
 class Problem(msgspec.Struct):

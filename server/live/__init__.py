@@ -2,5 +2,32 @@
 
 ``protocol`` parses and validates frames, ``presence`` says who is here, ``room`` delivers a
 room's events to its connections in order (replaying what a reconnecting client missed),
-``service`` carries out commands, ``socket`` is the WebSocket endpoint.
+``service`` carries out commands, ``socket`` is the WebSocket endpoint; ``history`` reads the
+discussion for the REST API, and ``visibility`` says who sees a message's text.
+
+Errors of the REST reads (kinds from ``server.errors``; the socket's are ``LiveError`` events)::
+
+    DiscussionError            root
+     ├── MessageNotFound       NotFound: no such message in the room
+     └── InvalidSearch         Invalid: a search query that cannot be run (``field`` q)
 """
+
+from __future__ import annotations
+
+from server.errors import DomainError, Invalid, NotFound
+
+
+class DiscussionError(DomainError):
+    """Root of the errors of the discussion's REST reads."""
+
+
+class MessageNotFound(DiscussionError, NotFound):
+    title = "Message not found"
+
+    def __init__(self, message_id: int) -> None:
+        super().__init__(f"no message {message_id}", slug="message-not-found")
+
+
+class InvalidSearch(DiscussionError, Invalid):
+    def __init__(self, detail: str) -> None:
+        super().__init__("q", detail)

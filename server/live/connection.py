@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from server.closecodes import CloseCode
 from server.documents.connection import Access
 from server.live.seats import Seat, SeatKind
+from server.live.visibility import moderates
 from server.policy import Role
 from storage.accounts import StoredUser
 from storage.discussion import StoredEvent
@@ -46,7 +47,6 @@ class RoleReview(Protocol):
     async def review_roles(self, connections: list[LiveConnection]) -> None: ...
 
 
-MODERATOR_ROLES = frozenset({Role.OWNER, Role.MODERATOR})
 _UNKNOWN = object()  # the role before the first look: learning it is no change
 
 
@@ -74,7 +74,7 @@ class LiveConnection:
         """The caller's role as just read: it decides what this connection is shown, at
         once (moderators-only events, hidden text). A change is announced to the client with
         an ephemeral `role` message."""
-        self.viewer.moderator = role in MODERATOR_ROLES
+        self.viewer.moderator = moderates(role)
         known, self._role = self._role, role
         if known is not _UNKNOWN and known != role:
             self.send({"type": "role", "role": None if role is None else role.value})

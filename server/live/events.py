@@ -2,7 +2,8 @@
 
 Stored payloads are complete; what a viewer receives depends on who they are and on what
 happened to a message since: a deleted message's text is gone for everyone, a hidden one is
-replaced for all but moderators (docs/protocol.md, "Events"). An event whose payload has
+replaced for all but moderators (docs/protocol.md, "Events"; the rule is
+server/live/visibility.py's). An event whose payload has
 ``"audience": "moderators"`` (flags) reaches others only as a `withheld` stub with its number
 and time, live and in replays alike, so every viewer still sees the numbers without gaps.
 """
@@ -12,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from server.live.connection import Viewer
+from server.live.visibility import visible_body
 from storage.accounts import StoredUser
 from storage.discussion import StoredEvent, StoredMessage
 
@@ -34,7 +36,13 @@ def message_payload(message: StoredMessage, author: dict[str, str] | None) -> di
             "id": message.id,
             "parent_id": message.parent_id,
             "author": author,
-            "body": None if message.deleted_at is not None else message.body,
+            # stored as moderators see it; `present` applies the rule for each viewer
+            "body": visible_body(
+                message.body,
+                deleted=message.deleted_at is not None,
+                hidden=message.hidden_at is not None,
+                moderator=True,
+            ),
             "created_at": message.created_at.isoformat(),
             "edited_at": None if message.edited_at is None else message.edited_at.isoformat(),
             "deleted": message.deleted_at is not None,
@@ -54,13 +62,21 @@ def present(event: StoredEvent, viewer: Viewer) -> dict[str, Any]:
         **event.payload,
     }
     message = shown.get("message")
-    if isinstance(message, dict) and message.get("hidden") and not viewer.moderator:
-        shown["message"] = {**message, "body": None}
+    if isinstance(message, dict) and message.get("body") is not None:
+        body = visible_body(
+            message["body"],
+            deleted=bool(message.get("deleted")),
+            hidden=bool(message.get("hidden")),
+            moderator=viewer.moderator,
+        )
+        if body is None:
+            shown["message"] = {**message, "body": None}
     return shown
 
 
 def redact(event: StoredEvent, states: dict[int, StoredMessage]) -> StoredEvent:
-    """An older event brought up to date with its message's state now (for replays)."""
+    """An older event brought up to date with its message's state now (for replays): deleted
+    or hidden since; `present` then shows its text to each viewer by the one rule."""
     message = event.payload.get("message")
     if not isinstance(message, dict):
         return event
@@ -69,7 +85,7 @@ def redact(event: StoredEvent, states: dict[int, StoredMessage]) -> StoredEvent:
         return event
     changed = dict(message)
     if current.deleted_at is not None:
-        changed["body"], changed["deleted"] = None, True
+        changed["deleted"] = True
     if current.hidden_at is not None and not changed.get("hidden"):
         changed["hidden"] = {"reason": current.hidden_reason}
     if changed == message:

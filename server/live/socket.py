@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server.closecodes import CloseCode
-from server.documents.admission import CLOSE_CODES, Refused
+from server.documents.admission import CLOSE_CODES, AdmissionRefused
 from server.live.connection import LiveConnection, Viewer
 from server.live.protocol import ErrorCode, LiveError
 from server.live.room import LiveRoom, RoomLimits
@@ -106,8 +106,8 @@ async def live_socket(websocket: WebSocket) -> None:
         principal = await services.admission.authenticate(
             upgrade_token(websocket.url.query, headers)
         )
-    except Refused as refused:
-        await websocket.close(CloseCode.UNAUTHENTICATED, refused.detail[:120])
+    except AdmissionRefused as refused:
+        await websocket.close(CloseCode.UNAUTHENTICATED, refused.reason[:120])
         return
     user = None if principal is None else principal.user
     room = await services.rooms.store.find_room(websocket.path_params["room"])
@@ -116,8 +116,8 @@ async def live_socket(websocket: WebSocket) -> None:
         return
     try:
         access = await services.admission.enter(principal, room)
-    except Refused as refused:
-        await websocket.close(CLOSE_CODES[refused.refusal], refused.detail[:120])
+    except AdmissionRefused as refused:
+        await websocket.close(CLOSE_CODES[refused.refusal], refused.reason[:120])
         return
     since = _since(websocket.query_params.get("since"))
     if isinstance(since, LiveError):
@@ -185,10 +185,10 @@ async def _welcome(
     assert room is not None
     user: StoredUser | None = connection.user
     role = await services.live.role_of(room.id, connection)
-    sessions = services.live.services.session
+    sessions = services.live_sessions
     session = await sessions.state(room.id)
     # a room opened again (everyone had left, or a restart) sets the speaking timer again
-    arm_timer(live_room, sessions, session, services.live.services.clock(), replace=False)
+    arm_timer(live_room, sessions, session, services.clock(), replace=False)
     return {
         "type": "welcome",
         "room": {
