@@ -13,8 +13,10 @@ from typing import Any
 import httpx
 import pytest
 from openapi_spec_validator import validate
+from pycrdt import Text
 from starlette.applications import Starlette
 
+from client import DocumentClient, LiveClient
 from server.http.openapi import build
 from tests.support.contract import CONTRACT, Exchange
 from tests.support.rooms import People, make_people, services_of
@@ -136,9 +138,53 @@ def _tour() -> list[tuple[str, str, Step]]:
             call("POST", "/rooms/tour/documents", json={"name": "tour-doc"}),
         ),
         ("GET", "/rooms/{slug}/audit", call("GET", "/rooms/tour/audit?limit=3")),
+        *_document_steps(call),
         *_decision_steps(call),
         ("POST", "/rooms/{slug}/archive", call("POST", "/rooms/tour/archive")),
         ("POST", "/auth/logout", call("POST", "/auth/logout", "session_auth")),
+    ]
+
+
+def _document_steps(call: Callable[..., Step]) -> list[tuple[str, str, Step]]:
+    async def write(http: httpx.AsyncClient, s: dict[str, Any]) -> None:
+        server: RunningServer = s["server"]
+        async with DocumentClient(server.yjs, "tour-doc", token=s["owner_token"]) as client:
+            client.doc.get("content", type=Text).insert(0, "Проект за решение")
+            await client.wait_saved()
+        await http.get("/documents/tour-doc", headers=s["owner"])
+
+    async def post(http: httpx.AsyncClient, s: dict[str, Any]) -> None:
+        server: RunningServer = s["server"]
+        async with LiveClient(server.live, "tour", token=s["owner_token"]) as live:
+            s["message_id"] = (await live.send("post", body="Дневен ред"))["message_id"]
+        await http.get("/rooms/tour/messages?limit=10", headers=s["owner"])
+
+    fork = {"name": "tour-fork"}
+    comment = {"start": 0, "end": 6, "body": "Добре"}
+    return [
+        ("GET", "/documents/{document}", write),
+        ("GET", "/documents/{document}/history", call("GET", "/documents/tour-doc/history")),
+        (
+            "POST",
+            "/documents/{document}/forks",
+            call("POST", "/documents/tour-doc/forks", json=fork),
+        ),
+        ("GET", "/documents/{document}/forks", call("GET", "/documents/tour-doc/forks")),
+        ("GET", "/documents/{document}/diff", call("GET", "/documents/tour-fork/diff")),
+        ("POST", "/documents/{document}/merge", call("POST", "/documents/tour-fork/merge")),
+        (
+            "POST",
+            "/documents/{document}/comments",
+            call("POST", "/documents/tour-doc/comments", json=comment),
+        ),
+        ("GET", "/documents/{document}/comments", call("GET", "/documents/tour-doc/comments")),
+        ("GET", "/rooms/{slug}/messages", post),
+        ("GET", "/rooms/{slug}/messages/search", call("GET", "/rooms/tour/messages/search?q=ред")),
+        (
+            "GET",
+            "/rooms/{slug}/messages/{message_id}/revisions",
+            call("GET", "/rooms/tour/messages/{message_id}/revisions"),
+        ),
     ]
 
 
@@ -229,6 +275,8 @@ async def test_every_operation_answers_successfully_within_the_document(
 
     state: dict[str, Any] = {
         "pw": "a-long-password",
+        "server": server,
+        "owner_token": people.tokens["owner"],
         **{name: {"Authorization": f"Bearer {people.tokens[name]}"} for name in people.tokens},
     }
     toured: set[tuple[str, str]] = set()
