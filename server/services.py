@@ -38,6 +38,7 @@ from server.live.tallies import BallotBatches
 from server.metrics import Metrics
 from server.rooms.service import Rooms
 from server.settings import Settings
+from server.supervisor import TaskSupervisor
 from server.write_coalescer import WriteCoalescer
 from storage.access import AccessStore
 from storage.accounts import AccountStore
@@ -76,6 +77,7 @@ class RedisProbe:
 @dataclass(kw_only=True)
 class Services:
     settings: Settings
+    tasks: TaskSupervisor
     database: Database
     log: DocumentLog
     committer: GroupCommitter
@@ -122,7 +124,10 @@ class Services:
             on_commit=metrics.observe_commit,
         )
         await committer.start()
-        documents = DocumentRegistry(settings, document_log, committer, backend, metrics)
+        tasks = TaskSupervisor()  # the one owner of background work; stopped last
+        documents = DocumentRegistry(
+            settings, document_log, committer, backend, metrics, tasks=tasks.scope()
+        )
         await documents.start()
         redis = RedisProbe(settings.redis_url) if settings.redis_url else None
         audit = AuditLog(database)
@@ -145,9 +150,10 @@ class Services:
             LocalPresence(),
             present,
             lambda room_id, events: redact_replay(discussion, room_id, events),
+            tasks=tasks,
         )
         access_review = AccessReviewer(
-            admission, documents, settings.access_review_every, live_rooms.connections
+            admission, documents, settings.access_review_every, live_rooms.connections, tasks=tasks
         )
         # a revoked token, a removed member, an archived room: every such change is audited,
         # so an audit event is the cue to re-check the open connections at once
@@ -185,6 +191,7 @@ class Services:
                 forks=forks,
                 clock=utc_now,
             ),
+            spawn=tasks.spawn,
             secret_batches=BallotBatches(
                 settings.secret_tally_batch, settings.secret_tally_seconds
             ),
@@ -192,6 +199,7 @@ class Services:
         await decisions.start()
         return cls(
             settings=settings,
+            tasks=tasks,
             database=database,
             log=document_log,
             committer=committer,
@@ -234,6 +242,7 @@ class Services:
         await self.live_rooms.stop()
         await self.documents.stop()
         await self.committer.stop()
+        await self.tasks.stop()
         if self.redis is not None:
             await self.redis.close()
         await self.database.dispose()

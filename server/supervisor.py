@@ -70,7 +70,7 @@ class TaskScope:
     """The tasks one owner gave to the supervisor; the supervisor still logs and stops them."""
 
     def __init__(self, supervisor: TaskSupervisor) -> None:
-        self._supervisor = supervisor
+        self.supervisor = supervisor
         self._tasks: set[asyncio.Task[Any]] = set()
 
     def __len__(self) -> int:
@@ -79,10 +79,15 @@ class TaskScope:
     def spawn(
         self, work: Coroutine[Any, Any, Any], *, name: str | None = None
     ) -> asyncio.Task[Any]:
-        task = self._supervisor.spawn(work, name=name)
+        task = self.supervisor.spawn(work, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
+
+    async def wait(self, timeout: float) -> None:
+        """Let this owner's tasks finish, for at most ``timeout`` seconds."""
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
 
     async def cancel(self) -> None:
         """Cancel this owner's tasks and wait until each has ended."""

@@ -11,10 +11,8 @@ package's (server/decisions/__init__.py) or the policy's. docs/decisions.md.
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 from server.decisions.ballots import Ballots
 from server.decisions.closing import Closer, Record
@@ -27,27 +25,10 @@ from server.decisions.views import CastOutcome, PollView, ProposalView, ReceiptC
 from server.decisions.votes import Votes
 from server.live.tallies import BallotBatches
 from server.rooms.service import RoomView
+from server.supervisor import TaskSupervisor
 from storage.accounts import StoredUser
 from storage.polls import PollStore, StoredPoll
 from storage.proposals import ProposalStore, StoredProposal
-
-
-class _Tasks:
-    """Tracked fire-and-forget tasks (the default `spawn`), cancelled on stop."""
-
-    def __init__(self) -> None:
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def spawn(self, work: Coroutine[Any, Any, None]) -> object:
-        task = asyncio.get_running_loop().create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return task
-
-    async def stop(self) -> None:
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
 
 
 class Decisions:
@@ -59,7 +40,7 @@ class Decisions:
         secret_batches: BallotBatches | None = None,
     ) -> None:
         self.context = context
-        self._own_tasks = _Tasks() if spawn is None else None
+        self._own_tasks = TaskSupervisor() if spawn is None else None
         run = spawn or self._own_tasks.spawn  # type: ignore[union-attr]
         self.live_tally = LiveTally(context, run, secret_batches)
         self.proposal_steps = Proposals(context)

@@ -5,18 +5,19 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
-from typing import Any
 
 from crdt.document import Backend, Document
 from server.closecodes import CloseCode
 from server.documents.connection import Access, Channel, DocumentConnection, TokenBucket
 from server.documents.isolation import CpuAccount, DocumentLoader
+from server.documents.locks import NameLocks
 from server.documents.sandbox import CrdtSandbox
 from server.documents.shared import SharedDocument
 from server.metrics import Metrics
 from server.settings import Settings
+from server.supervisor import TaskScope, TaskSupervisor
 from storage.document_log import DocumentLog
 from storage.errors import DocumentNotFound
 from storage.group_commit import GroupCommitter
@@ -45,8 +46,10 @@ SWEEP_SECONDS = 5.0
 class DocumentRegistry:
     """Every document loaded on this node, by name.
 
-    Loading and unloading of one name are serialised by a per-name lock, so a connection that
-    arrives while its document is being unloaded waits and then loads it afresh.
+    Loading and unloading of one name are serialised by a per-name lock (kept only while in
+    use, server/documents/locks.py), so a connection that arrives while its document is being
+    unloaded waits and then loads it afresh. Its background work (the awareness sweep, the
+    delayed unloads) is given to the server's task supervisor.
     """
 
     def __init__(
@@ -56,6 +59,8 @@ class DocumentRegistry:
         committer: GroupCommitter,
         backend: Backend,
         metrics: Metrics,
+        *,
+        tasks: TaskScope | None = None,
     ) -> None:
         self._settings = settings
         self._log = log_
@@ -65,8 +70,8 @@ class DocumentRegistry:
         self.sandbox = CrdtSandbox(backend.name, workers=settings.crdt_workers)
         self.loader = DocumentLoader(backend, self.sandbox, settings.crdt_limits)
         self._documents: dict[str, SharedDocument] = {}
-        self._locks: dict[str, asyncio.Lock] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._locks = NameLocks()
+        self._tasks = tasks or TaskSupervisor().scope()
         self._stopping = False
 
     def __contains__(self, name: str) -> bool:
@@ -83,27 +88,24 @@ class DocumentRegistry:
     async def start(self) -> None:
         if self._settings.crdt_prespawn:
             await self.sandbox.start()
-        self._spawn(self._sweep())
+        self._tasks.spawn(self._sweep(), name="awareness sweep")
 
     async def stop(self) -> None:
         """Close every connection, wait for their writes, checkpoint and unload everything."""
         self._stopping = True  # no more delayed unloads: everything is unloaded below
-        for task in list(self._tasks):
-            task.cancel()
+        await self._tasks.cancel()
         for name in list(self._documents):
             shared = self._documents[name]
             for connection in list(shared.connections.values()):
                 connection.close(CloseCode.GOING_AWAY, "server shutting down")
         for name in list(self._documents):
             await self._unload(name)
-        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.sandbox.stop()
 
     def loaded(self, name: str) -> SharedDocument | None:
         """The document if it is in memory and not being unloaded (attach without waiting)."""
         shared = self._documents.get(name)
-        lock = self._locks.get(name)
-        return shared if shared is not None and not (lock and lock.locked()) else None
+        return shared if shared is not None and not self._locks.held(name) else None
 
     async def connect(
         self, name: str, access: Access, channel: Channel
@@ -112,13 +114,8 @@ class DocumentRegistry:
 
         Raises storage.errors.StorageError when the database cannot be read.
         """
-        lock = self._locks.setdefault(name, asyncio.Lock())
-        async with lock:
-            shared = self._documents.get(name)
-            if shared is None:
-                shared = await self._load(name)
-                self._documents[name] = shared
-                self._metrics.documents_loaded.set(len(self._documents))
+        async with self._locks.hold(name):
+            shared = await self._get_or_load(name)
             return shared, self.attach(shared, access, channel)
 
     async def apply_server_update(
@@ -141,13 +138,8 @@ class DocumentRegistry:
         Raises storage.errors.StorageError when the database cannot be read, and crdt's
         UpdateError when the document refuses the update (nothing applied).
         """
-        lock = self._locks.setdefault(name, asyncio.Lock())
-        async with lock:
-            shared = self._documents.get(name)
-            if shared is None:
-                shared = await self._load(name)
-                self._documents[name] = shared
-                self._metrics.documents_loaded.set(len(self._documents))
+        async with self._locks.hold(name):
+            shared = await self._get_or_load(name)
             try:
                 if shared.frozen:
                     raise DocumentFrozen(f"{name!r} is frozen while its vote runs")
@@ -156,8 +148,7 @@ class DocumentRegistry:
                     return None
                 return shared.apply_server_update(update, author=author, origin=origin)
             finally:
-                if not shared.connections and shared.unload_task is None and not self._stopping:
-                    shared.unload_task = self._spawn(self._unload_later(shared))
+                self._unload_when_idle(shared)
 
     async def freeze(self, name: str) -> Frozen:
         """Make the document read-only for every connection, open and to come, wait until
@@ -166,13 +157,8 @@ class DocumentRegistry:
         Used when a proposal's vote opens (its body must not change while the vote runs).
         Raises storage.errors.StorageError when the database cannot be read.
         """
-        lock = self._locks.setdefault(name, asyncio.Lock())
-        async with lock:
-            shared = self._documents.get(name)
-            if shared is None:
-                shared = await self._load(name)
-                self._documents[name] = shared
-                self._metrics.documents_loaded.set(len(self._documents))
+        async with self._locks.hold(name):
+            shared = await self._get_or_load(name)
             shared.frozen = True
             for connection in list(shared.connections.values()):
                 connection.grant(replace(connection.access, can_write=False))
@@ -181,8 +167,7 @@ class DocumentRegistry:
             frozen = Frozen(
                 shared.last_seq, document.encode_state(), document.state_vector(), document.render()
             )
-            if not shared.connections and shared.unload_task is None and not self._stopping:
-                shared.unload_task = self._spawn(self._unload_later(shared))
+            self._unload_when_idle(shared)
             return frozen
 
     def thaw(self, name: str) -> None:
@@ -214,8 +199,24 @@ class DocumentRegistry:
     def disconnect(self, shared: SharedDocument, connection: DocumentConnection) -> None:
         shared.detach(connection)
         self._metrics.connections.dec()
+        self._unload_when_idle(shared)
+
+    async def _get_or_load(self, name: str) -> SharedDocument:
+        """The document in memory, loaded first if it is not (the caller holds its lock)."""
+        shared = self._documents.get(name)
+        if shared is None:
+            shared = await self._load(name)
+            self._documents[name] = shared
+            self._metrics.documents_loaded.set(len(self._documents))
+        return shared
+
+    def _unload_when_idle(self, shared: SharedDocument) -> None:
+        """The one way a document leaves memory while the server runs: once it has had no
+        connection for the grace period."""
         if not shared.connections and shared.unload_task is None and not self._stopping:
-            shared.unload_task = self._spawn(self._unload_later(shared))
+            shared.unload_task = self._tasks.spawn(
+                self._unload_later(shared), name=f"unload {shared.name}"
+            )
 
     async def _load(self, name: str) -> SharedDocument:
         try:
@@ -246,8 +247,7 @@ class DocumentRegistry:
 
     async def _unload_later(self, shared: SharedDocument) -> None:
         await asyncio.sleep(self._settings.unload_grace)
-        lock = self._locks.setdefault(shared.name, asyncio.Lock())
-        async with lock:
+        async with self._locks.hold(shared.name):
             if shared.connections or self._documents.get(shared.name) is not shared:
                 return
             shared.unload_task = None
@@ -273,15 +273,3 @@ class DocumentRegistry:
                 shared.expire_awareness(now)
                 for connection in list(shared.connections.values()):
                     connection.channel.keepalive(now)
-
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-        task = asyncio.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(_log_failure)
-        return task
-
-
-def _log_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("background task failed", exc_info=task.exception())

@@ -22,6 +22,7 @@ from server.closecodes import CloseCode
 from server.documents.admission import CLOSE_CODES, Admission
 from server.documents.connection import Access
 from server.documents.registry import DocumentRegistry
+from server.supervisor import TaskSupervisor
 
 log = logging.getLogger(__name__)
 
@@ -61,14 +62,17 @@ class AccessReviewer:
         documents: DocumentRegistry,
         every: float,
         others: Callable[[], Iterable[Reviewed]] = tuple,
+        *,
+        tasks: TaskSupervisor | None = None,
     ) -> None:
         self._admission, self._documents, self._every = admission, documents, every
         self._others = others  # more connections to review: the live rooms'
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._supervisor = tasks or TaskSupervisor()
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run())
+        self._task = self._supervisor.spawn(self._run(), name="access review")
 
     async def stop(self) -> None:
         if self._task is not None:

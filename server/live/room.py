@@ -20,6 +20,7 @@ from server.live.connection import LiveConnection, Presenter
 from server.live.pacing import Pacer
 from server.live.presence import Presence, PresenceBoard
 from server.live.seats import NoSeat, SeatLimits, Seats
+from server.supervisor import TaskScope, TaskSupervisor
 from storage.accounts import StoredUser
 from storage.discussion import DiscussionStore, StoredEvent
 from storage.rooms import StoredRoom
@@ -57,6 +58,7 @@ class LiveRoom:
         redact: Redactor,
         delivered: int,
         limits: RoomLimits,
+        tasks: TaskScope | None = None,
     ) -> None:
         self.room_id = room_id
         self.connections: dict[int, LiveConnection] = {}
@@ -66,7 +68,8 @@ class LiveRoom:
         # people whose last connection closed less than `leave_grace` ago: still counted
         # present, their `left` not told yet (a quick reconnection tells nothing)
         self._leaving: dict[int, asyncio.TimerHandle] = {}
-        self._departures: set[asyncio.Task[None]] = set()
+        self._tasks = tasks or TaskSupervisor().scope()  # its background work
+        self._departures = TaskSupervisor().scope() if tasks is None else tasks.supervisor.scope()
         self._store, self._presence, self._present = store, presence, present
         self._redact = redact
         self._next = delivered + 1
@@ -74,7 +77,6 @@ class LiveRoom:
         self._gap_timer: asyncio.TimerHandle | None = None
         self._typing: dict[int, asyncio.TimerHandle] = {}
         self._later: dict[str, asyncio.TimerHandle] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
         self._room: tuple[float, StoredRoom] | None = None  # when read, and what
 
     @property
@@ -166,10 +168,7 @@ class LiveRoom:
 
         def gone() -> None:
             self._leaving.pop(user.id, None)
-            task = asyncio.get_running_loop().create_task(self._depart(user))
-            self._departures.add(task)
-            task.add_done_callback(self._departures.discard)
-            task.add_done_callback(_log_failure)
+            self._departures.spawn(self._depart(user), name=f"departure {user.id}")
 
         self._leaving[user.id] = asyncio.get_running_loop().call_later(self._grace, gone)
 
@@ -240,10 +239,7 @@ class LiveRoom:
             timer.cancel()
 
     def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        task.add_done_callback(_log_failure)
+        self._tasks.spawn(coro, name=f"live room {self.room_id}")
 
     async def stop(self) -> None:
         for timer in (self._gap_timer, *self._typing.values(), *self._later.values()):
@@ -257,11 +253,8 @@ class LiveRoom:
         for user_id, timer in leaving.items():
             timer.cancel()
             await self._presence.depart(self.room_id, user_id)
-        if self._departures:
-            await asyncio.wait(list(self._departures), timeout=5)
-        for task in list(self._tasks):
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self._departures.wait(timeout=5)
+        await self._tasks.cancel()
 
 
 def _presence(person: Presence, state: str) -> dict[str, Any]:
@@ -273,11 +266,6 @@ def _presence(person: Presence, state: str) -> dict[str, Any]:
     }
 
 
-def _log_failure(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        log.error("live room task failed", exc_info=task.exception())
-
-
 class LiveRooms:
     """The live rooms of this node, loaded on their first connection."""
 
@@ -287,7 +275,10 @@ class LiveRooms:
         presence: PresenceBoard,
         present: Presenter,
         redact: Redactor,
+        *,
+        tasks: TaskSupervisor | None = None,
     ) -> None:
+        self._supervisor = tasks or TaskSupervisor()
         self._store, self._presence, self._present = store, presence, present
         self._redact = redact
         self._rooms: dict[int, LiveRoom] = {}
@@ -318,6 +309,7 @@ class LiveRooms:
                     self._redact,
                     delivered,
                     limits,
+                    self._supervisor.scope(),
                 )
                 self._rooms[room_id] = room
             refused = room.seats.take(connection.seat)
