@@ -22,11 +22,12 @@ from storage.models import (
     UpdateRecord,
     UserRecord,
 )
+from storage.origins import Origin
 
 __all__ = ["FORK_ORIGIN", "MERGE_ORIGIN", "AmendmentStore", "StoredComment", "StoredFork"]
 
-FORK_ORIGIN = "fork"  # the origin of a fork's first update: the base's state at fork time
-MERGE_ORIGIN = "merge"  # the origin of a merge's update in the base's log
+FORK_ORIGIN = Origin.FORK  # a fork's first update: the base's state at fork time
+MERGE_ORIGIN = Origin.MERGE  # a merge's update in the base's log
 
 
 @dataclass(frozen=True)

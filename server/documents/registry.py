@@ -21,6 +21,7 @@ from server.supervisor import TaskScope, TaskSupervisor
 from storage.document_log import DocumentLog
 from storage.errors import DocumentNotFound
 from storage.group_commit import GroupCommitter
+from storage.origins import Origin
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +125,7 @@ class DocumentRegistry:
         make: Callable[[Document], bytes | None],
         *,
         author: str | None,
-        origin: str,
+        origin: Origin,
     ) -> tuple[int, asyncio.Future[None]] | None:
         """Apply an update the server makes to the document ``name``, loading it if needed.
 

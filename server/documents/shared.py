@@ -33,6 +33,7 @@ from server.metrics import Metrics
 from server.wire import encode_binary_frame
 from storage.document_log import NewCheckpoint, NewUpdate, StoredDocument
 from storage.group_commit import GroupCommitter
+from storage.origins import Origin
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +196,7 @@ class SharedDocument:
             await asyncio.gather(*list(self.pending), return_exceptions=True)
 
     def apply_server_update(
-        self, update: bytes, *, author: str | None, origin: str
+        self, update: bytes, *, author: str | None, origin: Origin
     ) -> tuple[int, asyncio.Future[None]]:
         """Apply an update the server made (a fork's first state, a merge) as if a connection
         had sent it: relayed once to every connection, logged with the next sequence number,
@@ -217,9 +218,9 @@ class SharedDocument:
     ) -> asyncio.Future[None]:
         self._metrics.updates_received.inc()
         self._metrics.updates_relayed.inc(self.broadcast(relay, exclude=connection))
-        return self._log(update, connection.access.author, "connection")
+        return self._log(update, connection.access.author, Origin.CONNECTION)
 
-    def _log(self, update: bytes, author: str | None, origin: str) -> asyncio.Future[None]:
+    def _log(self, update: bytes, author: str | None, origin: Origin) -> asyncio.Future[None]:
         """Number an applied update and hand it to the group committer."""
         self.last_seq += 1
         future = self._committer.submit(

@@ -39,6 +39,7 @@ from server.rooms.commands import NewRoom
 from server.services import Services
 from server.settings import Settings
 from storage.models import utc_now
+from storage.origins import Origin
 from tests.fuzz import seeds
 from tests.fuzz.catalog import Target
 from tests.fuzz.strategies import dumps, json_objects, json_texts, json_values, mutated
@@ -161,7 +162,7 @@ class RestHarness:
         source: pycrdt.Doc[Any] = pycrdt.Doc(client_id=3)
         source.get("content", type=pycrdt.Text).insert(0, "Проект за решение 🗳️")
         applied = await services.documents.apply_server_update(
-            DOCUMENT, lambda _doc: source.get_update(), author=None, origin="fuzz"
+            DOCUMENT, lambda _doc: source.get_update(), author=None, origin=Origin.SERVER
         )
         assert applied is not None
         await applied[1]  # committed

@@ -10,6 +10,7 @@ import pytest
 
 from server.documents.locks import NameLocks
 from server.supervisor import TaskSupervisor
+from storage.origins import Origin
 from tests.support.server import RunningServer
 
 
@@ -71,7 +72,7 @@ async def test_the_registry_keeps_no_lock_for_documents_it_served(server: Runnin
     # each name loaded, several times at once for the first one
     await asyncio.gather(
         *(
-            documents.apply_server_update(name, nothing, author=None, origin="server")
+            documents.apply_server_update(name, nothing, author=None, origin=Origin.SERVER)
             for name in [*names, *[names[0]] * 10]
         )
     )
