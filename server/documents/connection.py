@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -71,6 +72,44 @@ class TokenBucket:
     def refund(self) -> None:
         """Give back the token of a write that was refused rather than delayed."""
         self._tokens = min(self._burst, self._tokens + 1.0)
+
+    def full(self, now: float) -> bool:
+        """Whether the bucket has refilled: it then holds nothing a new one would not."""
+        return self._tokens + (now - self._stamp) * self._rate >= self._burst
+
+
+class BucketTable:
+    """Token buckets by key (a room and a member), dropped once they have refilled.
+
+    A full bucket carries no information, so the table is swept of them whenever it has
+    doubled since the last sweep or a minute has passed: it holds only the keys that wrote
+    recently, however many members have ever written."""
+
+    SWEEP_SECONDS = 60.0
+
+    def __init__(self, rate: float, burst: int, *, floor: int = 64) -> None:
+        self._rate, self._burst, self._floor = rate, burst, floor
+        self._buckets: dict[Hashable, TokenBucket] = {}
+        self._swept_at, self._swept_size = time.monotonic(), 0
+
+    def __len__(self) -> int:
+        return len(self._buckets)
+
+    def delay(self, key: Hashable) -> tuple[float, TokenBucket]:
+        """Take one token of ``key``'s bucket: the wait (0: at once) and the bucket."""
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            now = time.monotonic()
+            if len(self._buckets) >= max(self._floor, 2 * self._swept_size) or (
+                now - self._swept_at >= self.SWEEP_SECONDS
+            ):
+                self.sweep(now)
+            bucket = self._buckets[key] = TokenBucket(self._rate, self._burst)
+        return bucket.delay(), bucket
+
+    def sweep(self, now: float) -> None:
+        self._buckets = {k: b for k, b in self._buckets.items() if not b.full(now)}
+        self._swept_at, self._swept_size = now, len(self._buckets)
 
 
 class DocumentConnection:

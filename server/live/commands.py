@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from jsonschema.protocols import Validator
 
-from server.documents.connection import TokenBucket
+from server.documents.connection import BucketTable
 from server.live.connection import LiveConnection
 from server.live.protocol import ErrorCode, LiveError, schema_of, validator_for
 from server.live.room import LiveRoom, LiveRooms
@@ -85,7 +85,13 @@ class LiveServices:
     audit: AuditLog
     rooms: LiveRooms
     clock: Callable[[], datetime]
-    buckets: dict[tuple[int, int], TokenBucket] = field(default_factory=dict)
+    buckets: BucketTable | None = None  # per (room, member); made on first use
+
+    def write_buckets(self) -> BucketTable:
+        if self.buckets is None:
+            settings = self.settings
+            self.buckets = BucketTable(settings.live_write_rate, settings.live_write_burst)
+        return self.buckets
 
 
 @dataclass
@@ -127,13 +133,7 @@ class Context:
 
     def throttle(self, user: StoredUser) -> None:
         """Count one write against the member's rate; LiveError(rate_limited) when over."""
-        settings = self.services.settings
-        key = (self.room.id, user.id)
-        bucket = self.services.buckets.get(key)
-        if bucket is None:
-            bucket = TokenBucket(settings.live_write_rate, settings.live_write_burst)
-            self.services.buckets[key] = bucket
-        wait = bucket.delay()
+        wait, bucket = self.services.write_buckets().delay((self.room.id, user.id))
         if wait > 0:
             bucket.refund()
             raise LiveError(

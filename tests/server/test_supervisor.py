@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import pytest
 
+from server.documents.connection import BucketTable
 from server.documents.locks import NameLocks
 from server.supervisor import TaskSupervisor
 from storage.origins import Origin
@@ -78,3 +80,17 @@ async def test_the_registry_keeps_no_lock_for_documents_it_served(server: Runnin
     )
     assert all(name in documents for name in names)
     assert len(documents._locks) == 0  # none kept for names nobody holds
+
+
+async def test_refilled_rate_buckets_are_dropped_and_limits_still_hold() -> None:
+    table = BucketTable(rate=1000.0, burst=2, floor=8)
+    for member in range(100):
+        assert table.delay(("room", member))[0] == 0.0
+    await asyncio.sleep(0.02)  # every bucket refills (2 tokens at 1,000 a second)
+    table.sweep(time.monotonic())
+    assert len(table) == 0
+    slow = BucketTable(rate=1.0, burst=2)
+    waits = [slow.delay("member")[0] for _ in range(3)]
+    assert waits[:2] == [0.0, 0.0]
+    assert waits[2] > 0.5  # the third write within a second still waits
+    assert len(slow) == 1
