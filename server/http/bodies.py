@@ -14,8 +14,6 @@ import json
 import math
 from typing import Any
 
-from starlette.requests import Request
-
 from server.http.problems import Problem
 from server.json_text import has_lone_surrogate, may_hold_surrogates
 
@@ -82,11 +80,3 @@ def parse_json(raw: bytes) -> Any:
     if may_hold_surrogates(raw) and has_lone_surrogate(value):
         raise invalid_body("the body must be JSON: a string holds a lone UTF-16 surrogate")
     return value
-
-
-async def json_object(request: Request) -> dict[str, Any]:
-    """The request's body as a JSON object; Problem 400 `invalid-body` otherwise."""
-    body = parse_json(await request.body())
-    if not isinstance(body, dict):
-        raise invalid_body("the body must be a JSON object")
-    return body

@@ -39,8 +39,8 @@ class DecisionList(msgspec.Struct):
 async def proposals(call: Call[NoBody, NoQuery]) -> ProposalList:
     """The room's proposals"""
     view, decisions = await call.room(), call.services.decisions
-    found = await decisions.proposals.in_room(view.room.id)
-    return ProposalList([await decisions.proposal_view(p) for p in found])
+    found = await decisions.context.proposals.in_room(view.room.id)
+    return ProposalList([await decisions.proposals.view(p) for p in found])
 
 
 @api.post(
@@ -54,8 +54,8 @@ async def proposals(call: Call[NoBody, NoQuery]) -> ProposalList:
 async def create_proposal(call: Call[NewProposal, NoQuery]) -> ProposalView:
     """Create a proposal with its own document (as a draft)"""
     decisions = call.services.decisions
-    proposal = await decisions.create_proposal(await call.room(), call.body, call.address)
-    return await decisions.proposal_view(proposal)
+    proposal = await decisions.proposals.create(await call.room(), call.body, call.address)
+    return await decisions.proposals.view(proposal)
 
 
 @api.get(
@@ -68,9 +68,9 @@ async def create_proposal(call: Call[NewProposal, NoQuery]) -> ProposalView:
 async def proposal(call: Call[NoBody, NoQuery]) -> ProposalWithPolls:
     """A proposal, with the ids of its votes"""
     view, decisions = await call.room(), call.services.decisions
-    found = await decisions.proposal(view, call.path_id("proposal_id"))
+    found = await decisions.proposals.get(view, call.path_id("proposal_id"))
     polls = [p.id for p in await decisions.polls.in_room(view.room.id) if p.proposal_id == found.id]
-    shown = await decisions.proposal_view(found)
+    shown = await decisions.proposals.view(found)
     return ProposalWithPolls(**msgspec.structs.asdict(shown), polls=polls)
 
 
@@ -86,10 +86,10 @@ async def proposal(call: Call[NoBody, NoQuery]) -> ProposalWithPolls:
 async def create_amendment(call: Call[NewProposal, NoQuery]) -> ProposalView:
     """Amend a proposal in draft or discussion: a proposal on a fork of its body"""
     decisions = call.services.decisions
-    amendment = await decisions.create_amendment(
+    amendment = await decisions.proposals.amend(
         await call.room(), call.path_id("proposal_id"), call.body, call.address
     )
-    return await decisions.proposal_view(amendment)
+    return await decisions.proposals.view(amendment)
 
 
 @api.post(
@@ -103,10 +103,10 @@ async def create_amendment(call: Call[NewProposal, NoQuery]) -> ProposalView:
 async def move(call: Call[ProposalMove, NoQuery]) -> ProposalView:
     """Move a proposal to discussion, or withdraw it"""
     decisions = call.services.decisions
-    moved = await decisions.move(
+    moved = await decisions.proposals.move(
         await call.room(), call.path_id("proposal_id"), call.body, call.address
     )
-    return await decisions.proposal_view(moved)
+    return await decisions.proposals.view(moved)
 
 
 @api.post(
@@ -121,8 +121,10 @@ async def move(call: Call[ProposalMove, NoQuery]) -> ProposalView:
 async def open_vote(call: Call[VoteTerms, NoQuery]) -> PollView:
     """Open the proposal's vote: its body freezes and the vote is bound to that version"""
     view, decisions = await call.room(), call.services.decisions
-    poll = await decisions.open_vote(view, call.path_id("proposal_id"), call.body, call.address)
-    return await decisions.poll_view(view, poll)
+    poll = await decisions.votes.open_vote(
+        view, call.path_id("proposal_id"), call.body, call.address
+    )
+    return await decisions.votes.view(view, poll)
 
 
 @api.get("/rooms/{slug}/polls", answer=PollList, errors=READ_ERRORS, auth="optional")
@@ -130,7 +132,7 @@ async def polls(call: Call[NoBody, NoQuery]) -> PollList:
     """The room's votes, each as the caller may see it"""
     view, decisions = await call.room(), call.services.decisions
     found = await decisions.polls.in_room(view.room.id)
-    return PollList([await decisions.poll_view(view, p) for p in found])
+    return PollList([await decisions.votes.view(view, p) for p in found])
 
 
 @api.post(
@@ -144,8 +146,8 @@ async def polls(call: Call[NoBody, NoQuery]) -> PollList:
 async def open_poll(call: Call[NewPoll, NoQuery]) -> PollView:
     """Open a vote of its own, now or at a later time"""
     view, decisions = await call.room(), call.services.decisions
-    poll = await decisions.open_poll(view, call.body, call.address)
-    return await decisions.poll_view(view, poll)
+    poll = await decisions.votes.open_poll(view, call.body, call.address)
+    return await decisions.votes.view(view, poll)
 
 
 @api.get(
@@ -158,7 +160,9 @@ async def open_poll(call: Call[NewPoll, NoQuery]) -> PollView:
 async def poll(call: Call[NoBody, NoQuery]) -> PollView:
     """A vote as the caller may see it (the tally as its visibility allows)"""
     view, decisions = await call.room(), call.services.decisions
-    return await decisions.poll_view(view, await decisions.poll(view, call.path_id("poll_id")))
+    return await decisions.votes.view(
+        view, await decisions.votes.get(view, call.path_id("poll_id"))
+    )
 
 
 @api.post(
@@ -174,7 +178,7 @@ async def poll(call: Call[NoBody, NoQuery]) -> PollView:
 async def cast(call: Call[Ballot, NoQuery]) -> Reply:
     """Cast a ballot (201), or change it (200)"""
     view = await call.room()
-    answer = await call.services.decisions.cast(view, call.path_id("poll_id"), call.body)
+    answer = await call.services.decisions.ballots.cast(view, call.path_id("poll_id"), call.body)
     return Reply(answer, status=201 if answer.outcome == "cast" else 200, headers=NO_STORE)
 
 
@@ -187,7 +191,7 @@ async def cast(call: Call[Ballot, NoQuery]) -> Reply:
 )
 async def receipt(call: Call[NoBody, NoQuery]) -> Reply:
     """Check that a secret ballot was counted, by its receipt"""
-    answer = await call.services.decisions.check_receipt(
+    answer = await call.services.decisions.ballots.check_receipt(
         await call.room(), call.path_id("poll_id"), call.path("receipt")
     )
     return Reply(answer, headers=NO_STORE)
@@ -202,7 +206,7 @@ async def receipt(call: Call[NoBody, NoQuery]) -> Reply:
 )
 async def close(call: Call[NoBody, NoQuery]) -> dict[str, Any]:
     """Close a vote now: its decision record (docs/decisions.md)"""
-    return await call.services.decisions.close(
+    return await call.services.decisions.closer.close(
         await call.room(), call.path_id("poll_id"), call.address
     )
 
@@ -210,7 +214,7 @@ async def close(call: Call[NoBody, NoQuery]) -> dict[str, Any]:
 @api.get("/rooms/{slug}/decisions", answer=DecisionList, errors=READ_ERRORS, auth="optional")
 async def decisions(call: Call[NoBody, NoQuery]) -> DecisionList:
     """The room's decision records, in order, each with its SHA-256"""
-    return DecisionList(await call.services.decisions.decisions(await call.room()))
+    return DecisionList(await call.services.decisions.closer.records(await call.room()))
 
 
 @api.get(
@@ -225,7 +229,7 @@ async def decision(call: Call[NoBody, NoQuery]) -> dict[str, Any] | Response:
     """One decision record, as JSON or (with `.md`) as Markdown"""
     raw = call.path("position")
     position = path_id(raw.removesuffix(".md"))
-    record, digest = await call.services.decisions.decision(await call.room(), position)
+    record, digest = await call.services.decisions.closer.record(await call.room(), position)
     if raw.endswith(".md"):
         return PlainTextResponse(markdown(record, digest), media_type="text/markdown")
     return record

@@ -166,7 +166,7 @@ class RestHarness:
         )
         assert applied is not None
         await applied[1]  # committed
-        poll = await services.decisions.open_poll(
+        poll = await services.decisions.votes.open_poll(
             view, NewPoll(title="Анкета", method="approval", options=["a", "b", "c"]), None
         )
         assert poll.id == 1

@@ -673,8 +673,8 @@ async def test_visibility_minimum_changes_and_two_nodes_closing_at_once(
         )
         assert poll is not None
         here, there = await asyncio.gather(
-            services_of(server).decisions.close_poll(poll, actor=None, address=None),
-            other.decisions.close_poll(poll, actor=None, address=None),
+            services_of(server).decisions.closer.close_poll(poll, actor=None, address=None),
+            other.decisions.closer.close_poll(poll, actor=None, address=None),
         )
     finally:
         await other.stop()
