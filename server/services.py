@@ -241,8 +241,8 @@ class Services:
         await self.access_review.stop()
         await self.live_rooms.stop()
         await self.documents.stop()
+        await self.tasks.stop()  # nothing supervised submits while the committer drains
         await self.committer.stop()
-        await self.tasks.stop()
         if self.redis is not None:
             await self.redis.close()
         await self.database.dispose()

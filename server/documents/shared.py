@@ -193,7 +193,9 @@ class SharedDocument:
     async def settle(self) -> None:
         """Wait until every accepted update and checkpoint of this document is committed."""
         while self.pending:
-            await asyncio.gather(*list(self.pending), return_exceptions=True)
+            # wait, not gather: a waiter cancelled (an unload during shutdown) must not cancel
+            # the commits themselves
+            await asyncio.wait(list(self.pending))
 
     def apply_server_update(
         self, update: bytes, *, author: str | None, origin: Origin
