@@ -58,14 +58,24 @@ async def test_slow_reader_is_closed_without_delaying_the_others(
     chunk = "ж" * 50_000  # ~100 KB of UTF-8 per update
     frames = [encode_message(SyncUpdate(typist.type(chunk))) for _ in range(120)]
 
+    received: list[bytes] = []
+    progress = asyncio.Event()
+
     async def write() -> None:
-        for frame in frames:
+        # paced by the reading peer (at most two frames ahead of it), so a busy machine
+        # cannot make the reader itself fall 256 KiB behind; the slow peer falls behind anyway
+        for n, frame in enumerate(frames):
+            while len(received) < n - 2:
+                progress.clear()
+                await progress.wait()
             await writer.send(frame)
 
-    async def read_all() -> list[bytes]:
-        return [await fast.recv(timeout=20) for _ in frames]
+    async def read_all() -> None:
+        for _ in frames:
+            received.append(await fast.recv(timeout=20))
+            progress.set()
 
-    _, received = await asyncio.gather(write(), read_all())
+    await asyncio.gather(write(), read_all())
     assert received == frames  # every update reached the reading peer, in order
 
     # The slow peer fell more than 256 KiB behind and was cut loose with a retryable code.

@@ -78,7 +78,6 @@ async def test_the_registry_keeps_no_lock_for_documents_it_served(server: Runnin
             for name in [*names, *[names[0]] * 10]
         )
     )
-    assert all(name in documents for name in names)
     assert len(documents._locks) == 0  # none kept for names nobody holds
 
 
