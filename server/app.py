@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route, WebSocketRoute
 
-from server.http import amendments, auth, decisions, health, history, messages, rooms
+from server.http import amendments, auth, decisions, health, history, messages, rooms, web
 from server.http.errors import EXCEPTION_HANDLERS
 from server.http.limits import BodyLimit, SecurityHeaders
 from server.http.openapi import openapi
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         Route("/metrics", health.metrics),
         Mount("/api/v1", routes=api),
         WebSocketRoute("/live/{room}", live_socket),
+        *web.routes,
     ]
     return Starlette(
         routes=routes,

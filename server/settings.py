@@ -141,6 +141,8 @@ class Settings:
     # (anonymous: login, refresh); over it 413 before the body is read.
     max_body_bytes: int = 1024 * 1024
     max_auth_body_bytes: int = 16 * 1024
+    # The built browser application (client/web/dist); None: the checkout's own
+    web_dir: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -198,6 +200,7 @@ class Settings:
             secret_tally_seconds=_float(env, "VECHE_SECRET_TALLY_SECONDS", 10.0, 0.0),
             live_leave_grace=_float(env, "VECHE_LIVE_LEAVE_GRACE", 2.0, 0.0),
             max_body_bytes=_int(env, "VECHE_MAX_BODY_BYTES", 1024 * 1024, 1024),
+            web_dir=env.get("VECHE_WEB_DIR") or None,
             max_auth_body_bytes=_int(env, "VECHE_MAX_AUTH_BODY_BYTES", 16 * 1024, 1024),
         )
 

@@ -12,6 +12,7 @@ Plain Python over ``storage.accounts`` and ``storage.audit``; HTTP lives in
      ├── LoginThrottled         Throttled: too many failed logins; ``retry_after`` seconds
      ├── NotASession            Invalid: logout with an API token
      ├── AdminOnly              Denied: for administrators
+     ├── CrossSiteRequest       Denied: a cookie-authenticated request from another origin
      ├── TokenNotFound          NotFound: no live API token of the caller with that id
      └── InvalidAccountInput    Invalid: a name, password, locale or label that cannot be stored
 """
@@ -74,6 +75,18 @@ class NotASession(AccountsError, Invalid):
 class AdminOnly(AccountsError, _Denied):
     def __init__(self, what: str) -> None:
         super().__init__(f"{what} is for administrators")
+
+
+class CrossSiteRequest(AccountsError, _Denied):
+    """A request authenticated by the session cookie without this site's Origin (CSRF)."""
+
+    title = "Cross-site request"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "a request signed by the session cookie must come from this site (Origin)",
+            slug="cross-site-request",
+        )
 
 
 class TokenNotFound(AccountsError, NotFound):

@@ -7,9 +7,11 @@ import binascii
 from typing import Annotated, Any
 
 import msgspec
+from starlette.responses import Response
 
-from server.accounts import AdminOnly, TokenNotFound
+from server.accounts import AdminOnly, InvalidToken, TokenNotFound
 from server.accounts.service import IssuedTokens
+from server.http.browser_session import COOKIE, cookie_token, end_session, keep_session
 from server.http.endpoint import Api, Call, NoBody, NoQuery, Reply
 from server.http.params import invalid_parameter, path_id
 from server.http.types import OptionalTime, Time, iso, optional_iso
@@ -24,17 +26,20 @@ api = Api("accounts")
 class Credentials(msgspec.Struct):
     name: str
     password: str
+    # a browser's sign-in: the refresh token goes into the session cookie, not the answer
+    cookie: bool = False
 
 
 class Refresh(msgspec.Struct):
-    refresh_token: str
+    # absent: the session cookie's (a browser's; its Origin is checked)
+    refresh_token: str | None = None
 
 
 class Tokens(msgspec.Struct):
     access_token: str
     token_type: str
     expires_in: int
-    refresh_token: str
+    refresh_token: str | None  # null when it went into the session cookie
 
 
 class User(msgspec.Struct):
@@ -86,28 +91,46 @@ class AuditQuery(msgspec.Struct):
     cursor: str | None = None
 
 
-def _tokens(issued: IssuedTokens) -> Reply:
-    shown = Tokens(issued.access_token, "Bearer", issued.expires_in, issued.refresh_token)
-    return Reply(shown, headers=NO_STORE)
+def _tokens(call: Call[Any, NoQuery], issued: IssuedTokens, cookie: bool) -> Response | Reply:
+    if not cookie:
+        shown = Tokens(issued.access_token, "Bearer", issued.expires_in, issued.refresh_token)
+        return Reply(shown, headers=NO_STORE)
+    shown = Tokens(issued.access_token, "Bearer", issued.expires_in, None)
+    response = Response(msgspec.json.encode(shown), media_type="application/json", headers=NO_STORE)
+    keep_session(response, call.request, issued.refresh_token, call.services.settings.session_ttl)
+    return response
 
 
 @api.post("/auth/login", body=Credentials, answer=Tokens, errors=(400, 401, 422, 429))
-async def login(call: Call[Credentials, NoQuery]) -> Reply:
-    """Sign in with a name and password (rate-limited per account and address)"""
+async def login(call: Call[Credentials, NoQuery]) -> Response | Reply:
+    """Sign in with a name and password (rate-limited per account and address);
+    with `cookie: true` the refresh token is set in the HttpOnly session cookie instead"""
     sign_in = call.services.sign_in
-    return _tokens(await sign_in.login(call.body.name, call.body.password, call.address))
+    issued = await sign_in.login(call.body.name, call.body.password, call.address)
+    return _tokens(call, issued, call.body.cookie)
 
 
-@api.post("/auth/refresh", body=Refresh, answer=Tokens, errors=(400, 401, 422))
-async def refresh(call: Call[Refresh, NoQuery]) -> Reply:
-    """Rotate a refresh token; presenting a rotated one revokes the session"""
-    return _tokens(await call.services.sign_in.refresh(call.body.refresh_token, call.address))
+@api.post("/auth/refresh", body=Refresh, answer=Tokens, errors=(400, 401, 403, 422))
+async def refresh(call: Call[Refresh, NoQuery]) -> Response | Reply:
+    """Rotate a refresh token (the body's, else the session cookie's, which must come with
+    this site's Origin); presenting a rotated one revokes the session"""
+    presented = call.body.refresh_token
+    from_cookie = presented is None
+    if presented is None:
+        presented = cookie_token(call.request)
+    if presented is None:
+        raise InvalidToken("no refresh token in the body or the session cookie")
+    return _tokens(call, await call.services.sign_in.refresh(presented, call.address), from_cookie)
 
 
 @api.post("/auth/logout", status=204, errors=(401, 422), auth="bearer")
-async def logout(call: Call[NoBody, NoQuery]) -> None:
-    """Revoke the session of the access token"""
+async def logout(call: Call[NoBody, NoQuery]) -> Response:
+    """Revoke the session of the access token (and clear the session cookie)"""
     await call.services.sign_in.logout(await call.principal(), call.address)
+    response = Response(status_code=204)
+    if COOKIE in call.request.cookies:
+        end_session(response, call.request)
+    return response
 
 
 def user_shown(user: StoredUser) -> User:
