@@ -75,6 +75,7 @@ class WebApp:
     port: int = field(default_factory=free_port)
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen[bytes] | None = None
+    clients: dict[str, Api] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -107,6 +108,9 @@ class WebApp:
         raise RuntimeError("veche serve did not start")
 
     def stop(self) -> None:
+        for client in self.clients.values():
+            client.close()
+        self.clients.clear()
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -130,18 +134,23 @@ class WebApp:
         return name
 
     def api(self, name: str) -> Api:
-        """An httpx client signed in as `name` (a bearer access token)."""
+        """An httpx client signed in as `name` (a bearer access token), one per name, closed
+        when the server stops."""
+        if name in self.clients:
+            return self.clients[name]
         answer = httpx.post(
             f"{self.url}/api/v1/auth/login", json={"name": name, "password": PASSWORD}
         )
         answer.raise_for_status()
         token = answer.json()["access_token"]
-        return Api(
+        client = Api(
             base_url=f"{self.url}/api/v1",
             headers={"Authorization": f"Bearer {token}"},
             timeout=10,
             token=token,
         )
+        self.clients[name] = client
+        return client
 
 
 class Api(httpx.Client):
@@ -157,8 +166,11 @@ class Api(httpx.Client):
             raise AssertionError(f"{method} {path} → {answer.status_code} {answer.text}")
         return None if answer.status_code == 204 else answer.json()
 
-    def room(self, title: str, visibility: str = "private") -> dict[str, Any]:
-        room: dict[str, Any] = self.ok("POST", "/rooms", {"title": title, "visibility": visibility})
+    def room(
+        self, title: str, visibility: str = "private", slug: str | None = None
+    ) -> dict[str, Any]:
+        body = {"slug": slug or unique("room"), "title": title, "visibility": visibility}
+        room: dict[str, Any] = self.ok("POST", "/rooms", body)
         return room
 
     def member(self, slug: str, name: str, role: str) -> None:
