@@ -175,3 +175,27 @@ class Api(httpx.Client):
 
     def member(self, slug: str, name: str, role: str) -> None:
         self.ok("PUT", f"/rooms/{slug}/members/{name}", {"role": role})
+
+
+AXE = ROOT / "client" / "web" / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_problems(page: Any) -> list[str]:
+    """The serious and critical WCAG 2.1 A/AA violations axe-core (npm) finds in the page as it
+    is now. axe is injected through the DevTools protocol, which the page's CSP does not
+    govern; the page itself never loads it."""
+    if not AXE.is_file():
+        unavailable("axe-core is not installed: scripts/bootstrap --web")
+    page.evaluate(AXE.read_text(encoding="utf-8"))
+    result = page.evaluate(
+        """async () => {
+          const found = await axe.run(document, {
+            runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+          });
+          return found.violations
+            .filter((v) => v.impact === "serious" || v.impact === "critical")
+            .map((v) => `${v.id} (${v.impact}): ${v.help} — ` +
+              v.nodes.slice(0, 3).map((n) => n.target.join(" ")).join(", "));
+        }"""
+    )
+    return list(result)
