@@ -80,12 +80,9 @@ def seed(app: WebApp) -> str:
     return f"/rooms/{slug}/proposals/{proposal['id']}"
 
 
-def signed_in(browser: object, app: WebApp, name: str, locale: str, width: int) -> Page:
-    context = browser.new_context(  # type: ignore[attr-defined]
-        base_url=app.url,
-        locale=locale,
-        viewport={"width": width, "height": 900 if width > 500 else 812},
-    )
+def signed_in(browser: Browser, app: WebApp, name: str, locale: str, width: int) -> Page:
+    viewport: ViewportSize = {"width": width, "height": 900 if width > 500 else 812}
+    context = browser.new_context(base_url=app.url, locale=locale, viewport=viewport)
     page: Page = context.new_page()
     page.goto("/login")
     page.locator("input[name=name]").fill(name)
