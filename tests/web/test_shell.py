@@ -67,3 +67,21 @@ def test_language_follows_the_browser_and_can_be_switched(
     expect(page.get_by_role("button", name="Изход")).to_be_visible()
     page.reload()
     expect(page.get_by_role("button", name="Изход")).to_be_visible()
+
+
+def test_tabs_of_one_browser_refreshing_at_once_keep_the_session(
+    web_app: WebApp, open_page: OpenPage
+) -> None:
+    """A rotated refresh token presented again revokes the session; tabs share the cookie, so
+    they must refresh one after another (a Web Lock), not race."""
+    name = web_app.create_user(unique("tabs"))
+    first = open_page(name)
+    tabs = [first.context.new_page() for _ in range(3)]
+    for tab in tabs:  # started together: each refreshes the session on load
+        tab.goto("/", wait_until="commit")
+    first.reload(wait_until="commit")
+    for tab in [first, *tabs]:
+        expect(tab.get_by_test_id("who")).to_have_text(name)
+    later = first.context.new_page()
+    later.goto("/")
+    expect(later.get_by_test_id("who")).to_have_text(name)

@@ -37,29 +37,37 @@ export async function socketToken() {
   return accessToken;
 }
 
-/** Rotate the cookie's refresh token for a new access token; false when there is no session. */
+/** Rotate the cookie's refresh token for a new access token; false when there is no session.
+ * Tabs of one browser share the cookie, and a rotated token presented again revokes the
+ * session (docs/accounts.md): a Web Lock makes the tabs refresh one after another, each
+ * presenting the cookie the previous one left. */
 export function refresh() {
-  refreshing ??= (async () => {
-    try {
-      const response = await fetch("/api/v1/auth/refresh", {
-        method: "POST",
-        credentials: "same-origin",
-        headers: { "Content-Type": "application/json" },
-        body: "{}",
-      });
-      if (!response.ok) {
-        setTokens(null);
-        return false;
-      }
-      setTokens(await response.json());
-      return true;
-    } catch {
-      return accessToken !== null;
-    } finally {
-      refreshing = null;
-    }
-  })();
+  refreshing ??= (navigator.locks
+    ? navigator.locks.request("veche-session-refresh", rotate)
+    : rotate()
+  ).finally(() => {
+    refreshing = null;
+  });
   return refreshing;
+}
+
+async function rotate() {
+  try {
+    const response = await fetch("/api/v1/auth/refresh", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: "{}",
+    });
+    if (!response.ok) {
+      setTokens(null);
+      return false;
+    }
+    setTokens(await response.json());
+    return true;
+  } catch {
+    return accessToken !== null; // offline: keep what we have
+  }
 }
 
 export async function login(name, password) {
