@@ -1,4 +1,5 @@
-"""Fixtures of the browser tests: one `veche serve` per test module, one Chromium per run, and
+"""Fixtures of the browser tests: one `veche serve` for all of them (each test makes its own
+people and rooms, named by `unique()`), one Chromium per run, and
 pages signed in as a given person. Every test here needs the bundle and Debian's Chromium; on
 CI (`CI=true`) a missing one fails the test instead of skipping it."""
 
@@ -31,7 +32,7 @@ pytestmark = pytest.mark.browser
 OpenPage = Callable[..., Page]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
     require_bundle()
     folder: Path = tmp_path_factory.mktemp("web")

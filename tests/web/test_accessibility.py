@@ -43,6 +43,8 @@ def test_sign_in_by_keyboard_only(web_app: WebApp, open_page: OpenPage) -> None:
     name = web_app.create_user(unique("keys"))
     page = open_page()
     page.goto("/login")
+    expect(page.get_by_test_id("login-form")).to_be_visible()
+    page.locator("body").focus()
     page.keyboard.press("Tab")  # the skip link comes first
     expect(page.get_by_role("link", name="Към съдържанието")).to_be_focused()
     page.get_by_label("Потребителско име").focus()
