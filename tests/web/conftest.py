@@ -44,14 +44,17 @@ def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
         app.stop()
 
 
-@pytest.fixture(scope="session")
+# Playwright's sync API keeps an event loop running in the test thread while it is started,
+# which would stop pytest-asyncio from running the async tests of later modules: it is
+# started and stopped per module.
+@pytest.fixture(scope="module")
 def playwright_driver() -> Iterator[Playwright]:
     require_chromium()
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium(playwright_driver: Playwright) -> Iterator[Browser]:
     browser = playwright_driver.chromium.launch(
         executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
