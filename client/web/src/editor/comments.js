@@ -16,9 +16,11 @@ export const toUnits = (text, points) => Array.from(text).slice(0, points).join(
 const wide = () => matchMedia("(min-width: 900px)").matches;
 
 export class CommentsMargin {
-  /** `host`: the margin element; `editor`: mountEditor's handle; `canComment`: bool. */
-  constructor(host, { document, text, editor, canComment }) {
+  /** `host`: the margin element; `tools`: where the "Comment" button goes (above the text);
+   * `editor`: mountEditor's handle; `canComment`: bool. */
+  constructor(host, { tools, document, text, editor, canComment }) {
     this.host = host;
+    this.tools = tools;
     this.document = document;
     this.text = text;
     this.editor = editor;
@@ -134,25 +136,24 @@ export class CommentsMargin {
   draw() {
     const hasSelection = this.selection.to > this.selection.from;
     render(
+      this.canComment
+        ? html`<button
+              type="button"
+              class="secondary"
+              data-testid="comment-button"
+              ?disabled=${!hasSelection}
+              aria-describedby="comment-hint"
+              @click=${() => this.startDraft()}
+            >
+              ${t("editor.comments.add")}
+            </button>
+            <span class="hint" id="comment-hint">${t("editor.comments.hint")}</span>`
+        : "",
+      this.tools,
+    );
+    render(
       html`
-        <div class="margin-head">
-          <h2 id="comments-title">${t("editor.comments.title")}</h2>
-          ${this.canComment
-            ? html`<button
-                type="button"
-                class="secondary"
-                data-testid="comment-button"
-                ?disabled=${!hasSelection}
-                aria-describedby="comment-hint"
-                @click=${() => this.startDraft()}
-              >
-                ${t("editor.comments.add")}
-              </button>`
-            : ""}
-        </div>
-        ${this.canComment
-          ? html`<p class="hint" id="comment-hint">${t("editor.comments.hint")}</p>`
-          : ""}
+        <h2 id="comments-title" class="margin-title">${t("editor.comments.title")}</h2>
         ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : ""}
         ${this.draft ? this.draftForm() : ""}
         <ol class="comment-list" data-testid="comments" aria-labelledby="comments-title">

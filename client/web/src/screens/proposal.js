@@ -45,6 +45,7 @@ export function showProposal(container, ctx, params) {
   render(
     html`<article class="proposal" data-testid="proposal">
       <div class="proposal-head"></div>
+      <div class="comment-tools"></div>
       <div class="editor-layout">
         <div class="editor-main">
           <div class="editor-pane" data-testid="editor"></div>
@@ -171,6 +172,7 @@ export function showProposal(container, ctx, params) {
       onSelection: (from, to) => margin?.select(from, to),
     });
     margin = new CommentsMargin(aside, {
+      tools: container.querySelector(".comment-tools"),
       document: proposal.document,
       text: session.text,
       editor,
