@@ -1,5 +1,6 @@
 """The proposal editor in real browsers: co-editing with named cursors, read-only observers,
-the stock Node y-websocket client on the same document, frozen proposals, the preview."""
+the stock Node y-websocket client on the same document, frozen proposals, the preview, the
+narrow layout, anchored comments in the margin, and amendments (fork, edit, diff, merge)."""
 
 from __future__ import annotations
 
@@ -137,3 +138,97 @@ def test_at_375_px_the_comments_stack_under_the_text(web_app: WebApp, open_page:
     assert comments_box["y"] >= editor_box["y"] + editor_box["height"]
     assert editor_box["x"] + editor_box["width"] <= 375
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+
+def test_select_comment_and_the_anchor_follows_the_text(
+    web_app: WebApp, open_page: OpenPage
+) -> None:
+    s = scene(web_app)
+    page = open_page(s.owner)
+    open_editor(page, s.path)
+    type_at_end(page, "Първи ред.\nСрокът е 30 дни.")
+    expect(page.get_by_test_id("save-state")).to_have_attribute("data-state", "saved")
+
+    # select "30 дни" with the keyboard: line 2, after "Срокът е "
+    keyboard = page.keyboard
+    keyboard.press("Control+Home")
+    keyboard.press("ArrowDown")
+    keyboard.press("Home")
+    for _ in range(len("Срокът е ")):
+        keyboard.press("ArrowRight")
+    for _ in range(len("30 дни")):
+        keyboard.press("Shift+ArrowRight")
+    button = page.get_by_test_id("comment-button")
+    expect(button).to_be_enabled()
+    button.focus()
+    keyboard.press("Enter")
+    form = page.get_by_test_id("comment-form")
+    expect(form.locator("blockquote")).to_have_text("30 дни")
+    expect(form.locator("textarea")).to_be_focused()
+    keyboard.type("Защо не 14?")
+    keyboard.press("Tab")
+    keyboard.press("Enter")
+
+    comments = page.get_by_test_id("comments")
+    card = comments.locator(".comment")
+    expect(card).to_have_count(1)
+    expect(card.locator(".comment-quote")).to_have_text("30 дни")
+    expect(card.locator(".comment-body")).to_have_text("Защо не 14?")
+    expect(card).to_contain_text("Ана Петрова")
+    mark = page.get_by_test_id("editor").locator(".comment-mark")
+    expect(mark).to_have_text("30 дни")
+    # on a wide screen the card sits level with its passage's line
+    card_box, line_box = card.bounding_box(), mark.bounding_box()
+    assert card_box
+    assert line_box
+    assert abs(card_box["y"] - line_box["y"]) < 40
+
+    # an edit before the passage moves it; the anchor stays on the same words
+    editor_text(page).click()
+    keyboard.press("Control+Home")
+    keyboard.type("Нов увод. ")
+    expect(mark).to_have_text("30 дни")
+    expect(card.locator(".comment-quote")).to_have_text("30 дни")
+    expect(card).to_have_attribute("data-from", str(len("Нов увод. Първи ред.\nСрокът е ")))
+    expect(page.get_by_test_id("save-state")).to_have_attribute("data-state", "saved")
+    # and so does the server's anchor, read afresh by a new page
+    page.reload()
+    expect(page.get_by_test_id("editor").locator(".comment-mark")).to_have_text("30 дни")
+    listed = s.owner_api.ok("GET", f"/documents/{s.proposal['document']}/comments")["comments"]
+    assert [(c["text"], c["body"]) for c in listed] == [("30 дни", "Защо не 14?")]
+
+
+def test_fork_edit_diff_and_merge(web_app: WebApp, open_page: OpenPage) -> None:
+    s = scene(web_app)
+    page = open_page(s.owner)
+    open_editor(page, s.path)
+    type_at_end(page, "Чл. 1. Срокът е 30 дни.\n")
+    expect(page.get_by_test_id("save-state")).to_have_attribute("data-state", "saved")
+
+    form = page.get_by_test_id("amend-form")
+    form.locator("input[name=title]").fill("По-кратък срок")
+    form.locator("button[type=submit]").click()
+    expect(page.locator(".proposal-title h1")).to_have_text("По-кратък срок")
+    expect(page.get_by_test_id("amendment-base")).to_have_text("Правилник")
+    expect(page.get_by_test_id("merge-state")).to_have_attribute("data-merged", "false")
+    expect(page.get_by_test_id("save-state")).to_have_attribute("data-state", "saved")
+    wait_text(page, "Чл. 1. Срокът е 30 дни.\n")
+    amendment_path = page.evaluate("location.pathname")
+    assert amendment_path != s.path
+
+    type_at_end(page, "Чл. 2. Нов член.")
+    expect(page.get_by_test_id("save-state")).to_have_attribute("data-state", "saved")
+    page.get_by_role("button", name="Обнови разликите").click()
+    diff = page.get_by_test_id("amendment-diff")
+    expect(diff.locator(".diff-insert ins")).to_have_text(["Добавено: Чл. 2. Нов член."])
+    expect(diff.locator(".diff-delete")).to_have_count(0)
+
+    page.get_by_test_id("merge").click()
+    expect(page.get_by_test_id("merge-state")).to_have_attribute("data-merged", "true")
+    base = s.owner_api.ok("GET", f"/documents/{s.proposal['document']}")["content"]["content"]
+    assert base == "Чл. 1. Срокът е 30 дни.\nЧл. 2. Нов член."
+
+    # the base lists its amendment, and its editor has the merged text
+    page.get_by_test_id("amendment-base").click()
+    expect(page.get_by_test_id("amendments").get_by_role("link")).to_have_text(["По-кратък срок"])
+    expect(editor_text(page)).to_contain_text("Чл. 2. Нов член.")

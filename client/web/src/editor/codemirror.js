@@ -54,9 +54,13 @@ const theme = EditorView.theme({
 
 /**
  * Mounts the editor in `parent`. Returns {view, setReadOnly(bool), setMarks(ranges), destroy}.
- * `onSelection(from, to)` is told of each change of the main selection.
+ * `onSelection(from, to)` is told of each change of the main selection; `onComment()` runs on
+ * Ctrl/Cmd+Alt+M (comment on the selection), true when it did something.
  */
-export function mountEditor(parent, { text, awareness, label, readOnly = false, onSelection = () => {} }) {
+export function mountEditor(
+  parent,
+  { text, awareness, label, readOnly = false, onSelection = () => {}, onComment = () => false },
+) {
   const editable = new Compartment();
   const undoManager = new Y.UndoManager(text);
   const lock = (locked) => [EditorState.readOnly.of(locked), EditorView.editable.of(!locked)];
@@ -73,7 +77,7 @@ export function mountEditor(parent, { text, awareness, label, readOnly = false, 
         basicSetup,
         markdown(),
         EditorView.lineWrapping,
-        keymap.of(yUndoManagerKeymap),
+        keymap.of([...yUndoManagerKeymap, { key: "Mod-Alt-m", run: () => onComment() }]),
         yCollab(text, awareness, { undoManager }),
         editable.of(lock(readOnly)),
         marks,

@@ -18,7 +18,8 @@ const wide = () => matchMedia("(min-width: 900px)").matches;
 export class CommentsMargin {
   /** `host`: the margin element; `tools`: where the "Comment" button goes (above the text);
    * `editor`: mountEditor's handle; `canComment`: bool. */
-  constructor(host, { tools, document, text, editor, canComment }) {
+  constructor(host, { tools, document, text, editor, canComment, settled = async () => true }) {
+    this.settled = settled;
     this.host = host;
     this.tools = tools;
     this.document = document;
@@ -31,6 +32,9 @@ export class CommentsMargin {
     this.active = null;
     this.error = "";
     // the text changes inside CodeMirror's own update: place the marks just after it
+    this.poll = setInterval(() => {
+      if (globalThis.document.visibilityState === "visible" && !this.draft) this.load();
+    }, 60_000);
     this.observer = () => {
       if (this.placing) return;
       this.placing = true;
@@ -95,21 +99,33 @@ export class CommentsMargin {
     this.draw();
   }
 
+  /** Opens the form for a comment on the selection; false when nothing is selected. */
   startDraft() {
     const { from, to } = this.selection;
-    if (to <= from) return;
-    this.draft = { from, to, quote: this.text.toString().slice(from, to) };
+    if (!this.canComment || to <= from) return false;
+    // kept as relative positions: others may edit while the comment is written
+    this.draft = {
+      start: Y.createRelativePositionFromTypeIndex(this.text, from, 0),
+      end: Y.createRelativePositionFromTypeIndex(this.text, to, -1),
+      quote: this.text.toString().slice(from, to),
+    };
     this.draw();
     this.host.querySelector("textarea")?.focus();
+    return true;
   }
 
   async submit(event) {
     event.preventDefault();
     const body = event.target.elements.body.value;
     if (!body.trim() || !this.draft) return;
-    const now = this.text.toString();
-    const { from, to } = this.draft;
     try {
+      // the server counts offsets in its own copy of the text: let ours reach it first
+      await this.settled();
+      const now = this.text.toString();
+      const resolve = (position) => Y.createAbsolutePositionFromRelativePosition(position, this.text.doc)?.index ?? 0;
+      const from = resolve(this.draft.start);
+      const to = resolve(this.draft.end);
+      if (to <= from) throw new Error(t("editor.comments.passageDeleted"));
       const added = await post(this.path(), {
         start: toCodePoints(now, from),
         end: toCodePoints(now, to),
@@ -143,6 +159,7 @@ export class CommentsMargin {
               data-testid="comment-button"
               ?disabled=${!hasSelection}
               aria-describedby="comment-hint"
+              aria-keyshortcuts="Control+Alt+M"
               @click=${() => this.startDraft()}
             >
               ${t("editor.comments.add")}
@@ -224,6 +241,7 @@ export class CommentsMargin {
 
   destroy() {
     this.destroyed = true;
+    clearInterval(this.poll);
     this.text.unobserve(this.observer);
     this.stopLocale();
     removeEventListener("resize", this.onResize);

@@ -25,7 +25,7 @@ function isWrite(frame) {
 export class DocumentSession {
   /** `onState(state)` is called whenever the save state changes; `denied()` when the server
    * refuses a write (read-only connection). */
-  constructor(document, { onState = () => {}, onDenied = () => {} } = {}) {
+  constructor(document, { user = "", onState = () => {}, onDenied = () => {} } = {}) {
     this.document = document;
     this.doc = new Y.Doc();
     this.text = this.doc.getText("content");
@@ -37,7 +37,10 @@ export class DocumentSession {
     this.acked = 0;
     this.stopped = false;
     this.readOnly = false;
-    this.persistence = new IndexeddbPersistence(`veche-doc:${document}`, this.doc);
+    this.waiting = [];
+    // one copy per person and document: another person signing in on this browser never
+    // sends the edits someone else left here as theirs
+    this.persistence = new IndexeddbPersistence(`veche:${user}:${document}`, this.doc);
     this.loaded = this.persistence.whenSynced;
     this.doc.on("update", (_update, origin) => {
       if (origin === this.provider || origin === this.persistence) return;
@@ -146,7 +149,17 @@ export class DocumentSession {
     if (state !== this.state) {
       this.state = state;
       this.onState(state);
+      if (state === "saved") for (const resolve of this.waiting.splice(0)) resolve(true);
     }
+  }
+
+  /** Resolves with true once everything is saved, or false after `timeout` ms. */
+  whenSaved(timeout = 3000) {
+    if (this.state === "saved") return Promise.resolve(true);
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      setTimeout(() => resolve(false), timeout);
+    });
   }
 
   /** Destroys the session and deletes this browser's copy of the document. */

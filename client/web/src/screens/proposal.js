@@ -144,6 +144,7 @@ export function showProposal(container, ctx, params) {
 
   const open = async (proposal) => {
     session = new DocumentSession(proposal.document, {
+      user: ctx.me?.name ?? "",
       onState: (save) => {
         state.save = save;
         drawHead();
@@ -170,6 +171,7 @@ export function showProposal(container, ctx, params) {
       label: t("editor.label", { title: proposal.title }),
       readOnly: Boolean(reason()),
       onSelection: (from, to) => margin?.select(from, to),
+      onComment: () => margin?.startDraft() ?? false,
     });
     margin = new CommentsMargin(aside, {
       tools: container.querySelector(".comment-tools"),
@@ -177,6 +179,7 @@ export function showProposal(container, ctx, params) {
       text: session.text,
       editor,
       canComment: Boolean(ctx.me) && ctx.can("owner", "moderator", "participant", "observer"),
+      settled: () => session.whenSaved(),
     });
     session.text.observe(() => {
       if (!previewTimer) previewTimer = setTimeout(drawPreview, 150);
