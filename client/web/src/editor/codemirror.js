@@ -47,8 +47,16 @@ const theme = EditorView.theme({
   ".cm-gutters": { backgroundColor: "#f3f5f8", color: "#566074", borderRight: "1px solid #d5dae3" },
   ".comment-mark": { backgroundColor: "#fde7a6", borderBottom: "2px solid #c99a00" },
   ".comment-mark-active": { backgroundColor: "#f7cd52" },
-  // remote carets keep their name shown (y-codemirror.next shows it on hover only)
-  ".cm-ySelectionInfo": { opacity: "1", fontFamily: "system-ui, sans-serif", fontSize: "0.75rem", top: "-1.25em" },
+  // a remote caret shows its author's name when it appears or moves, for a few seconds, then
+  // on hover (y-codemirror.next shows it on hover only; always shown, names hide the text)
+  "@keyframes veche-caret-name": { "0%": { opacity: 1 }, "85%": { opacity: 1 }, "100%": { opacity: 0 } },
+  ".cm-ySelectionInfo": {
+    fontFamily: "system-ui, sans-serif",
+    fontSize: "0.75rem",
+    top: "-1.25em",
+    animation: "veche-caret-name 4s",
+  },
+  ".cm-ySelectionCaret:hover > .cm-ySelectionInfo": { opacity: 1, animation: "none" },
   ".cm-ySelectionCaret": { position: "relative" },
 });
 

@@ -13,7 +13,6 @@ import { errorText, notify } from "../ui/dom.js";
 export const toCodePoints = (text, index) => Array.from(text.slice(0, index)).length;
 export const toUnits = (text, points) => Array.from(text).slice(0, points).join("").length;
 
-const wide = () => matchMedia("(min-width: 900px)").matches;
 
 export class CommentsMargin {
   /** `host`: the margin element; `tools`: where the "Comment" button goes (above the text);
@@ -222,8 +221,10 @@ export class CommentsMargin {
   layout() {
     const cards = [...this.host.querySelectorAll(".comment")];
     const list = this.host.querySelector(".comment-list");
-    if (!list) return;
-    if (!wide()) {
+    if (!list || !cards.length) return;
+    // beside the text (wide) or stacked under it (narrow), as the CSS laid it out
+    const beside = this.host.getBoundingClientRect().left > this.editor.view.dom.getBoundingClientRect().right;
+    if (!beside) {
       list.style.removeProperty("min-height");
       for (const card of cards) card.style.removeProperty("margin-top");
       return;

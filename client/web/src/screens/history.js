@@ -26,6 +26,8 @@ export function showHistory(container, ctx, params) {
     busy: false,
   };
   const texts = new Map(); // seq → text
+  const names = new Map(); // user name → display name (the room's members)
+  const person = (name) => (name ? names.get(name) ?? name : t("editor.history.system"));
   let disposed = false;
 
   const documentPath = () => `/documents/${encodeURIComponent(state.proposal.document)}`;
@@ -56,6 +58,9 @@ export function showHistory(container, ctx, params) {
   const load = () =>
     run(async () => {
       state.proposal = await get(proposalPath);
+      // authors by their display names, when the room's members may be listed
+      const members = await get(`/rooms/${slug}/members`).catch(() => ({ members: [] }));
+      for (const member of members.members) names.set(member.name, member.display_name);
       const answer = await get(`${documentPath()}/history?limit=200`);
       state.versions = answer.versions;
       if (state.versions.length >= 2) {
@@ -111,8 +116,9 @@ export function showHistory(container, ctx, params) {
         @change=${() => ((state.to = version.last_seq), view.redraw())}
       />
     </td>
+    <th scope="row">${formatNumber(version.last_seq)}</th>
     <td><time datetime=${version.last_at}>${formatDate(version.last_at)}</time></td>
-    <td data-testid="version-author">${version.author ?? t("editor.history.system")}</td>
+    <td data-testid="version-author" data-author=${version.author ?? ""}>${person(version.author)}</td>
     <td>${t("editor.history.edits", { count: version.updates })}</td>
     <td>
       <button type="button" class="link" @click=${() => showVersion(version)}>
@@ -135,6 +141,7 @@ export function showHistory(container, ctx, params) {
                   <tr>
                     <th scope="col">${t("editor.history.from")}</th>
                     <th scope="col">${t("editor.history.to")}</th>
+                    <th scope="col">${t("editor.history.version")}</th>
                     <th scope="col">${t("editor.history.when")}</th>
                     <th scope="col">${t("editor.history.author")}</th>
                     <th scope="col">${t("editor.history.changes")}</th>
@@ -161,7 +168,7 @@ export function showHistory(container, ctx, params) {
               ${t("editor.history.diffTitle", { from: formatNumber(state.diff.from), to: formatNumber(state.diff.to) })}
             </h2>
             ${state.diff.approximate ? html`<p class="hint">${t("editor.history.approximate")}</p>` : ""}
-            ${diffTemplate(state.diff.script)}
+            ${diffTemplate(state.diff.script, { authors: person })}
           </section>`
         : ""}
       ${state.shown
@@ -169,7 +176,7 @@ export function showHistory(container, ctx, params) {
             <h2 id="version-title">
               ${t("editor.history.versionTitle", {
                 when: formatDate(state.shown.version.last_at),
-                name: state.shown.version.author ?? t("editor.history.system"),
+                name: person(state.shown.version.author),
               })}
             </h2>
             <div class="markdown version-text" data-testid="version-text" tabindex="-1"

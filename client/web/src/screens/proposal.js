@@ -33,7 +33,8 @@ export function showProposal(container, ctx, params) {
     proposal: null,
     error: "",
     save: "connecting",
-    mode: matchMedia("(min-width: 1100px)").matches ? "split" : "edit",
+    // text and preview side by side when the proposal is wide enough for both (editor.css)
+    mode: container.getBoundingClientRect().width >= 1000 ? "split" : "edit",
   };
   let session = null;
   let editor = null;
