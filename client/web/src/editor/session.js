@@ -9,7 +9,7 @@ import * as decoding from "lib0/decoding";
 import { IndexeddbPersistence } from "y-indexeddb";
 import { WebsocketProvider } from "y-websocket";
 import * as Y from "yjs";
-import { socketToken } from "../api.js";
+import { signedIn, socketToken } from "../api.js";
 
 const SAVED = 100;
 const MESSAGE_SYNC = 0;
@@ -38,6 +38,7 @@ export class DocumentSession {
     this.stopped = false;
     this.readOnly = false;
     this.waiting = [];
+    this.retried = 0;
     // one copy per person and document: another person signing in on this browser never
     // sends the edits someone else left here as theirs
     this.persistence = new IndexeddbPersistence(`veche:${user}:${document}`, this.doc);
@@ -65,7 +66,7 @@ export class DocumentSession {
   async start(onDenied) {
     let token = null;
     try {
-      token = await socketToken();
+      token = signedIn() ? await socketToken() : null;
     } catch {
       token = null;
     }
@@ -104,8 +105,12 @@ export class DocumentSession {
     });
     provider.on("sync", () => this.refresh());
     provider.on("closed", ({ code }) => {
-      // 4401: the access token expired while the socket was down; one fresh try
-      if (code === 4401 && !this.stopped) this.renewToken().then(() => provider.connect());
+      // 4401: the access token expired while the socket was down; a fresh try, at most one
+      // every half minute (a session that ended stays closed)
+      if (code === 4401 && !this.stopped && Date.now() - this.retried > 30_000) {
+        this.retried = Date.now();
+        this.renewToken().then(() => provider.connect());
+      }
       this.refresh();
     });
     this.refresh();
@@ -125,7 +130,7 @@ export class DocumentSession {
   }
 
   async renewToken() {
-    if (this.stopped || !this.provider) return;
+    if (this.stopped || !this.provider || !signedIn()) return;
     try {
       const token = await socketToken();
       if (token) this.provider.params.token = token;
