@@ -26,7 +26,7 @@ def test_two_people_co_edit_and_see_each_others_named_cursor(
     web_app: WebApp, open_page: OpenPage
 ) -> None:
     """Ana and Boris co-edit; Olga, an observer, reads and cannot type; the stock Node client
-    sees the same text (so nothing of Olga's attempt reached the server)."""
+    sees the same text (so nothing of Olga's attempt reached the server); undo is per person."""
     s = scene(web_app)
     boris = web_app.create_user(unique("boris"), display_name="Борис Илиев")
     s.owner_api.member(s.slug, boris, "participant")
@@ -74,6 +74,12 @@ def test_two_people_co_edit_and_see_each_others_named_cursor(
     assert node_text == "Чл. 1. Срокът е 30 дни.\nЧл. 2. Нов член.\nЧл. 3."
     for page in (ana_page, boris_page, observer):
         wait_text(page, node_text)
+
+    # undo takes back only one's own edit, not what others wrote after it
+    editor_text(boris_page).click()
+    boris_page.keyboard.press("Control+z")
+    for page in (ana_page, boris_page):
+        wait_text(page, "Чл. 1. Срокът е 30 дни.\n\nЧл. 3.")
 
 
 def test_a_proposal_under_vote_is_read_only_with_the_reason_live(
