@@ -96,7 +96,7 @@ export function showProposal(container, ctx, params) {
           : ""}
         <div class="editor-toolbar">
           <p class="save-state save-${state.save}" data-testid="save-state" data-state=${state.save} role="status">
-            ${t(`editor.save.${state.save}`)}
+            ${state.save === "saved" && why ? t("editor.save.upToDate") : t(`editor.save.${state.save}`)}
           </p>
           <div class="modes" role="group" aria-label=${t("editor.view")}>
             ${MODES.map(
