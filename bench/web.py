@@ -86,7 +86,7 @@ def transfer(browser: Browser, app: WebApp, path: str) -> dict[str, int]:
     fresh = browser.new_context(base_url=app.url, storage_state=page.context.storage_state())
     visitor = fresh.new_page()
     responses: list[Any] = []
-    visitor.on("response", responses.append)
+    visitor.on("response", lambda response: responses.append(response))
     visitor.goto(path)
     visitor.get_by_test_id("editor").locator(".cm-content").wait_for()
     for response in responses:
@@ -115,9 +115,9 @@ def time_to_editable(browser: Browser, app: WebApp, path: str, runs: int) -> lis
     return times
 
 
-OBSERVE = """() => {
+OBSERVE = """(content) => {
   window.__seen = [];
-  const content = document.querySelector('[data-testid=editor] .cm-content');
+  window.__content = content;
   new MutationObserver(() => {
     window.__seen.push([performance.timeOrigin + performance.now(), content.textContent.length]);
   }).observe(content, {subtree: true, childList: true, characterData: true});
@@ -136,15 +136,14 @@ def keystrokes(browser: Browser, app: WebApp, path: str, count: int) -> list[flo
     for page in (writer, reader):
         page.goto(path)
         page.get_by_test_id("editor").locator(".cm-content[contenteditable=true]").wait_for()
-    base = reader.evaluate(OBSERVE)
+    base = reader.get_by_test_id("editor").locator(".cm-content").evaluate(OBSERVE)
     writer.evaluate(KEYDOWNS)
     writer.get_by_test_id("editor").locator(".cm-content").click()
     writer.keyboard.press("Control+End")
     for _ in range(count):
         writer.keyboard.type("ж")
         writer.wait_for_timeout(40)
-    length = "document.querySelector('[data-testid=editor] .cm-content').textContent.length"
-    reader.wait_for_function(f"{length} >= {base + count}")
+    reader.wait_for_function(f"window.__content.textContent.length >= {base + count}")
     keys: list[float] = writer.evaluate("window.__keys")
     seen: list[list[float]] = reader.evaluate("window.__seen")
     delays = []
