@@ -82,3 +82,26 @@ def type_at_end(page: Page, text: str) -> None:
     content.click()
     page.keyboard.press("Control+End")
     page.keyboard.type(text)
+
+
+def two_editors(
+    web_app: WebApp, open_page: Any, s: Scene, display_name: str = "Борис"
+) -> tuple[Page, Page, str]:
+    """The owner's page and a new participant's page, both with the scene's proposal open, and
+    the participant's name."""
+    boris = web_app.create_user(unique("boris"), display_name=display_name)
+    s.owner_api.member(s.slug, boris, "participant")
+    owner_page, other_page = open_page(s.owner), open_page(boris)
+    open_editor(owner_page, s.path)
+    open_editor(other_page, s.path)
+    return owner_page, other_page, boris
+
+
+def assert_cannot_type(page: Page, expected: str) -> None:
+    """Clicks into a read-only editor, types, and checks that the text stayed `expected`."""
+    content = editor_text(page)
+    expect(content).to_have_attribute("contenteditable", "false")
+    content.click()
+    page.keyboard.type("опит")
+    page.wait_for_timeout(300)
+    assert text_of(page) == expected

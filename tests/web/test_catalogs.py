@@ -100,6 +100,6 @@ def test_no_user_visible_text_is_written_in_the_templates() -> None:
             continue
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             stripped = line.strip()
-            if stripped.startswith(("//", "*")):
+            if stripped.startswith(("//", "/*", "*")):
                 continue
             assert not re.search("[а-яА-Я]", line), f"{path.name}:{number}: {stripped}"

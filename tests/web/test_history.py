@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.support.web import WebApp, unique
+from tests.support.web import WebApp
 from tests.web.conftest import OpenPage
-from tests.web.editor_pages import close_clients, open_editor, scene, type_at_end, wait_text
+from tests.web.editor_pages import close_clients, scene, two_editors, type_at_end, wait_text
 
 _close_clients = close_clients
 
@@ -16,11 +16,7 @@ def test_versions_a_past_version_and_a_diff_with_authors(
     web_app: WebApp, open_page: OpenPage
 ) -> None:
     s = scene(web_app)
-    boris = web_app.create_user(unique("boris"), display_name="Борис")
-    s.owner_api.member(s.slug, boris, "participant")
-    ana, other = open_page(s.owner), open_page(boris)
-    open_editor(ana, s.path)
-    open_editor(other, s.path)
+    ana, other, boris = two_editors(web_app, open_page, s)
     type_at_end(ana, "Ред едно.\n")
     expect(ana.get_by_test_id("save-state")).to_have_attribute("data-state", "saved")
     wait_text(other, "Ред едно.\n")

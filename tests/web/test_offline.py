@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from tests.support.web import WebApp, unique
+from tests.support.web import WebApp
 from tests.web.conftest import OpenPage
 from tests.web.editor_pages import (
     close_clients,
-    open_editor,
     scene,
     text_of,
+    two_editors,
     type_at_end,
     wait_text,
 )
@@ -30,11 +30,7 @@ def test_offline_edits_survive_the_page_and_merge_when_back_online(
     never reconnected, so the only way her offline edit reaches the server is from IndexedDB.
     """
     s = scene(web_app)
-    boris = web_app.create_user(unique("boris"), display_name="Борис")
-    s.owner_api.member(s.slug, boris, "participant")
-    ana, other = open_page(s.owner), open_page(boris)
-    open_editor(ana, s.path)
-    open_editor(other, s.path)
+    ana, other, _ = two_editors(web_app, open_page, s)
     type_at_end(ana, "Начало.\n")
     wait_text(other, "Начало.\n")
 
