@@ -57,6 +57,7 @@ class Rotation(enum.Enum):
     """What happened to a presented refresh token."""
 
     ROTATED = "rotated"  # it was the session's current token; the new one replaces it
+    RETRIED = "retried"  # it was replaced moments ago (the answer was lost): replaced again
     REUSED = "reused"  # the session is live but the token is an older one: it was replayed
     INACTIVE = "inactive"  # no such session, or it is revoked or expired
 
@@ -159,12 +160,15 @@ class AccountStore:
         )
 
     async def rotate_refresh_token(
-        self, session_id: str, old_hash: str, new_hash: str, now: datetime
+        self, session_id: str, old_hash: str, new_hash: str, now: datetime, grace: timedelta
     ) -> Rotation:
         """Replace the session's refresh token if ``old_hash`` is the current one.
 
         The check and the replacement are one statement, so of two concurrent refreshes with
-        the same token exactly one succeeds and the other sees ``REUSED``.
+        the same token exactly one rotates. The token replaced less than ``grace`` ago is
+        accepted once more (``RETRIED``): a browser that navigated away before the answer
+        arrived still holds it. The token that lost answer carried then stops working, so a
+        thief who replays within the grace is found out at the owner's next refresh.
         """
         live = (
             AuthSessionRecord.id == session_id,
@@ -175,10 +179,25 @@ class AccountStore:
             result = await session.execute(
                 update(AuthSessionRecord)
                 .where(*live, AuthSessionRecord.refresh_token_hash == old_hash)
-                .values(refresh_token_hash=new_hash)
+                .values(
+                    refresh_token_hash=new_hash,
+                    previous_refresh_token_hash=old_hash,
+                    rotated_at=now,
+                )
             )
             if result.rowcount == 1:  # type: ignore[attr-defined]
                 return Rotation.ROTATED
+            retried = await session.execute(
+                update(AuthSessionRecord)
+                .where(
+                    *live,
+                    AuthSessionRecord.previous_refresh_token_hash == old_hash,
+                    AuthSessionRecord.rotated_at > now - grace,
+                )
+                .values(refresh_token_hash=new_hash, previous_refresh_token_hash=None)
+            )
+            if retried.rowcount == 1:  # type: ignore[attr-defined]
+                return Rotation.RETRIED
             still_live = await session.scalar(select(AuthSessionRecord.id).where(*live))
         return Rotation.INACTIVE if still_live is None else Rotation.REUSED
 

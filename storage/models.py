@@ -143,13 +143,16 @@ class UserRecord(Base):
 
 
 class AuthSessionRecord(Base):
-    """A sign-in: the current refresh token's SHA-256; access tokens name the session."""
+    """A sign-in: the current refresh token's SHA-256; access tokens name the session. The
+    token it replaced, and when, let a refresh whose answer was lost be retried briefly."""
 
     __tablename__ = "auth_sessions"
 
     id: Mapped[str] = mapped_column(String(SESSION_ID_LENGTH), primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     refresh_token_hash: Mapped[str] = mapped_column(String(SECRET_HASH_LENGTH), unique=True)
+    previous_refresh_token_hash: Mapped[str | None] = mapped_column(String(SECRET_HASH_LENGTH))
+    rotated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -24,6 +24,8 @@ from storage.errors import UserExists
 from storage.models import LOCALES, TOKEN_LABEL_LENGTH, USER_NAME_LENGTH, utc_now
 
 API_TOKEN_PREFIX = "vch_"
+# a refresh whose answer was lost (the page reloaded meanwhile) may be retried this long
+REFRESH_RETRY_GRACE = timedelta(seconds=20)
 
 
 @dataclass(frozen=True)
@@ -227,7 +229,9 @@ class SignIn:
         """Rotate: new access and refresh tokens, the presented one revoked.
 
         A refresh token presented again after it was rotated means it leaked: the whole
-        session is revoked. Raises InvalidToken.
+        session is revoked. Raises InvalidToken. The one exception: the token replaced less
+        than REFRESH_RETRY_GRACE ago, presented once more, is rotated again (a page that
+        reloaded before the answer to its refresh arrived).
         """
         payload = self.signer.verify(refresh_token)
         session_id = payload.get("sid")
@@ -236,7 +240,7 @@ class SignIn:
         now = self.clock()
         new = self._refresh_token(session_id)
         outcome = await self.store.rotate_refresh_token(
-            session_id, secret_hash(refresh_token), secret_hash(new), now
+            session_id, secret_hash(refresh_token), secret_hash(new), now, REFRESH_RETRY_GRACE
         )
         if outcome is Rotation.REUSED:
             await self.store.revoke_session(session_id, now)
@@ -244,6 +248,10 @@ class SignIn:
                 "auth.refresh_reused", address=address, details={"session": session_id}
             )
             raise InvalidToken("refresh token reused; the session is revoked")
+        if outcome is Rotation.RETRIED:
+            await self.audit.record(
+                "auth.refresh_retried", address=address, details={"session": session_id}
+            )
         if outcome is Rotation.INACTIVE:
             raise InvalidToken("session revoked or expired")
         found = await self.store.active_session(session_id, now)

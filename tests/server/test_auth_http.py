@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from server.accounts.service import Accounts, SignIn
+from server.accounts.service import REFRESH_RETRY_GRACE, Accounts, SignIn
 from server.services import Services
 from server.settings import Settings
 from storage.models import utc_now
@@ -148,9 +148,12 @@ async def test_refresh_rotates_and_reuse_revokes_the_session(
     assert second["refresh_token"] != first["refresh_token"]
     assert (await http.get("/api/v1/me", headers=bearer(second["access_token"]))).status_code == 200
 
+    # past the retry grace, the replaced token is a replay: it revokes the whole session, and
+    # the newest tokens die with it
+    sign_in = _services(server).sign_in
+    sign_in.clock = lambda: utc_now() + REFRESH_RETRY_GRACE + timedelta(seconds=1)
     replay = await refresh(http, first["refresh_token"])
     assert_problem(replay, 401, "unauthorized")
-    # the replay revoked the whole session: the newest tokens die with it
     me = await http.get("/api/v1/me", headers=bearer(second["access_token"]))
     assert_problem(me, 401, "unauthorized")
     again = await refresh(http, second["refresh_token"])
@@ -162,6 +165,29 @@ async def test_refresh_rotates_and_reuse_revokes_the_session(
     wrong_kind = await refresh(http, other["access_token"])
     assert_problem(wrong_kind, 401, "unauthorized")
     assert (await http.get("/api/v1/me", headers=bearer(other["access_token"]))).status_code == 200
+
+
+async def test_a_refresh_whose_answer_was_lost_is_retried_once_within_the_grace(
+    server: RunningServer, http: httpx.AsyncClient
+) -> None:
+    """A page that reloads while its refresh is on the way never sees the new token; it
+    presents the old one again, which works once, shortly after. The token of the lost answer
+    is then dead, and presenting it revokes the session (a thief replayed the old one)."""
+    first = await login(http)
+    lost = (await refresh(http, first["refresh_token"])).json()
+    retried = await refresh(http, first["refresh_token"])
+    assert retried.status_code == 200
+    third = retried.json()
+    assert third["refresh_token"] not in (first["refresh_token"], lost["refresh_token"])
+    assert (await http.get("/api/v1/me", headers=bearer(third["access_token"]))).status_code == 200
+
+    assert_problem(await refresh(http, first["refresh_token"]), 401, "unauthorized")  # once only
+    assert_problem(await refresh(http, third["refresh_token"]), 401, "unauthorized")
+    assert (await actions(server)).count("auth.refresh_reused") == 1
+
+    other = await login(http)
+    (await refresh(http, other["refresh_token"])).raise_for_status()
+    assert_problem(await refresh(http, lost["refresh_token"]), 401, "unauthorized")
 
 
 async def test_api_tokens_are_created_listed_used_and_revoked(

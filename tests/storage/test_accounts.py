@@ -12,6 +12,8 @@ from storage.database import Database
 from storage.errors import UserExists
 from tests.storage.factories import T0
 
+GRACE = timedelta(seconds=20)
+
 
 @pytest.fixture
 def store(database: Database) -> AccountStore:
@@ -39,17 +41,30 @@ async def test_users_have_unique_names(store: AccountStore) -> None:
 async def test_refresh_rotation_reuse_and_revocation(store: AccountStore) -> None:
     user_id = await _user(store)
     end = T0 + timedelta(days=1)
+    later = T0 + GRACE + timedelta(seconds=1)
     await store.create_session("s1", user_id, refresh_token_hash="a", created_at=T0, expires_at=end)
     assert await store.active_session("s1", T0) is not None
-    assert await store.rotate_refresh_token("s1", "a", "b", T0) is Rotation.ROTATED
-    assert await store.rotate_refresh_token("s1", "a", "c", T0) is Rotation.REUSED
-    assert await store.rotate_refresh_token("s1", "b", "c", end) is Rotation.INACTIVE
+    assert await store.rotate_refresh_token("s1", "a", "b", T0, GRACE) is Rotation.ROTATED
+    assert await store.rotate_refresh_token("s1", "a", "c", later, GRACE) is Rotation.REUSED
+    assert await store.rotate_refresh_token("s1", "b", "c", end, GRACE) is Rotation.INACTIVE
     assert await store.active_session("s1", end) is None
     assert await store.revoke_session("s1", T0)
     assert not await store.revoke_session("s1", T0)
     assert await store.active_session("s1", T0) is None
-    assert await store.rotate_refresh_token("s1", "b", "c", T0) is Rotation.INACTIVE
-    assert await store.rotate_refresh_token("nope", "b", "c", T0) is Rotation.INACTIVE
+    assert await store.rotate_refresh_token("s1", "b", "c", T0, GRACE) is Rotation.INACTIVE
+    assert await store.rotate_refresh_token("nope", "b", "c", T0, GRACE) is Rotation.INACTIVE
+
+
+async def test_the_replaced_token_is_accepted_once_within_the_grace(store: AccountStore) -> None:
+    user_id = await _user(store)
+    end = T0 + timedelta(days=1)
+    soon = T0 + GRACE / 2
+    await store.create_session("s1", user_id, refresh_token_hash="a", created_at=T0, expires_at=end)
+    assert await store.rotate_refresh_token("s1", "a", "b", T0, GRACE) is Rotation.ROTATED
+    assert await store.rotate_refresh_token("s1", "a", "c", soon, GRACE) is Rotation.RETRIED
+    assert await store.rotate_refresh_token("s1", "a", "d", soon, GRACE) is Rotation.REUSED
+    assert await store.rotate_refresh_token("s1", "b", "d", soon, GRACE) is Rotation.REUSED
+    assert await store.rotate_refresh_token("s1", "c", "d", soon, GRACE) is Rotation.ROTATED
 
 
 async def test_api_tokens_are_used_listed_and_revoked_by_their_owner(store: AccountStore) -> None:

@@ -85,3 +85,18 @@ def test_tabs_of_one_browser_refreshing_at_once_keep_the_session(
     later = first.context.new_page()
     later.goto("/")
     expect(later.get_by_test_id("who")).to_have_text(name)
+
+
+def test_reloading_while_the_session_refreshes_keeps_it(
+    web_app: WebApp, open_page: OpenPage
+) -> None:
+    """Each load refreshes the session; a reload that cuts the refresh short may lose its
+    answer, so the browser presents the replaced refresh token again (accepted once, briefly)."""
+    name = web_app.create_user(unique("reload"))
+    page = open_page(name)
+    for _ in range(3):
+        with page.expect_request("**/api/v1/auth/refresh"):
+            page.reload(wait_until="commit")
+    expect(page.get_by_test_id("who")).to_have_text(name)
+    page.reload()
+    expect(page.get_by_test_id("who")).to_have_text(name)
