@@ -53,20 +53,25 @@ async def test_the_window_slides_with_the_clock(accounts: Accounts) -> None:
     assert (await sign_in.login("ana", PASSWORD, "192.0.2.1")).access_token
 
 
-async def test_concurrent_refreshes_with_one_token_let_one_win_and_revoke_the_session(
+async def test_concurrent_refreshes_with_one_token_let_two_pass_and_revoke_the_session(
     accounts: Accounts,
 ) -> None:
+    """One rotates, one may be taken for a retry of a lost answer, the third is a replay
+    (and the retry, if it reads the session after the replay revoked it, fails too)."""
     sign_in = SignIn(accounts, TokenSigner(b"k" * 32))
     issued = await sign_in.login("ana", PASSWORD, None)
     results = await asyncio.gather(
-        sign_in.refresh(issued.refresh_token, None),
-        sign_in.refresh(issued.refresh_token, None),
+        *(sign_in.refresh(issued.refresh_token, None) for _ in range(3)),
         return_exceptions=True,
     )
-    assert sorted(type(r).__name__ for r in results) == ["InvalidToken", "IssuedTokens"]
-    # the loser looked like a replay: the session is gone, the winner's tokens too
-    winner = next(r for r in results if not isinstance(r, BaseException))
-    with pytest.raises(InvalidToken):
-        await sign_in.authenticate(winner.access_token)
-    with pytest.raises(InvalidToken):
-        await sign_in.refresh(winner.refresh_token, None)
+    names = sorted(type(r).__name__ for r in results)
+    assert names in (
+        ["InvalidToken", "IssuedTokens", "IssuedTokens"],
+        ["InvalidToken"] * 2 + ["IssuedTokens"],
+    )
+    # the replay revoked the session: the winners' tokens are gone too
+    for winner in (r for r in results if not isinstance(r, BaseException)):
+        with pytest.raises(InvalidToken):
+            await sign_in.authenticate(winner.access_token)
+        with pytest.raises(InvalidToken):
+            await sign_in.refresh(winner.refresh_token, None)
