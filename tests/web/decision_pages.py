@@ -3,13 +3,25 @@ through the SDK, votes opened, cast and closed through the REST API."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import pytest
+from playwright.sync_api import expect
 from pycrdt import Text
 
 from client import DocumentClient
 from tests.support.web import Api, WebApp, run_async, unique
+
+
+@pytest.fixture(autouse=True)
+def patient_expect() -> Iterator[None]:
+    """Waits up to 15 s in every `expect` of these tests (use as an autouse fixture): the
+    pages count, push and re-render while the CPU may be loaded."""
+    expect.set_options(timeout=15_000)
+    yield
+    expect.set_options(timeout=5_000)
 
 
 @dataclass

@@ -15,7 +15,9 @@ from storage.decision_models import DecisionRecord
 from storage.models import RoomRecord
 from tests.support.web import WebApp, axe_problems, run_async
 from tests.web.conftest import OpenPage
-from tests.web.decision_pages import Room, room
+from tests.web.decision_pages import Room, patient_expect, room
+
+_patient_expect = patient_expect
 
 BODY = (
     "# Правилник\n\nЧл. 1. Срокът е **30 дни**.\n\n"

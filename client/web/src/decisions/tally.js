@@ -28,7 +28,7 @@ function counts(method, tally, options) {
   const values = tally.counts || {};
   const total = Object.values(values).reduce((sum, value) => sum + value, 0) || 1;
   const keys = options?.length ? options : Object.keys(values);
-  return html`<div class="table-scroll"><table class="tally-table" data-testid="tally-counts">
+  return html`<div class="table-scroll" tabindex="0" role="region" aria-label=${t("decisions.tally.counts")}><table class="tally-table" data-testid="tally-counts">
     <caption class="visually-hidden">${t("decisions.tally.counts")}</caption>
     <thead><tr><th scope="col">${t("decisions.tally.option")}</th><th scope="col">${t("decisions.tally.votes")}</th><th scope="col"><span class="visually-hidden">${t("decisions.tally.share")}</span></th></tr></thead>
     <tbody>
@@ -43,14 +43,18 @@ function counts(method, tally, options) {
   </table></div>
   ${tally.blank ? html`<p class="meta">${t("decisions.tally.blank", { count: tally.blank })}</p>` : ""}
   ${tally.threshold !== undefined
-    ? html`<p class="meta">${t("decisions.tally.threshold", { threshold: fraction(tally.threshold) })}</p>`
+    ? html`<p class="meta">
+        ${tally.majority?.comparison === "at_least"
+          ? t("decisions.tally.thresholdAtLeast", { threshold: fraction(tally.threshold) })
+          : t("decisions.tally.thresholdMore", { threshold: fraction(tally.threshold) })}
+      </p>`
     : ""}
   ${tally.tied?.length ? html`<p class="meta">${t("decisions.tally.tied", { options: tally.tied.map((o) => optionLabel(method, o)).join(", ") })}</p>` : ""}`;
 }
 
 function scores(tally, options) {
   const values = tally.scores || {};
-  return html`<div class="table-scroll"><table class="tally-table" data-testid="tally-scores">
+  return html`<div class="table-scroll" tabindex="0" role="region" aria-label=${t("decisions.tally.scores")}><table class="tally-table" data-testid="tally-scores">
     <caption class="visually-hidden">${t("decisions.tally.scores")}</caption>
     <thead><tr>
       <th scope="col">${t("decisions.tally.option")}</th>
@@ -96,7 +100,7 @@ function rounds(method, tally, options) {
   return html`${stv
       ? html`<p class="meta" data-testid="stv-facts">${t("decisions.tally.stvFacts", { seats: tally.seats, quota: fraction(tally.quota), valid: fraction(tally.valid) })}</p>`
       : ""}
-    <div class="table-scroll"><table class="tally-table rounds" data-testid="rounds">
+    <div class="table-scroll" tabindex="0" role="region" aria-label=${t("decisions.tally.rounds")}><table class="tally-table rounds" data-testid="rounds">
       <caption>${t("decisions.tally.rounds")}</caption>
       <thead><tr>
         <th scope="col">${t("decisions.tally.option")}</th>
@@ -127,7 +131,7 @@ function rounds(method, tally, options) {
 }
 
 function matrix(method, caption, values, options, testid) {
-  return html`<div class="table-scroll"><table class="tally-table matrix" data-testid=${testid}>
+  return html`<div class="table-scroll" tabindex="0" role="region" aria-label=${caption}><table class="tally-table matrix" data-testid=${testid}>
     <caption>${caption}</caption>
     <thead><tr><th scope="col"><span class="visually-hidden">${t("decisions.tally.option")}</span></th>
       ${options.map((option) => html`<th scope="col">${optionLabel(method, option)}</th>`)}</tr></thead>

@@ -151,7 +151,7 @@ export function showRecord(container, ctx, params) {
       <section class="card" aria-labelledby="record-voters">
         <h2 id="record-voters">${t("decisions.record.voters", { count: record.voters.length })}</h2>
         ${record.ballots
-          ? html`<div class="table-scroll"><table data-testid="record-ballots">
+          ? html`<div class="table-scroll" tabindex="0" role="region" aria-label=${t("decisions.record.ballotsCaption")}><table data-testid="record-ballots">
               <caption class="visually-hidden">${t("decisions.record.ballotsCaption")}</caption>
               <thead><tr><th scope="col">${t("decisions.record.voter")}</th><th scope="col">${t("decisions.record.choice")}</th></tr></thead>
               <tbody>${record.ballots.map(
