@@ -44,11 +44,14 @@ def test_casting_yes_no_single_choice_approval_and_score(
     voter = r.voters[0]
     page = open_page(voter)
 
-    yes_no = r.poll("Да боядисаме ли залата?", "yes_no_abstain")
+    yes_no = r.poll("Да боядисаме ли залата?", "yes_no_abstain", allow_change=False)
     open_poll(page, r, yes_no)
     choose(page, "Против")
     page.get_by_test_id("cast").click()
     expect(page.get_by_test_id("voted")).to_contain_text("Гласували сте")
+    # this vote takes no second ballot: nothing offers to change it
+    expect(page.get_by_test_id("voted")).to_contain_text("не може да се променя")
+    expect(page.get_by_test_id("change-ballot")).to_have_count(0)
     expect(count_of(page, "no")).to_have_text("1")
     expect(page.get_by_test_id("ballot-count")).to_contain_text("1 от 2")
 
@@ -123,6 +126,7 @@ def test_ranking_by_dragging_and_by_keyboard_then_irv_rounds(
     expect(ranked.nth(1)).to_have_attribute("data-option", "Вера")
     typist.keyboard.press("Delete")
     expect(ranked).to_have_count(2)
+    expect(ranked.nth(1)).to_be_focused()  # the focus stays in the list
     typist.get_by_test_id("cast").click()
     expect(typist.get_by_test_id("voted")).to_be_visible()
 
@@ -197,6 +201,16 @@ def test_the_running_count_reaches_another_person_live(
     r.cast(r.owner, poll["id"], "Супа")
     expect(count_of(watcher, "Супа")).to_have_text("1", timeout=LIVE)
     expect(count_of(voter, "Супа")).to_have_text("1", timeout=LIVE)
+
+    # an observer follows the count too, and is not offered a ballot
+    observer = web_app.create_user(f"{r.voters[0]}obs")
+    r.api().member(r.slug, observer, "observer")
+    reader = open_page(observer)
+    open_poll(reader, r, poll)
+    expect(reader.get_by_test_id("poll")).to_contain_text("Наблюдателите не гласуват")
+    expect(reader.get_by_test_id("ballot")).to_have_count(0)
+    r.cast(r.voters[0], poll["id"], "Супа")
+    expect(count_of(reader, "Супа")).to_have_text("2", timeout=LIVE)
 
 
 def test_a_secret_ballot_shows_its_receipt_once_and_verifies_it(

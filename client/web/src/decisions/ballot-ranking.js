@@ -46,10 +46,15 @@ export class RankingBallot {
   }
 
   remove(option) {
+    const index = this.order.indexOf(option);
     this.order = this.order.filter((o) => o !== option);
     this.announce(option);
     this.redraw();
-    queueMicrotask(() => this.focusAt(Math.min(this.order.length - 1, 0)));
+    // the focus stays in the list: on the item that took the removed one's place
+    queueMicrotask(() => {
+      if (this.order.length) this.focusAt(Math.min(index, this.order.length - 1));
+      else this.list?.parentElement?.querySelector(".unranked button")?.focus();
+    });
   }
 
   /** Moves `option` to `index` in the ranking; keeps the keyboard focus on it. */
@@ -115,6 +120,7 @@ export class RankingBallot {
       this.dragging = null;
       this.announce(dropped);
       this.redraw();
+      queueMicrotask(() => this.focusOption(dropped));
     };
     addEventListener("pointermove", move);
     addEventListener("pointerup", up);

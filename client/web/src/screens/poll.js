@@ -137,6 +137,7 @@ export function showPoll(container, ctx, params) {
     if (poll.state === "scheduled") return html`<p class="hint">${t("decisions.poll.scheduled", { when: formatDate(poll.opens_at) })}</p>`;
     if (poll.state !== "open") return "";
     if (!ctx.me) return html`<p class="hint">${t("decisions.poll.signIn")}</p>`;
+    if (!ctx.room?.role) return html`<p class="hint">${t("decisions.poll.notMember")}</p>`;
     if (!ctx.can(...VOTERS)) return html`<p class="hint">${t("decisions.poll.observer")}</p>`;
     const allowChange = poll.rules?.allow_change !== false;
     if (poll.you_voted && !state.changing) {
