@@ -8,7 +8,7 @@ import hashlib
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, update
 
 from storage.database import Database
 from storage.decision_models import DecisionRecord
@@ -47,17 +47,45 @@ def test_a_record_shows_its_hash_checks_its_text_and_the_chain(
     # the browser's SHA-256 of the text is the recorded one, which is the text's real hash
     assert record["proposal"]["text_sha256"] == hashlib.sha256(BODY.encode()).hexdigest()
     expect(page.get_by_test_id("text-check")).to_have_attribute("data-result", "match")
+    expect(page.get_by_test_id("record-check")).to_have_attribute("data-result", "match")
     expect(page.get_by_test_id("chain")).to_have_attribute("data-intact", "true")
     expect(page.get_by_test_id("chain")).to_contain_text("1 решение")
     # named ballots are listed with each voter's choice
     expect(page.get_by_test_id("record-ballots")).to_contain_text("Против")
     expect(page.get_by_test_id("tally")).to_contain_text("Гласували: 2 от 3")
 
-    # the record is changed behind the server's back: the chain check says where it breaks
+    # the record is changed behind the server's back (rejected → adopted): the browser's hash
+    # of what is served no longer matches, and the chain check says where it breaks
     tamper(web_app, r, record["position"])
     page.reload()
+    expect(page.get_by_test_id("record-outcome")).to_have_attribute("data-outcome", "adopted")
+    expect(page.get_by_test_id("record-check")).to_have_attribute("data-result", "mismatch")
     expect(page.get_by_test_id("chain")).to_have_attribute("data-intact", "false")
     expect(page.get_by_test_id("chain")).to_contain_text(f"№ {record['position']}")
+
+
+def test_the_browser_recomputes_the_hash_of_a_record_with_awkward_names(
+    web_app: WebApp, open_page: OpenPage
+) -> None:
+    """Quotes, backslashes, markup, a line break, and option names whose order by code point
+    (Python's, the server's) differs from their order by UTF-16 unit (JavaScript's default)."""
+    r = room(web_app, voters=1)
+    options = [
+        'Ана "А"',
+        "\\път\\",
+        "<b>Б</b>",
+        "\uff21 широко",
+        "\U0001d400 математическо",
+        "ред\nнов",
+    ]
+    poll = r.poll("Оценки: „странни“ имена", "score", options, rules={"quorum": {"share": "1/2"}})
+    r.cast(r.voters[0], poll["id"], {options[3]: 5, options[4]: 2, options[0]: 1})
+    record = r.close(poll["id"])
+    page = open_page(r.owner)
+    page.goto(f"/rooms/{r.slug}/decisions/{record['position']}")
+    expect(page.get_by_test_id("record-check")).to_have_attribute("data-result", "match")
+    expect(page.get_by_test_id("chain")).to_have_attribute("data-intact", "true")
+    expect(page.get_by_test_id("tally-scores")).to_contain_text("<b>Б</b>")
 
 
 def tamper(web_app: WebApp, r: Room, position: int) -> None:
@@ -74,7 +102,11 @@ def tamper(web_app: WebApp, r: Room, position: int) -> None:
                     == select(RoomRecord.id).where(RoomRecord.slug == r.slug).scalar_subquery(),
                     DecisionRecord.position == position,
                 )
-                .values(record_json=DecisionRecord.record_json.op("||")(text("' '")))
+                .values(
+                    record_json=func.replace(
+                        DecisionRecord.record_json, '"outcome":"rejected"', '"outcome":"adopted"'
+                    )
+                )
             )
 
     run_async(work())

@@ -80,6 +80,28 @@ export async function sha256Hex(text) {
   return [...new Uint8Array(digest)].map((byte) => byte.toString(16).padStart(2, "0")).join("");
 }
 
+/** Compares two strings by Unicode code points, as Python sorts them (not by UTF-16 units). */
+function byCodePoint(a, b) {
+  const left = Array.from(a);
+  const right = Array.from(b);
+  for (let i = 0; i < Math.min(left.length, right.length); i++) {
+    const difference = left[i].codePointAt(0) - right[i].codePointAt(0);
+    if (difference) return difference;
+  }
+  return left.length - right.length;
+}
+
+/** The canonical JSON the server hashes a record as (sorted keys, no spaces, characters as
+ * they are): storage/polls.py `canonical_json`. */
+export function canonicalJson(value) {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const keys = Object.keys(value).sort(byCodePoint);
+    return `{${keys.map((key) => `${JSON.stringify(key)}:${canonicalJson(value[key])}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
 /** A deadline in seconds from a number and a unit (minutes, hours, days); null when empty. */
 export function seconds(amount, unit) {
   const number = Number(amount);

@@ -85,6 +85,8 @@ export const catalog = {
     "decisions.record.previous": "SHA-256 на предишния запис",
     "decisions.record.first": "Това е първото решение в стаята.",
     "decisions.record.chainChecking": "Проверява се веригата от решения…",
+    "decisions.record.recordMatches": "✓ Браузърът ви изчисли наново SHA-256 на записа и той съвпада.",
+    "decisions.record.recordDiffers": "✗ SHA-256 на записа, изчислен в браузъра, се различава от записания: съдържанието му е променено.",
     "decisions.record.chainIntact": {
       one: "✓ Веригата от {count} решение е проверена и е непокътната.",
       other: "✓ Веригата от {count} решения е проверена и е непокътната.",
@@ -313,6 +315,8 @@ export const catalog = {
     "decisions.record.previous": "SHA-256 of the previous record",
     "decisions.record.first": "This is the room's first decision.",
     "decisions.record.chainChecking": "Checking the chain of decisions…",
+    "decisions.record.recordMatches": "✓ Your browser recomputed the record's SHA-256: it matches.",
+    "decisions.record.recordDiffers": "✗ The record's SHA-256 computed in your browser differs from the recorded one: its content was changed.",
     "decisions.record.chainIntact": {
       one: "✓ The chain of {count} decision record verifies: nothing was changed.",
       other: "✓ The chain of {count} decision records verifies: nothing was changed.",

@@ -204,7 +204,10 @@ export function showPoll(container, ctx, params) {
       </p>
       ${poll.proposal_id !== null
         ? html`<p class="meta">${t("decisions.poll.onProposal")}
-            <a href=${proposalPath(ctx.slug, poll.proposal_id)}>${t("decisions.poll.proposalLink")}</a></p>`
+            <a href=${proposalPath(ctx.slug, poll.proposal_id)}>${t("decisions.poll.proposalLink")}</a></p>
+          ${poll.body?.text_sha256
+            ? html`<p class="meta">${t("decisions.record.textHash")}: <code class="hash" data-testid="body-hash">${poll.body.text_sha256}</code></p>`
+            : ""}`
         : ""}
       ${receipt.freshTemplate()}
       ${ballotTemplate(poll)}

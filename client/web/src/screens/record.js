@@ -5,7 +5,7 @@
 // (GET …/decision-chain) and says whether it holds, or where it breaks.
 import { html } from "lit";
 import { get } from "../api.js";
-import { choiceText, methodLabel, optionLabel, percent, pollPath, proposalPath, recordPath, sha256Hex } from "../decisions/format.js";
+import { canonicalJson, choiceText, methodLabel, optionLabel, percent, pollPath, proposalPath, recordPath, sha256Hex } from "../decisions/format.js";
 import { outcomeText, tallyTemplate } from "../decisions/tally.js";
 import { formatDate, t } from "../i18n/index.js";
 import { errorText, markdownHtml } from "../ui/dom.js";
@@ -35,7 +35,15 @@ function rulesText(rules) {
 
 export function showRecord(container, ctx, params) {
   const position = Number(params.position);
-  const state = { record: null, error: "", textCheck: "pending", computed: "", chain: null, chainError: "" };
+  const state = {
+    record: null,
+    error: "",
+    textCheck: "pending", // the text voted on against its recorded hash: match | mismatch | unavailable
+    computed: "",
+    recordCheck: "pending", // the record as served against its hash, recomputed here
+    chain: null,
+    chainError: "",
+  };
   let disposed = false;
   const base = `/rooms/${encodeURIComponent(ctx.slug)}`;
 
@@ -49,10 +57,19 @@ export function showRecord(container, ctx, params) {
     }
   };
 
+  const checkRecord = async (record) => {
+    const { sha256, ...content } = record;
+    try {
+      state.recordCheck = (await sha256Hex(canonicalJson(content))) === sha256 ? "match" : "mismatch";
+    } catch {
+      state.recordCheck = "unavailable";
+    }
+  };
+
   const load = async () => {
     try {
       state.record = await get(`${base}/decisions/${encodeURIComponent(position)}`);
-      await checkText(state.record.proposal);
+      await Promise.all([checkText(state.record.proposal), checkRecord(state.record)]);
     } catch (error) {
       state.error = error.status === 404 ? t("decisions.record.notFound") : errorText(error, t("common.failed"));
     }
@@ -85,6 +102,18 @@ export function showRecord(container, ctx, params) {
         )}
       </ul>
     </div>`;
+  };
+
+  const recordCheckTemplate = () => {
+    const result = state.recordCheck;
+    const text = {
+      match: t("decisions.record.recordMatches"),
+      mismatch: t("decisions.record.recordDiffers"),
+      unavailable: t("decisions.record.textUnchecked"),
+      pending: t("decisions.record.textChecking"),
+    }[result];
+    const kind = { match: "check check-ok", mismatch: "check check-bad" }[result] ?? "check";
+    return html`<p class=${kind} data-testid="record-check" data-result=${result} role=${result === "mismatch" ? "alert" : "status"}>${text}</p>`;
   };
 
   const textTemplate = (proposal) => {
@@ -145,6 +174,7 @@ export function showRecord(container, ctx, params) {
               : t("decisions.record.first")}
           </dd>
         </dl>
+        ${recordCheckTemplate()}
         ${chainTemplate()}
       </section>
       ${record.proposal ? textTemplate(record.proposal) : ""}
