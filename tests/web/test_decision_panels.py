@@ -40,10 +40,11 @@ def test_a_vote_of_its_own_from_the_polls_panel_closes_at_its_deadline(
     form.get_by_label("Брой места").fill("2")
     form.get_by_test_id("poll-secret").check()
     form.get_by_test_id("poll-visibility").select_option("always")
-    form.get_by_test_id("closes-amount").fill("0.1")  # minutes: six seconds
+    form.get_by_test_id("opens-amount").fill("0.1")  # minutes: it opens in six seconds
+    form.get_by_test_id("closes-amount").fill("0.1")  # and closes six seconds later
     form.get_by_test_id("open-vote").click()
 
-    # the page moves to the new vote; the server has it as it was set
+    # the page moves to the new vote, scheduled; the server has it as it was set
     expect(page.get_by_test_id("poll")).to_contain_text("Единичен прехвърлим глас")
     expect(page.get_by_test_id("poll")).to_contain_text("2 места")
     [poll] = r.api().ok("GET", f"/rooms/{r.slug}/polls")["polls"]
@@ -51,8 +52,13 @@ def test_a_vote_of_its_own_from_the_polls_panel_closes_at_its_deadline(
     assert poll["options"] == ["Ана", "Борис", "Вера"]
     assert poll["rules"]["seats"] == 2
     assert poll["secret"] is True
+    assert poll["state"] == "scheduled"
     assert poll["closes_at"] is not None
+    expect(page.get_by_test_id("poll")).to_contain_text("Гласуването започва на")
     expect(panel.get_by_test_id("open-polls").get_by_test_id("poll-item")).to_have_count(1)
+    # it opens at its time: the ballot appears without a reload
+    expect(page.get_by_test_id("ranking-ballot")).to_be_visible(timeout=30_000)
+    assert page.get_by_test_id("poll").get_attribute("data-state") in ("open", "closed")
 
     # the deadline passes: the vote closes by itself, the page and the panel follow
     expect(page.get_by_test_id("poll")).to_have_attribute("data-state", "closed", timeout=30_000)

@@ -14,7 +14,8 @@ export class ChoiceBallot {
   }
 
   reset() {
-    this.value = this.method === "approval" ? [] : null;
+    // undefined: nothing chosen yet; null: a blank ballot (single choice)
+    this.value = this.method === "approval" ? [] : undefined;
   }
 
   get choice() {
@@ -22,7 +23,7 @@ export class ChoiceBallot {
   }
 
   get ready() {
-    return this.method === "approval" || this.value !== null;
+    return this.method === "approval" || this.value !== undefined;
   }
 
   toggle(option, checked) {
@@ -51,6 +52,13 @@ export class ChoiceBallot {
           <span>${optionLabel(this.method, option)}</span>
         </label>`,
       )}
+      ${this.method === "single_choice"
+        ? html`<label class="choice-option blank-option">
+            <input type="radio" name="choice" value="" .checked=${this.value === null} @change=${() => this.toggle(null, true)} />
+            <span>${t("decisions.ballot.blank")}</span>
+          </label>`
+        : ""}
+      ${many && this.value.length === 0 ? html`<p class="meta">${t("decisions.ballot.approvalBlank")}</p>` : ""}
     </fieldset>`;
   }
 }

@@ -125,6 +125,8 @@ export const catalog = {
     "decisions.ballot.scoreHelp": "Дайте на всеки вариант оценка от 0 (никак) до 5 (напълно).",
     "decisions.ballot.scoreValue": "оценка {score}",
     "decisions.ballot.yourVote": "Вашият глас",
+    "decisions.ballot.blank": "Празна бюлетина (не избирам никого)",
+    "decisions.ballot.approvalBlank": "Ако не отбележите нищо, бюлетината ви ще бъде празна.",
     "decisions.ballot.yourChoice": "Вашият избор",
     "decisions.ballot.stvHelp": {
       one: "Избира се {count} място. Подредете толкова варианта, колкото желаете.",
@@ -355,6 +357,8 @@ export const catalog = {
     "decisions.ballot.scoreHelp": "Give each option a score from 0 (not at all) to 5 (fully).",
     "decisions.ballot.scoreValue": "score {score}",
     "decisions.ballot.yourVote": "Your vote",
+    "decisions.ballot.blank": "Blank ballot (I choose none)",
+    "decisions.ballot.approvalBlank": "If you tick nothing, your ballot is blank.",
     "decisions.ballot.yourChoice": "Your choice",
     "decisions.ballot.stvHelp": {
       one: "{count} seat is filled. Rank as many options as you like.",

@@ -227,7 +227,10 @@ export function showPoll(container, ctx, params) {
 
   const view = mountView(container, template);
   load();
+  // "closes in 5 minutes" stays true as time passes
+  const ticking = setInterval(redraw, 30_000);
   return () => {
+    clearInterval(ticking);
     disposed = true;
     for (const stop of stops) stop();
     view.dispose();
