@@ -157,6 +157,16 @@ function schulze(method, tally, options) {
     </details>`;
 }
 
+/** A running count's outcome, said as what it would be, not as a decision. */
+function standing(method, tally) {
+  const winners = tally.winners || [];
+  if (winners.length) return t("decisions.tally.leading", { count: winners.length, names: winners.map((w) => optionLabel(method, w)).join(", ") });
+  if (tally.outcome === "adopted" || tally.outcome === "rejected") {
+    return t("decisions.tally.wouldBe", { outcome: outcomeLabel(tally.outcome) });
+  }
+  return outcomeLabel(tally.outcome);
+}
+
 /** The whole count. `final`: the vote is closed and the outcome is the result. */
 export function tallyTemplate(method, options, tally, { final = false } = {}) {
   if (!tally) return "";
@@ -172,7 +182,7 @@ export function tallyTemplate(method, options, tally, { final = false } = {}) {
     ${turnout(tally)}
     <p class=${final ? "outcome final" : "outcome"} data-testid="outcome" data-outcome=${tally.outcome}>
       ${final ? t("decisions.tally.result") : t("decisions.tally.standing")}:
-      <strong>${outcomeText(method, tally.outcome, tally.winners || [])}</strong>
+      <strong>${final ? outcomeText(method, tally.outcome, tally.winners || []) : standing(method, tally)}</strong>
     </p>
     ${detail}
   </div>`;
