@@ -141,6 +141,8 @@ def test_ranking_by_dragging_and_by_keyboard_then_irv_rounds(
     expect(rounds).to_contain_text("Кръг 2")
     # level in round 1, the later option (Вера) is out; her ballot passes to Борис
     expect(rounds.locator("tr[data-option='Вера']")).to_contain_text("отпада")
+    expect(rounds.locator("tr.transfers")).to_contain_text("Борис +1")
+    expect(rounds).to_contain_text("по реда на вариантите")
     expect(owner.get_by_test_id("outcome")).to_contain_text("Борис")
     # the voters' pages follow the close live, with the result and a link to the record
     expect(typist.get_by_test_id("poll")).to_have_attribute("data-state", "closed", timeout=LIVE)

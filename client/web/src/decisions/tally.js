@@ -3,7 +3,7 @@
 // round-by-round tables of instant-runoff and STV, or Schulze's pairwise matrices.
 import { html } from "lit";
 import { formatNumber, t } from "../i18n/index.js";
-import { fraction, optionLabel, outcomeLabel, percent } from "./format.js";
+import { fraction, fractionValue, optionLabel, outcomeLabel, percent } from "./format.js";
 
 const bar = (share) =>
   html`<span class="tally-bar" aria-hidden="true"><span style="width: ${Math.round(Math.max(0, Math.min(1, share)) * 100)}%"></span></span>`;
@@ -76,7 +76,15 @@ function scores(tally, options) {
       })}
     </tbody>
   </table></div>
-  <p class="meta">${t(`decisions.tally.by.${tally.by === "median" ? "median" : "mean"}`)}</p>`;
+  <p class="meta">${t(`decisions.tally.by.${tally.by === "median" ? "median" : "mean"}`)}</p>
+  ${tally.tie_break ? html`<p class="meta">${t(`decisions.tally.tieBreak.${tally.tie_break}`)}</p>` : ""}`;
+}
+
+/** Where a round's votes went: "Knoxville +15, exhausted +2". */
+function transfers(method, round) {
+  const moved = Object.entries(round.transfers || {}).map(([option, votes]) => `${optionLabel(method, option)} +${fraction(votes)}`);
+  if (fractionValue(round.exhausted_now) > 0) moved.push(t("decisions.tally.exhaustedNow", { votes: fraction(round.exhausted_now) }));
+  return moved.join(", ");
 }
 
 /** Instant-runoff and STV: one column per round, one row per option. */
@@ -117,6 +125,16 @@ function rounds(method, tally, options) {
           <th scope="row">${t("decisions.tally.exhausted")}</th>
           ${list.map((round) => html`<td class="number">${fraction(round.exhausted)}</td>`)}
         </tr>
+        <tr class="transfers">
+          <th scope="row">${t("decisions.tally.transfers")}</th>
+          ${list.map((round) => html`<td>${transfers(method, round)}</td>`)}
+        </tr>
+        ${list.some((round) => round.tie_break)
+          ? html`<tr>
+              <th scope="row">${t("decisions.tally.tieBreakRow")}</th>
+              ${list.map((round) => html`<td>${round.tie_break ? t(`decisions.tally.tieBreak.${round.tie_break}`) : ""}</td>`)}
+            </tr>`
+          : ""}
         ${stv
           ? html`<tr>
               <th scope="row">${t("decisions.tally.transferValue")}</th>
@@ -150,6 +168,7 @@ function schulze(method, tally, options) {
   return html`<p data-testid="schulze-ranking">
       ${t("decisions.tally.ranking")}: ${(tally.ranking || []).map((o) => optionLabel(method, o)).join(" › ")}
     </p>
+    ${tally.tie_break ? html`<p class="meta">${t(`decisions.tally.tieBreak.${tally.tie_break}`)}</p>` : ""}
     ${matrix(method, t("decisions.tally.pairwise"), tally.pairwise, options, "pairwise")}
     <details>
       <summary>${t("decisions.tally.paths")}</summary>
