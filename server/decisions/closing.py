@@ -9,7 +9,7 @@ from crdt.errors import UpdateError
 from server.decisions import DecisionConflict, DecisionNotFound
 from server.decisions.context import DecisionsContext
 from server.decisions.live_tally import LiveTally
-from server.decisions.records import build_record
+from server.decisions.records import ChainProblem, build_record, verify
 from server.decisions.rules import VoteRules
 from server.decisions.tally import Outcome
 from server.decisions.views import as_json, poll_summary
@@ -109,6 +109,14 @@ class Closer:
             {**d.record, "sha256": d.record_sha256}
             for d in await self._ctx.polls.decisions(view.room.id)
         ]
+
+    async def chain(self, view: RoomView) -> tuple[int, str | None, list[ChainProblem]]:
+        """The room's chain checked as `veche decisions verify` checks it: how many records,
+        the last one's hash, and every break (none when intact)."""
+        view.require(Action.READ_ROOM)
+        stored = await self._ctx.polls.decisions(view.room.id)
+        head = stored[-1].record_sha256 if stored else None
+        return len(stored), head, verify(stored)
 
     async def record(self, view: RoomView, position: int) -> tuple[Record, str]:
         for record in await self.records(view):

@@ -35,6 +35,22 @@ class DecisionList(msgspec.Struct):
     decisions: list[dict[str, Any]]  # records as written (docs/decisions.md), with sha256
 
 
+class ChainBreak(msgspec.Struct):
+    position: int
+    problem: str
+
+
+class ChainCheck(msgspec.Struct):
+    """The room's chain of decision records recomputed: every record's hash and its link to
+    the previous one (docs/decisions.md)."""
+
+    intact: bool
+    records: int
+    head_sha256: str | None  # the last record's hash: the one to publish
+    first_break: int | None  # the position of the first broken record
+    problems: list[ChainBreak]
+
+
 @api.get("/rooms/{slug}/proposals", answer=ProposalList, errors=READ_ERRORS, auth="optional")
 async def proposals(call: Call[NoBody, NoQuery]) -> ProposalList:
     """The room's proposals"""
@@ -215,6 +231,15 @@ async def close(call: Call[NoBody, NoQuery]) -> dict[str, Any]:
 async def decisions(call: Call[NoBody, NoQuery]) -> DecisionList:
     """The room's decision records, in order, each with its SHA-256"""
     return DecisionList(await call.services.decisions.closer.records(await call.room()))
+
+
+@api.get("/rooms/{slug}/decision-chain", answer=ChainCheck, errors=READ_ERRORS, auth="optional")
+async def decision_chain(call: Call[NoBody, NoQuery]) -> ChainCheck:
+    """Whether the room's chain of decision records verifies, and where it breaks if not"""
+    count, head, problems = await call.services.decisions.closer.chain(await call.room())
+    breaks = [ChainBreak(p.position, p.problem) for p in problems]
+    first = min((b.position for b in breaks), default=None)
+    return ChainCheck(not breaks, count, head, first, breaks)
 
 
 @api.get(

@@ -241,6 +241,7 @@ def _decision_steps(call: Callable[..., Step]) -> list[tuple[str, str, Step]]:
         ("GET", "/rooms/{slug}/decisions", call("GET", "/rooms/tour/decisions")),
         ("GET", "/rooms/{slug}/decisions/{position}", call("GET", "/rooms/tour/decisions/1")),
         ("GET", "/rooms/{slug}/decisions/{position}", call("GET", "/rooms/tour/decisions/1.md")),
+        ("GET", "/rooms/{slug}/decision-chain", call("GET", "/rooms/tour/decision-chain")),
     ]
 
 
