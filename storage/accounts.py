@@ -166,9 +166,10 @@ class AccountStore:
 
         The check and the replacement are one statement, so of two concurrent refreshes with
         the same token exactly one rotates. The token replaced less than ``grace`` ago is
-        accepted once more (``RETRIED``): a browser that navigated away before the answer
-        arrived still holds it. The token that lost answer carried then stops working, so a
-        thief who replays within the grace is found out at the owner's next refresh.
+        accepted again (``RETRIED``): a browser that navigated away before the answer arrived
+        still holds it (and may reload more than once). The token each lost answer carried
+        stops working, so a thief who replays within the grace is found out at the owner's
+        next refresh.
         """
         live = (
             AuthSessionRecord.id == session_id,
@@ -194,7 +195,7 @@ class AccountStore:
                     AuthSessionRecord.previous_refresh_token_hash == old_hash,
                     AuthSessionRecord.rotated_at > now - grace,
                 )
-                .values(refresh_token_hash=new_hash, previous_refresh_token_hash=None)
+                .values(refresh_token_hash=new_hash)
             )
             if retried.rowcount == 1:  # type: ignore[attr-defined]
                 return Rotation.RETRIED

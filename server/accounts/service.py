@@ -230,8 +230,8 @@ class SignIn:
 
         A refresh token presented again after it was rotated means it leaked: the whole
         session is revoked. Raises InvalidToken. The one exception: the token replaced less
-        than REFRESH_RETRY_GRACE ago, presented once more, is rotated again (a page that
-        reloaded before the answer to its refresh arrived).
+        than REFRESH_RETRY_GRACE ago is rotated again (a page that reloaded before the answer
+        to its refresh arrived).
         """
         payload = self.signer.verify(refresh_token)
         session_id = payload.get("sid")

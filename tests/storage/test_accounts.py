@@ -55,16 +55,23 @@ async def test_refresh_rotation_reuse_and_revocation(store: AccountStore) -> Non
     assert await store.rotate_refresh_token("nope", "b", "c", T0, GRACE) is Rotation.INACTIVE
 
 
-async def test_the_replaced_token_is_accepted_once_within_the_grace(store: AccountStore) -> None:
+async def test_the_replaced_token_is_accepted_again_within_the_grace(store: AccountStore) -> None:
     user_id = await _user(store)
     end = T0 + timedelta(days=1)
-    soon = T0 + GRACE / 2
+    soon, late = T0 + GRACE / 2, T0 + GRACE + timedelta(seconds=1)
     await store.create_session("s1", user_id, refresh_token_hash="a", created_at=T0, expires_at=end)
     assert await store.rotate_refresh_token("s1", "a", "b", T0, GRACE) is Rotation.ROTATED
     assert await store.rotate_refresh_token("s1", "a", "c", soon, GRACE) is Rotation.RETRIED
-    assert await store.rotate_refresh_token("s1", "a", "d", soon, GRACE) is Rotation.REUSED
-    assert await store.rotate_refresh_token("s1", "b", "d", soon, GRACE) is Rotation.REUSED
-    assert await store.rotate_refresh_token("s1", "c", "d", soon, GRACE) is Rotation.ROTATED
+    assert await store.rotate_refresh_token("s1", "a", "d", soon, GRACE) is Rotation.RETRIED
+    # the tokens of the lost answers are dead; the newest one rotates as usual
+    assert await store.rotate_refresh_token("s1", "b", "e", soon, GRACE) is Rotation.REUSED
+    assert await store.rotate_refresh_token("s1", "c", "e", soon, GRACE) is Rotation.REUSED
+    assert await store.rotate_refresh_token("s1", "d", "e", late, GRACE) is Rotation.ROTATED
+    # which replaced "d" at `late`: "a" is two rotations back, and "d" is retried again
+    assert await store.rotate_refresh_token("s1", "a", "f", late, GRACE) is Rotation.REUSED
+    assert await store.rotate_refresh_token("s1", "d", "f", late, GRACE) is Rotation.RETRIED
+    past = late + GRACE + timedelta(seconds=1)
+    assert await store.rotate_refresh_token("s1", "d", "g", past, GRACE) is Rotation.REUSED
 
 
 async def test_api_tokens_are_used_listed_and_revoked_by_their_owner(store: AccountStore) -> None:

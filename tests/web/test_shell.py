@@ -91,7 +91,7 @@ def test_reloading_while_the_session_refreshes_keeps_it(
     web_app: WebApp, open_page: OpenPage
 ) -> None:
     """Each load refreshes the session; a reload that cuts the refresh short may lose its
-    answer, so the browser presents the replaced refresh token again (accepted once, briefly)."""
+    answer, so the browser presents the replaced refresh token again (accepted for a while)."""
     name = web_app.create_user(unique("reload"))
     page = open_page(name)
     for _ in range(3):
