@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from storage.database import Database
 from storage.decision_models import ProposalRecord
-from storage.models import DocumentRecord
+from storage.models import DocumentRecord, UserRecord
 from storage.records import detached
 
 __all__ = ["ProposalStore", "StoredProposal"]
@@ -84,6 +84,17 @@ class ProposalStore:
                 .values(state=to_state, state_changed_at=now)
             )
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def document_and_author(self, proposal: StoredProposal) -> tuple[str, str | None]:
+        """The body document's name and the author's user name (None once the user is gone)."""
+        query = (
+            select(DocumentRecord.name, UserRecord.name)
+            .outerjoin(UserRecord, UserRecord.id == proposal.created_by)
+            .where(DocumentRecord.id == proposal.document_id)
+        )
+        async with self._sessions() as session:
+            row = (await session.execute(query)).one()
+        return row[0], row[1]
 
     async def document_name(self, proposal: StoredProposal) -> str:
         query = select(DocumentRecord.name).where(DocumentRecord.id == proposal.document_id)

@@ -24,7 +24,8 @@ class Proposals:
         self._ctx = ctx
 
     async def view(self, proposal: StoredProposal) -> ProposalView:
-        return proposal_view(proposal, await self._ctx.proposals.document_name(proposal))
+        document, author = await self._ctx.proposals.document_and_author(proposal)
+        return proposal_view(proposal, document, author)
 
     async def get(self, view: RoomView, proposal_id: int) -> StoredProposal:
         view.require(Action.READ_ROOM)

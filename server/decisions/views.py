@@ -22,6 +22,7 @@ class ProposalView(msgspec.Struct):
     document: str
     created_at: Time
     state_changed_at: Time
+    author: str | None  # the author's user name: they may move their own proposal
 
 
 class BodyBinding(msgspec.Struct):
@@ -68,7 +69,7 @@ class ReceiptCheck(msgspec.Struct):
     choice: Any
 
 
-def proposal_view(proposal: StoredProposal, document: str) -> ProposalView:
+def proposal_view(proposal: StoredProposal, document: str, author: str | None) -> ProposalView:
     return ProposalView(
         proposal.id,
         proposal.title,
@@ -77,6 +78,7 @@ def proposal_view(proposal: StoredProposal, document: str) -> ProposalView:
         document,
         proposal.created_at.isoformat(),
         proposal.state_changed_at.isoformat(),
+        author,
     )
 
 

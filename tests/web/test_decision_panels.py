@@ -118,6 +118,14 @@ def test_the_proposal_lifecycle_in_the_panel_and_the_overview_live(
     expect(reader.get_by_test_id("new-proposal")).to_have_count(0)
     expect(reader.get_by_test_id("proposals-panel").get_by_role("button")).to_have_count(0)
 
+    # a participant may move only their own proposals: the owner's comes with no action
+    r.api().ok("POST", f"/rooms/{r.slug}/proposals", {"title": "Проект на собственика"})
+    theirs = items.filter(has_text="Проект на собственика")
+    expect(theirs).to_have_count(1)
+    expect(theirs).to_have_attribute("data-state", "draft")
+    expect(theirs.get_by_role("button")).to_have_count(0)
+    expect(roof.get_by_role("button", name="Оттегли")).to_be_visible()
+
 
 @pytest.mark.parametrize(("locale", "width"), [("bg", 1280), ("en", 375)])
 def test_the_overview_and_panels_are_accessible(

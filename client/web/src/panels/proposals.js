@@ -1,7 +1,7 @@
 // The proposals panel: the room's proposals with their state (draft → discussion → voting →
 // adopted | rejected; withdrawn from draft or discussion), links to the editor and its history,
 // and the lifecycle actions the person's role allows: create (participants and up), start the
-// discussion and withdraw (the author or moderators; the server has the last word), open the
+// discussion and withdraw (the author, moderators and owners; the server has the last word), open the
 // vote on a proposal in discussion (moderators and owners: its body freezes). Confirmations are
 // inline. The list follows the room's proposal and poll events.
 import { html } from "lit";
@@ -95,9 +95,13 @@ export function mountProposals(container, ctx) {
     <button type="button" class="secondary" @click=${() => ((state.confirm = null), redraw())}>${t("common.cancel")}</button>
   </div>`;
 
+  // the author (a participant or more) moves their own proposal; moderators and owners any
+  const mayMove = (proposal) =>
+    ctx.can(...MANAGERS) || (ctx.can(...VOTERS) && proposal.author !== null && proposal.author === ctx.me?.name);
+
   const actions = (proposal) => {
     const buttons = [];
-    if (proposal.state === "draft" && ctx.can(...VOTERS)) {
+    if (proposal.state === "draft" && mayMove(proposal)) {
       buttons.push(html`<button type="button" data-testid="start-discussion" ?disabled=${state.busy} @click=${() => move(proposal, "discussion")}>
         ${t("decisions.proposals.startDiscussion")}
       </button>`);
@@ -107,7 +111,7 @@ export function mountProposals(container, ctx) {
         ${t("decisions.proposals.openVote")}
       </button>`);
     }
-    if (["draft", "discussion"].includes(proposal.state) && ctx.can(...VOTERS) && state.confirm !== proposal.id) {
+    if (["draft", "discussion"].includes(proposal.state) && mayMove(proposal) && state.confirm !== proposal.id) {
       buttons.push(html`<button type="button" class="secondary" ?disabled=${state.busy} @click=${() => ((state.confirm = proposal.id), redraw())}>
         ${t("decisions.proposals.withdraw")}
       </button>`);
