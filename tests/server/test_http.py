@@ -186,6 +186,7 @@ async def test_openapi_document_lists_the_routes(server: RunningServer) -> None:
         "/api/v1/rooms/{slug}/polls/{poll_id}/receipts/{receipt}",
         "/api/v1/rooms/{slug}/decisions",
         "/api/v1/rooms/{slug}/decisions/{position}",
+        "/api/v1/rooms/{slug}/decision-chain",
     }
     # and every REST route of the application is in it (nothing added without its entry)
     app: Starlette = server.app  # type: ignore[assignment]
