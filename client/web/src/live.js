@@ -17,6 +17,15 @@ export class LiveRoom {
     this.attempt = 0;
     this.stopped = false;
     this.socket = null;
+    // the browser knows before TCP does: offline drops the socket, online reconnects at once
+    this.wentOffline = () => this.socket?.close(4000);
+    this.cameOnline = () => {
+      if (this.state !== "closed") return;
+      clearTimeout(this.timer);
+      this.connect();
+    };
+    addEventListener("offline", this.wentOffline);
+    addEventListener("online", this.cameOnline);
     this.connect();
   }
 
@@ -106,6 +115,8 @@ export class LiveRoom {
   }
 
   close() {
+    removeEventListener("offline", this.wentOffline);
+    removeEventListener("online", this.cameOnline);
     this.stopped = true;
     clearTimeout(this.timer);
     this.socket?.close(1000);
@@ -117,5 +128,6 @@ export class LiveError extends Error {
     super(event.message || event.code);
     this.code = event.code;
     this.retryAfter = event.retry_after;
+    this.until = event.until;
   }
 }

@@ -4,11 +4,12 @@
 //
 // A main view or a panel is a module function `(container, ctx, params) => dispose`; `ctx`:
 //   slug, room (GET /rooms/{slug}, with `role` and `documents`), me (GET /me or null),
-//   live (LiveRoom), can(role...) → whether the caller's role is one of those, reloadRoom().
+//   live (LiveRoom), store (RoomStore: what the live room said, for the side panels), can(role...) → whether the caller's role is one of those, reloadRoom().
 import { html, render } from "lit";
 import { get } from "../api.js";
 import { onLocale, t } from "../i18n/index.js";
 import { LiveRoom } from "../live.js";
+import { RoomStore } from "../discussion/store.js";
 import { navigate } from "../router.js";
 import { session } from "../session.js";
 import { errorText, fresh } from "../ui/dom.js";
@@ -49,9 +50,11 @@ export function showRoom(container, params) {
   const slug = params.slug;
   const state = { room: null, error: "", panel: "discussion", connection: "connecting" };
   const live = new LiveRoom(slug);
+  const store = new RoomStore(live, slug);
   const ctx = {
     slug,
     live,
+    store,
     get room() {
       return state.room;
     },
@@ -212,6 +215,7 @@ export function showRoom(container, params) {
       stopRole();
       disposeMain?.();
       disposePanel?.();
+      store.close();
       live.close();
     },
   };

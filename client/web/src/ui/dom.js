@@ -1,9 +1,33 @@
 // Small helpers shared by the screens. Everything a person wrote reaches the page through lit
 // templates (which escape text) or through `markdown()` (rendered by marked, then sanitized).
 import DOMPurify from "dompurify";
-import { marked } from "marked";
+import { Marked, marked } from "marked";
 
 marked.setOptions({ gfm: true, breaks: false });
+
+const escapes = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" };
+const escapeHtml = (text) => String(text).replace(/[&<>"]/g, (char) => escapes[char]);
+
+// Discussion messages: raw HTML in a message is shown as the text it is, never interpreted.
+const literalHtml = new Marked({
+  gfm: true,
+  breaks: true,
+  renderer: {
+    html({ text }) {
+      return escapeHtml(text);
+    },
+  },
+});
+
+/** A discussion message's Markdown → sanitized HTML, with any raw HTML shown as text. */
+export function messageHtml(source) {
+  const html = literalHtml.parse(String(source ?? ""), { async: false });
+  return DOMPurify.sanitize(html, {
+    USE_PROFILES: { html: true },
+    FORBID_TAGS: ["style", "form", "input", "button", "iframe", "img"],
+    FORBID_ATTR: ["style", "class", "id"],
+  });
+}
 
 /** Markdown source → sanitized HTML string (no scripts, handlers, styles or raw frames). */
 export function markdownHtml(source) {
