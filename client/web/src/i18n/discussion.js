@@ -49,6 +49,11 @@ export const catalog = {
     "discussion.error.conflict": "Това вече е направено.",
     "discussion.error.unavailable": "Сървърът временно не отговаря. Нищо не е променено; опитайте пак.",
     "discussion.error.disconnected": "Няма връзка със стаята. Опитайте, когато се свърже отново.",
+    "discussion.lockedNotice": "Стаята е заключена: пишат само модераторите и собствениците.",
+    "discussion.slowNotice": {
+      one: "Бавен режим: по едно съобщение на {count} секунда.",
+      other: "Бавен режим: по едно съобщение на {count} секунди.",
+    },
     "discussion.presentCount": { one: "{count} присъстващ", other: "{count} присъстващи" },
     "discussion.personTyping": "пише",
     "discussion.away": "отсъства",
@@ -153,6 +158,11 @@ export const catalog = {
     "discussion.error.conflict": "That is done already.",
     "discussion.error.unavailable": "The server is not answering for a moment. Nothing changed; try again.",
     "discussion.error.disconnected": "Not connected to the room. Try again once it reconnects.",
+    "discussion.lockedNotice": "The room is locked: only moderators and owners write.",
+    "discussion.slowNotice": {
+      one: "Slow mode: one message per {count} second.",
+      other: "Slow mode: one message per {count} seconds.",
+    },
     "discussion.presentCount": { one: "{count} present", other: "{count} present" },
     "discussion.personTyping": "typing",
     "discussion.away": "away",

@@ -191,6 +191,12 @@ export function mountDiscussion(container, ctx) {
         )}
       </div>
       ${typingLine()}
+      ${store.room.locked
+        ? html`<p class="notice" data-testid="locked-notice">${t("discussion.lockedNotice")}</p>`
+        : ""}
+      ${store.room.slow_mode_seconds > 0
+        ? html`<p class="notice" data-testid="slow-notice">${t("discussion.slowNotice", { count: store.room.slow_mode_seconds })}</p>`
+        : ""}
       ${state.error ? html`<p class="error" role="alert" data-testid="discussion-error">${state.error}</p>` : ""}
       ${composer()}
     </section>`;
