@@ -1,6 +1,7 @@
 """One whole decision in the browser: the owner creates a room and a proposal, two people co-edit
 a line of it, the proposal goes to discussion and its vote opens (its text freezes), both vote,
-the vote is closed, and the decision record opens and verifies."""
+one of them checks his secret ballot with its receipt, the vote is closed, and the decision
+record opens and verifies."""
 
 from __future__ import annotations
 
@@ -60,20 +61,29 @@ def test_from_a_new_room_to_a_verified_decision(web_app: WebApp, open_page: Open
     expect(item).to_have_attribute("data-state", "discussion")
     item.get_by_test_id("open-vote-form").click()
     item.get_by_test_id("poll-visibility").select_option("always")
+    item.get_by_test_id("poll-secret").check()  # a secret ballot: each voter gets a receipt
     item.get_by_test_id("open-vote").click()
     expect(page.get_by_test_id("poll")).to_be_visible()
     poll_path = urlparse(page.url).path
     expect(boris_page.get_by_test_id("frozen-reason")).to_be_visible()
 
-    # both vote in the page; Ana sees Boris's ballot arrive, closes the vote
+    # both vote in the page, and Ana closes the vote
     cast_yes(page)
     boris_page.goto(poll_path)
     cast_yes(boris_page)
-    yes = page.locator("[data-testid=tally-counts] tr[data-option=yes] [data-testid=count]")
-    expect(yes).to_have_text("2")
+    # Boris keeps his receipt and checks that his ballot is counted as he cast it
+    expect(boris_page.get_by_test_id("receipt-code")).to_be_visible()
+    boris_page.get_by_test_id("verify-receipt").click()
+    check = boris_page.get_by_test_id("receipt-check")
+    expect(check).to_have_attribute("data-counted", "true")
+    expect(check).to_contain_text("За")
+    # (a secret vote's running count moves in batches, so that it does not tell who voted:
+    # the two ballots show in the result)
     page.get_by_test_id("close-poll").click()
     page.get_by_test_id("confirm-close").click()
     expect(page.get_by_test_id("outcome")).to_have_attribute("data-outcome", "adopted")
+    yes = page.locator("[data-testid=tally-counts] tr[data-option=yes] [data-testid=count]")
+    expect(yes).to_have_text("2")
     expect(boris_page.get_by_test_id("poll")).to_have_attribute("data-state", "closed")
 
     # the record: the text voted on, its hash checked in the browser, the chain verified
