@@ -44,6 +44,7 @@ from storage.access import AccessStore
 from storage.accounts import AccountStore
 from storage.amendments import AmendmentStore
 from storage.audit import AuditLog
+from storage.bus import Bus, LocalBus, new_node_id
 from storage.database import Database, upgrade
 from storage.discussion import DiscussionStore
 from storage.document_log import DocumentLog
@@ -84,6 +85,7 @@ class Services:
     documents: DocumentRegistry
     backend: Backend
     metrics: Metrics
+    bus: Bus
     redis: RedisProbe | None
     audit: AuditLog
     accounts: Accounts
@@ -125,8 +127,10 @@ class Services:
         )
         await committer.start()
         tasks = TaskSupervisor()  # the one owner of background work; stopped last
+        bus = start_bus(settings)
+        await bus.start()
         documents = DocumentRegistry(
-            settings, document_log, committer, backend, metrics, tasks=tasks.scope()
+            settings, document_log, committer, backend, metrics, tasks=tasks.scope(), bus=bus
         )
         await documents.start()
         redis = RedisProbe(settings.redis_url) if settings.redis_url else None
@@ -206,6 +210,7 @@ class Services:
             documents=documents,
             backend=backend,
             metrics=metrics,
+            bus=bus,
             redis=redis,
             audit=audit,
             accounts=accounts,
@@ -243,9 +248,20 @@ class Services:
         await self.documents.stop()
         await self.tasks.stop()  # nothing supervised submits while the committer drains
         await self.committer.stop()
+        await self.bus.stop()
         if self.redis is not None:
             await self.redis.close()
         await self.database.dispose()
+
+
+def start_bus(settings: Settings) -> Bus:
+    """Redis when configured (several nodes), else the one-node bus."""
+    node_id = new_node_id()
+    if settings.redis_url is None:
+        return LocalBus(node_id)
+    from storage.redis_bus import RedisBus  # optional extra: only needed when configured
+
+    return RedisBus(settings.redis_url, node_id)
 
 
 def signing_key(settings: Settings) -> bytes:

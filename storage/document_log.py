@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, func, insert, select
+from sqlalchemy import Insert, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
-from storage.errors import DocumentNotFound
+from storage.errors import DocumentNotFound, UnknownDocument
 from storage.history import HistoryPage, Version, VersionGrouper, decode_cursor, encode_cursor
 from storage.models import CheckpointRecord, DocumentRecord, UpdateRecord, utc_now
 from storage.records import detached
@@ -32,12 +33,14 @@ __all__ = [
 ]
 
 HISTORY_CHUNK = 1000  # rows read per query while grouping history into versions
+RECOGNISE_WINDOW = 1000  # newest rows searched for an update whose commit was not confirmed
 
 
 @dataclass(frozen=True)
 class NewUpdate:
+    """An update to store; its sequence number is taken when it is stored (``append``)."""
+
     document_id: int
-    seq: int
     data: bytes
     author: str | None
     client_id: int | None
@@ -140,24 +143,59 @@ class DocumentLog:
 
     async def append(
         self, updates: Sequence[NewUpdate], checkpoints: Sequence[NewCheckpoint] = ()
-    ) -> None:
-        """Store updates and checkpoints in one transaction.
+    ) -> list[int]:
+        """Store updates and checkpoints in one transaction; the updates' sequence numbers.
 
-        A checkpoint already stored at the same sequence number is kept as it is.
+        Each update takes its document's next number in this transaction, in the order given.
+        The document's row stays locked until the commit, so numbers of one document become
+        visible in order even when several nodes write it: once ``n`` is visible, so is every
+        number below it. A checkpoint already stored at the same sequence number is kept.
 
         Raises:
-            sqlalchemy.exc.IntegrityError: a sequence number is taken or a document is unknown;
-                nothing of the batch is stored.
+            UnknownDocument: an update names a document that does not exist.
+            sqlalchemy.exc.IntegrityError: a row breaks a constraint; nothing is stored.
         """
         if not updates and not checkpoints:
-            return
+            return []
         async with self._sessions() as session, session.begin():
+            seqs = await _take_numbers(session, updates)
             if updates:
-                await session.execute(insert(UpdateRecord), [_update_row(u) for u in updates])
+                rows = [_update_row(u, seq) for u, seq in zip(updates, seqs, strict=True)]
+                await session.execute(insert(UpdateRecord), rows)
             if checkpoints:
                 await session.execute(
                     self._insert_checkpoints(), [_checkpoint_row(c) for c in checkpoints]
                 )
+        return seqs
+
+    async def stored_numbers(self, updates: Sequence[NewUpdate]) -> dict[int, int]:
+        """Which of ``updates`` are stored already, after a commit whose outcome was unknown
+        (the connection broke while committing): position in ``updates`` -> sequence number.
+
+        An update is recognised by its document, bytes and time among the document's newest
+        rows; a retry after a lost acknowledgement then stores nothing twice.
+        """
+        found: dict[int, int] = {}
+        by_document: dict[int, list[int]] = {}
+        for position, item in enumerate(updates):
+            by_document.setdefault(item.document_id, []).append(position)
+        async with self._sessions() as session:
+            for document_id, positions in by_document.items():
+                query = (
+                    select(UpdateRecord.seq, UpdateRecord.data, UpdateRecord.created_at)
+                    .where(UpdateRecord.document_id == document_id)
+                    .order_by(UpdateRecord.seq.desc())
+                    .limit(len(positions) + RECOGNISE_WINDOW)
+                )
+                recent = {
+                    (row.data, row.created_at): row.seq for row in await session.execute(query)
+                }
+                for position in positions:
+                    item = updates[position]
+                    seq = recent.get((item.data, item.created_at))
+                    if seq is not None:
+                        found[position] = seq
+        return found
 
     async def read_updates(
         self, document_id: int, *, after_seq: int = 0, upto_seq: int | None = None
@@ -188,6 +226,14 @@ class DocumentLog:
                 )
             )
         return max(updates or 0, checkpoints or 0)
+
+    async def last_seqs(self, document_ids: Sequence[int]) -> dict[int, int]:
+        """The highest sequence number taken by each of the documents (by id)."""
+        query = select(DocumentRecord.id, DocumentRecord.last_seq).where(
+            DocumentRecord.id.in_(document_ids)
+        )
+        async with self._sessions() as session:
+            return {row.id: row.last_seq for row in await session.execute(query)}
 
     async def history(
         self,
@@ -282,10 +328,36 @@ class DocumentLog:
         return insert(CheckpointRecord)
 
 
-def _update_row(update: NewUpdate) -> dict[str, Any]:
+async def _take_numbers(session: AsyncSession, updates: Sequence[NewUpdate]) -> list[int]:
+    """Raise each document's counter by its number of updates; the numbers, in order.
+
+    Documents are locked in ascending id order, so two transactions never deadlock.
+    """
+    counts: dict[int, int] = {}
+    for item in updates:
+        counts[item.document_id] = counts.get(item.document_id, 0) + 1
+    next_number: dict[int, int] = {}
+    for document_id in sorted(counts):
+        raised = await session.scalar(
+            update(DocumentRecord)
+            .where(DocumentRecord.id == document_id)
+            .values(last_seq=DocumentRecord.last_seq + counts[document_id])
+            .returning(DocumentRecord.last_seq)
+        )
+        if raised is None:
+            raise UnknownDocument(f"document {document_id} does not exist")
+        next_number[document_id] = raised - counts[document_id] + 1
+    seqs = []
+    for item in updates:
+        seqs.append(next_number[item.document_id])
+        next_number[item.document_id] += 1
+    return seqs
+
+
+def _update_row(update: NewUpdate, seq: int) -> dict[str, Any]:
     return {
         "document_id": update.document_id,
-        "seq": update.seq,
+        "seq": seq,
         "author": update.author,
         "client_id": update.client_id,
         "origin": update.origin,

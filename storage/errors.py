@@ -11,8 +11,9 @@ Hierarchy::
      ├── LastOwner            the change would leave a room without an owner
      ├── NotPermitted         the membership change is not allowed to its actor, judged on
      │                        the roles of the moment it runs
-     └── UpdateRejected       the database refused a submitted row for good: its sequence
-                              number already holds different bytes, or its document is unknown
+     ├── UnknownDocument      an update to store names a document that does not exist
+     └── UpdateRejected       the database refused a submitted row for good (a value it
+                              cannot hold, or its document is unknown)
 
 Errors of the database driver (SQLAlchemy's ``DBAPIError`` family) pass through unchanged
 everywhere except in ``GroupCommitter``, which retries them.
@@ -33,8 +34,12 @@ class InvalidCursor(StorageError):
     """A history cursor is malformed or belongs to the other direction."""
 
 
+class UnknownDocument(StorageError):
+    """An update to store names a document id that does not exist."""
+
+
 class UpdateRejected(StorageError):
-    """A row can never be committed (sequence number taken, or unknown document)."""
+    """A row can never be committed (a value the database refuses, or an unknown document)."""
 
 
 class UserExists(StorageError):

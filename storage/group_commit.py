@@ -2,13 +2,16 @@
 
 Entries are committed in submission order. A batch closes when it holds ``max_batch`` entries
 or its oldest entry has waited ``max_delay`` seconds; while one batch commits, the next fills.
+Each update's future resolves to the sequence number it took when it was stored.
+
 On a database error the batch is kept and retried with bounded backoff, so an entry is never
-dropped: its future stays pending until the row is durable. When the database refuses the
-rows themselves (a constraint violation, a value it cannot hold), the batch is retried one row
-at a time, so a single bad row cannot block the others: a row found already stored with the
-same bytes (a commit whose acknowledgement was lost) counts as committed, any other refused row
-fails its future with ``UpdateRejected``. Rows that could never be stored are refused by
-``submit`` itself with ``ValueError``.
+dropped: its future stays pending until the row is durable. Before a retry, updates that the
+failed attempt stored after all (the connection broke while committing) are recognised and
+resolved with their numbers, so nothing is stored twice. When the database refuses the rows
+themselves (a constraint violation, a value it cannot hold, an unknown document), the batch is
+retried one row at a time, so a single bad row cannot block the others: a refused row fails
+its future with ``UpdateRejected``. Rows that could never be stored are refused by ``submit``
+itself with ``ValueError``.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Self
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
 from storage.document_log import DocumentLog, NewCheckpoint, NewUpdate
-from storage.errors import StorageError, UpdateRejected
+from storage.errors import StorageError, UnknownDocument, UpdateRejected
 from storage.models import AUTHOR_LENGTH, ORIGIN_LENGTH
 
 logger = logging.getLogger(__name__)
@@ -34,10 +37,10 @@ INITIAL_BACKOFF = 0.05
 MAX_BACKOFF = 2.0
 
 
-@dataclass(slots=True)
+@dataclass(slots=True, eq=False)
 class _Entry:
     item: NewUpdate | NewCheckpoint
-    future: asyncio.Future[None]
+    future: asyncio.Future[int]  # an update's sequence number; a checkpoint's own
     submitted_at: float
 
 
@@ -90,8 +93,8 @@ class GroupCommitter:
         self._signal.set()
         await self._task
 
-    def submit(self, update: NewUpdate) -> asyncio.Future[None]:
-        """Queue an update; the future resolves once its row is committed.
+    def submit(self, update: NewUpdate) -> asyncio.Future[int]:
+        """Queue an update; the future resolves to its sequence number once it is committed.
 
         The future fails with ``UpdateRejected`` if the database refuses the row for good.
 
@@ -101,7 +104,7 @@ class GroupCommitter:
         """
         return self._enqueue(update)
 
-    def submit_checkpoint(self, checkpoint: NewCheckpoint) -> asyncio.Future[None]:
+    def submit_checkpoint(self, checkpoint: NewCheckpoint) -> asyncio.Future[int]:
         """Queue a checkpoint, committed with or after every update submitted before it.
 
         Raises:
@@ -137,12 +140,12 @@ class GroupCommitter:
     ) -> None:
         await self.stop()
 
-    def _enqueue(self, item: NewUpdate | NewCheckpoint) -> asyncio.Future[None]:
+    def _enqueue(self, item: NewUpdate | NewCheckpoint) -> asyncio.Future[int]:
         if self._task is None or self._task.done():
             raise RuntimeError("GroupCommitter is not running")
         _check(item)
         loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
+        future: asyncio.Future[int] = loop.create_future()
         self._queue.append(_Entry(item, future, loop.time()))
         self._submitted += 1
         if len(self._queue) == 1 or len(self._queue) >= self._max_batch:
@@ -181,8 +184,13 @@ class GroupCommitter:
         """Commit ``batch`` (emptying it), retrying until the database takes it."""
         backoff = INITIAL_BACKOFF
         one_by_one = False
+        unsure = False  # an attempt failed: it may have been committed all the same
         while batch:
             try:
+                if unsure:
+                    await self._resolve_stored(batch)
+                    unsure = False
+                    continue
                 if one_by_one:
                     await self._commit_each(batch)
                 else:
@@ -192,6 +200,7 @@ class GroupCommitter:
                     logger.warning("batch of %d refused, retrying row by row: %s", len(batch), exc)
                     one_by_one = True
                     continue
+                unsure = True
                 logger.warning(
                     "commit of %d rows failed, retrying in %.2f s",
                     len(batch),
@@ -202,11 +211,11 @@ class GroupCommitter:
                 backoff = min(backoff * 2, MAX_BACKOFF)
 
     async def _commit_together(self, batch: list[_Entry]) -> None:
-        updates = [e.item for e in batch if isinstance(e.item, NewUpdate)]
+        updates = [e for e in batch if isinstance(e.item, NewUpdate)]
         checkpoints = [e.item for e in batch if isinstance(e.item, NewCheckpoint)]
         started = time.perf_counter()
-        await self._log.append(updates, checkpoints)
-        self._committed(batch, time.perf_counter() - started)
+        seqs = await self._log.append([_as_update(e) for e in updates], checkpoints)
+        self._committed(batch, time.perf_counter() - started, dict(zip(updates, seqs, strict=True)))
         batch.clear()
 
     async def _commit_each(self, batch: list[_Entry]) -> None:
@@ -216,52 +225,55 @@ class GroupCommitter:
             started = time.perf_counter()
             try:
                 if isinstance(item, NewUpdate):
-                    await self._log.append([item])
+                    seqs = await self._log.append([item])
                 else:
-                    await self._log.append([], [item])
+                    seqs = await self._log.append([], [item])
             except Exception as exc:
                 if not _refused(exc):
                     raise
-                error = await self._refusal(item, exc)
-                if error is None:
-                    self._finish([entry], None)
-                else:
-                    logger.error("row rejected: %s", error)
-                    self._finish([entry], error)
+                error = _refusal(item, exc)
+                logger.error("row rejected: %s", error)
+                self._finish([entry], error)
             else:
-                self._committed([entry], time.perf_counter() - started)
+                numbers = {entry: seqs[0]} if seqs else {}
+                self._committed([entry], time.perf_counter() - started, numbers)
             del batch[0]
 
-    async def _refusal(
-        self, item: NewUpdate | NewCheckpoint, exc: Exception
-    ) -> UpdateRejected | None:
-        """Why the database refused ``item``; None if it holds that very row already."""
-        kind = "update" if isinstance(item, NewUpdate) else "checkpoint"
-        where = f"{kind} {item.seq} of document {item.document_id}"
-        if isinstance(item, NewUpdate) and isinstance(exc, IntegrityError):
-            stored = await self._log.read_updates(
-                item.document_id, after_seq=item.seq - 1, upto_seq=item.seq
-            )
-            if stored and stored[0][1] == item.data:
-                return None
-            if stored:
-                return UpdateRejected(f"{where}: sequence number already taken")
-        reason = exc.orig if isinstance(exc, DBAPIError) else exc.__cause__ or exc
-        return UpdateRejected(f"{where} refused: {reason}")
+    async def _resolve_stored(self, batch: list[_Entry]) -> None:
+        """Resolve the updates of ``batch`` that a failed attempt stored after all."""
+        updates = [e for e in batch if isinstance(e.item, NewUpdate)]
+        if not updates:
+            return
+        stored = await self._log.stored_numbers([_as_update(e) for e in updates])
+        if not stored:
+            return
+        done = {updates[position]: seq for position, seq in stored.items()}
+        logger.warning("%d rows of an unconfirmed commit were stored after all", len(done))
+        self._finish(list(done), None, done)
+        batch[:] = [e for e in batch if e not in done]
 
-    def _committed(self, entries: list[_Entry], duration: float) -> None:
-        self._finish(entries, None)
+    def _committed(
+        self, entries: list[_Entry], duration: float, numbers: dict[_Entry, int]
+    ) -> None:
+        self._finish(entries, None, numbers)
         if self._on_commit is not None:
             try:
                 self._on_commit(duration, len(entries))
             except Exception:
                 logger.exception("on_commit callback failed")
 
-    def _finish(self, entries: list[_Entry], error: StorageError | None) -> None:
+    def _finish(
+        self,
+        entries: list[_Entry],
+        error: StorageError | None,
+        numbers: dict[_Entry, int] | None = None,
+    ) -> None:
         for entry in entries:
             if not entry.future.done():  # the submitter may have cancelled its wait
                 if error is None:
-                    entry.future.set_result(None)
+                    item = entry.item
+                    seq = item.seq if isinstance(item, NewCheckpoint) else (numbers or {})[entry]
+                    entry.future.set_result(seq)
                 else:
                     entry.future.set_exception(error)
         self._finished += len(entries)
@@ -284,12 +296,27 @@ class GroupCommitter:
             self._finish(left, StorageError("group commit cancelled before the row was confirmed"))
 
 
+def _as_update(entry: _Entry) -> NewUpdate:
+    assert isinstance(entry.item, NewUpdate)
+    return entry.item
+
+
+def _refusal(item: NewUpdate | NewCheckpoint, exc: Exception) -> UpdateRejected:
+    """Why the database refused ``item``."""
+    if isinstance(item, NewUpdate):
+        where = f"an update of document {item.document_id}"
+    else:
+        where = f"checkpoint {item.seq} of document {item.document_id}"
+    reason = exc.orig if isinstance(exc, DBAPIError) else exc.__cause__ or exc
+    return UpdateRejected(f"{where} refused: {reason}")
+
+
 def _check(item: NewUpdate | NewCheckpoint) -> None:
     """Refuse at once a row the database could never take (it would stall the batch)."""
     problem = None
     if item.created_at.utcoffset() is None:
         problem = "created_at must be timezone-aware"
-    elif not 0 <= item.seq < 2**63:
+    elif isinstance(item, NewCheckpoint) and not 0 <= item.seq < 2**63:
         problem = "seq out of range"
     elif not isinstance(item.data if isinstance(item, NewUpdate) else item.state, bytes):
         problem = "data must be bytes"
@@ -310,7 +337,9 @@ def _refused(exc: Exception) -> bool:
     Constraint violations, values the column cannot hold, and values that could not even be
     bound. Anything else (lost connection, lock timeout, restart) is worth retrying.
     """
-    if isinstance(exc, IntegrityError | DataError | OverflowError | TypeError | ValueError):
+    if isinstance(
+        exc, IntegrityError | DataError | UnknownDocument | OverflowError | TypeError | ValueError
+    ):
         return True
     if isinstance(exc, DBAPIError):  # PostgreSQL: SQLSTATE class 22 is "data exception"
         return str(getattr(exc.orig, "sqlstate", "") or "").startswith("22")

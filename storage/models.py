@@ -96,6 +96,9 @@ class DocumentRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     name: Mapped[str] = mapped_column(String(NAME_LENGTH), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), default=utc_now)
+    # the highest sequence number taken; raised in the transaction that stores updates, so
+    # that nodes sharing the database number one document's updates without collisions
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class UpdateRecord(Base):

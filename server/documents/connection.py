@@ -129,7 +129,6 @@ class DocumentConnection:
         "cpu",
         "id",
         "last_commit",
-        "last_seq",
         "session",
         "wants_saved_notices",
         "writes_received",
@@ -152,8 +151,7 @@ class DocumentConnection:
         self.writes_received = 0
         self.acknowledged = 0
         self.acknowledged_seq = 0
-        self.last_commit: asyncio.Future[None] | None = None
-        self.last_seq = 0
+        self.last_commit: asyncio.Future[int] | None = None
         self.wants_saved_notices = False
         self.close_code: CloseCode | None = None
 

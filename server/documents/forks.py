@@ -62,7 +62,7 @@ class Forks:
             name, lambda _empty: state, author=author, origin=FORK_ORIGIN
         )
         assert seeded is not None
-        await seeded[1]  # the fork's history starts with the base, durably
+        await seeded  # the fork's history starts with the base, durably
         stored = await self.log.find_document(name)
         assert stored is not None
         return await self.store.record_fork(
@@ -93,8 +93,7 @@ class Forks:
         )
         if applied is None:
             return fork, None
-        seq, committed = applied
-        await committed
+        seq = await applied
         recorded = await self.store.record_merge(
             fork.document_id, merged_by=user_id, merged_at=utc_now(), merged_seq=seq
         )

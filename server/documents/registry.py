@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from crdt.document import Backend, Document
 from server.closecodes import CloseCode
 from server.documents.connection import Access, Channel, DocumentConnection, TokenBucket
+from server.documents.crossnode import CrossNode, document_channel
 from server.documents.isolation import CpuAccount, DocumentLoader
 from server.documents.locks import NameLocks
 from server.documents.sandbox import CrdtSandbox
@@ -18,6 +19,7 @@ from server.documents.shared import SharedDocument
 from server.metrics import Metrics
 from server.settings import Settings
 from server.supervisor import TaskScope, TaskSupervisor
+from storage.bus import Bus, LocalBus, new_node_id
 from storage.document_log import DocumentLog
 from storage.errors import DocumentNotFound
 from storage.group_commit import GroupCommitter
@@ -62,6 +64,7 @@ class DocumentRegistry:
         metrics: Metrics,
         *,
         tasks: TaskScope | None = None,
+        bus: Bus | None = None,
     ) -> None:
         self._settings = settings
         self._log = log_
@@ -74,6 +77,7 @@ class DocumentRegistry:
         self._locks = NameLocks()
         self._tasks = tasks or TaskSupervisor().scope()
         self._stopping = False
+        self.crossnode = CrossNode(bus or LocalBus(new_node_id()), log_, self._tasks)
 
     def __contains__(self, name: str) -> bool:
         return name in self._documents
@@ -90,6 +94,7 @@ class DocumentRegistry:
         if self._settings.crdt_prespawn:
             await self.sandbox.start()
         self._tasks.spawn(self._sweep(), name="awareness sweep")
+        self.crossnode.start()
 
     async def stop(self) -> None:
         """Close every connection, wait for their writes, checkpoint and unload everything."""
@@ -126,15 +131,16 @@ class DocumentRegistry:
         *,
         author: str | None,
         origin: Origin,
-    ) -> tuple[int, asyncio.Future[None]] | None:
+    ) -> asyncio.Future[int] | None:
         """Apply an update the server makes to the document ``name``, loading it if needed.
 
         ``make`` gets the document in memory and returns the update, or None to apply none;
         nothing else is applied between the two, so it may decide on the state it sees (a merge
         that would change nothing is skipped). The update then goes the way a connection's does
-        (`SharedDocument.apply_server_update`): the sequence number and the commit's future come
-        back. A document loaded for this is unloaded after the grace period, as one whose last
-        connection left. The document must exist (loading creates a missing one).
+        (`SharedDocument.apply_server_update`): the commit's future comes back, resolving to
+        the update's sequence number. A document loaded for this is unloaded after the grace
+        period, as one whose last connection left. The document must exist (loading creates a
+        missing one).
 
         Raises storage.errors.StorageError when the database cannot be read, and crdt's
         UpdateError when the document refuses the update (nothing applied).
@@ -209,6 +215,7 @@ class DocumentRegistry:
             shared = await self._load(name)
             self._documents[name] = shared
             self._metrics.documents_loaded.set(len(self._documents))
+            await self.crossnode.follow(shared)
         return shared
 
     def _unload_when_idle(self, shared: SharedDocument) -> None:
@@ -239,6 +246,7 @@ class DocumentRegistry:
             metrics=self._metrics,
             checkpoint_every=self._settings.checkpoint_every,
             limits=self.loader.limits,
+            publish=self.crossnode.publisher(document_channel(state.document.id)),
         )
         if len(state.updates) >= self._settings.checkpoint_every or (
             state.updates and materialized.needs_checkpoint(self.loader.limits)
@@ -258,6 +266,7 @@ class DocumentRegistry:
         shared = self._documents.get(name)
         if shared is None:
             return
+        await self.crossnode.unfollow(shared)
         await shared.settle()
         shared.checkpoint()
         await shared.settle()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
-from crdt.awareness import AwarenessRegistry, encode_awareness_update
+from crdt.awareness import AwarenessRegistry, decode_awareness_update, encode_awareness_update
 from crdt.document import Document, Validated
 from crdt.messages import (
     AwarenessMessage,
@@ -29,6 +29,8 @@ from crdt.session import (
 from server.closecodes import CloseCode
 from server.documents.connection import DocumentConnection
 from server.documents.isolation import CpuAccount, CrdtLimits
+from server.documents.news import AwarenessNews, DocumentNews, UpdateNews
+from server.documents.numbering import AppliedNumbers
 from server.metrics import Metrics
 from server.wire import encode_binary_frame
 from storage.document_log import NewCheckpoint, NewUpdate, StoredDocument
@@ -61,10 +63,12 @@ def is_write(frame: bytes) -> bool:
 class SharedDocument:
     """The single in-memory copy of one document on this node.
 
-    Every accepted update gets the next sequence number, is relayed to the other connections
-    as the very bytes received, and is handed to the group committer; the writer's *saved*
-    notice follows the commit. `pending` holds the commits not yet done, so unloading can wait
-    for them: nothing accepted is dropped.
+    Every accepted update is relayed to the other connections as the very bytes received and
+    handed to the group committer, which numbers it when it stores it; the writer's *saved*
+    notice follows the commit, and the numbered update goes to the other nodes (`publish`).
+    Updates from other nodes come in through `apply_remote`; they are relayed, never logged
+    again. `pending` holds the commits not yet done, so unloading can wait for them: nothing
+    accepted is dropped.
     """
 
     def __init__(
@@ -78,14 +82,17 @@ class SharedDocument:
         metrics: Metrics,
         checkpoint_every: int,
         limits: CrdtLimits,
+        publish: Callable[[DocumentNews], None] | None = None,
     ) -> None:
         self.stored = stored
         self.document = document
-        self.last_seq = last_seq
+        self.numbers = AppliedNumbers(last_seq)
         self.checkpoint_seq = checkpoint_seq
+        self._publish = publish
+        self._unnumbered = 0  # own updates applied whose commit has not numbered them yet
         self.connections: dict[int, DocumentConnection] = {}
         self.awareness = AwarenessRegistry()
-        self.pending: set[asyncio.Future[None]] = set()
+        self.pending: set[asyncio.Future[int]] = set()
         self.unload_task: asyncio.Task[None] | None = None
         self.frozen = False  # a proposal's vote runs: every connection is read-only
         self.trial_lock = asyncio.Lock()  # one sandbox trial at a time (isolation.py)
@@ -98,6 +105,11 @@ class SharedDocument:
     @property
     def name(self) -> str:
         return self.stored.name
+
+    @property
+    def last_seq(self) -> int:
+        """The newest version this copy holds (updates not yet committed come on top)."""
+        return self.numbers.highest
 
     def attach(self, connection: DocumentConnection) -> None:
         self.connections[connection.id] = connection
@@ -112,7 +124,9 @@ class SharedDocument:
             return
         removed = self.awareness.remove_owner(connection.id)
         if removed:
-            self.broadcast(encode_message(AwarenessMessage(encode_awareness_update(removed))))
+            payload = encode_awareness_update(removed)
+            self.broadcast(encode_message(AwarenessMessage(payload)))
+            self._tell(AwarenessNews(payload))
 
     def receive(self, connection: DocumentConnection, frame: bytes) -> None:
         """Handle one frame; raises crdt's ProtocolError (nothing applied) on bad input, and
@@ -121,7 +135,7 @@ class SharedDocument:
         if writes and self.document.step_limit == 0 and self._cpu.available():
             self.document.step_limit = self._limits.inline_steps  # in credit again
         started = time.thread_time() if writes else 0.0
-        commit: asyncio.Future[None] | None = None
+        commit: asyncio.Future[int] | None = None
         for event in connection.session.receive(frame):
             if isinstance(event, UpdateApplied):
                 commit = self._accept_update(connection, event.update, event.relay_frame)
@@ -129,9 +143,11 @@ class SharedDocument:
                 accepted = self.awareness.apply(connection.id, event.entries, time.monotonic())
                 if len(accepted) == len(event.entries):
                     self.broadcast(event.frame, exclude=connection)
+                    self._tell(AwarenessNews(encode_awareness_update(accepted)))
                 elif accepted:
                     payload = encode_awareness_update(accepted)
                     self.broadcast(encode_message(AwarenessMessage(payload)), exclude=connection)
+                    self._tell(AwarenessNews(payload))
             elif isinstance(event, AwarenessQueried):
                 payload = encode_awareness_update(self.awareness.states())
                 connection.send(encode_message(AwarenessMessage(payload)))
@@ -174,19 +190,22 @@ class SharedDocument:
         if removed:
             self.broadcast(encode_message(AwarenessMessage(encode_awareness_update(removed))))
 
-    def checkpoint(self) -> asyncio.Future[None] | None:
-        """Queue the full state as a checkpoint at `last_seq`, if anything was logged since."""
-        if self.last_seq == self.checkpoint_seq:
+    def checkpoint(self) -> asyncio.Future[int] | None:
+        """Queue the state as a checkpoint, if it is exactly the versions 1..n for an n past
+        the last checkpoint: no own update waits for its number and no number is missing.
+        Otherwise None (a later call, at the latest when the document unloads, writes it)."""
+        numbers = self.numbers
+        if self._unnumbered or numbers.has_gap or numbers.through == self.checkpoint_seq:
             return None
         future = self._committer.submit_checkpoint(
             NewCheckpoint(
                 document_id=self.stored.id,
-                seq=self.last_seq,
+                seq=numbers.through,
                 state=self.document.encode_state(),
                 created_at=datetime.now(UTC),
             )
         )
-        self.checkpoint_seq = self.last_seq
+        self.checkpoint_seq = numbers.through
         self._track(future)
         return future
 
@@ -199,10 +218,10 @@ class SharedDocument:
 
     def apply_server_update(
         self, update: bytes, *, author: str | None, origin: Origin
-    ) -> tuple[int, asyncio.Future[None]]:
+    ) -> asyncio.Future[int]:
         """Apply an update the server made (a fork's first state, a merge) as if a connection
-        had sent it: relayed once to every connection, logged with the next sequence number,
-        ``author`` and ``origin``. Returns that number and the commit's future.
+        had sent it: relayed once to every connection, logged with ``author`` and ``origin``.
+        Returns the commit's future, which resolves to the update's sequence number.
 
         Raises crdt's UpdateError (nothing applied, relayed or logged) for a refused update.
         The server's own updates (fork seeds, merges of adopted amendments) are not held to
@@ -212,23 +231,41 @@ class SharedDocument:
             self.document.apply_update(update)
         frame = encode_message(SyncUpdate(update))
         self._metrics.updates_relayed.inc(self.broadcast(frame))
-        future = self._log(update, author, origin)
-        return self.last_seq, future
+        return self._log(update, author, origin)
+
+    def apply_remote(self, seq: int, update: bytes) -> bool:
+        """Apply an update another node stored as ``seq`` (from the bus, or read from SQL to
+        fill a hole) and relay it to this node's connections; never logged again here.
+        False if this copy holds it already. Raises crdt's UpdateError for bytes the
+        document refuses (nothing applied)."""
+        if self.numbers.holds(seq):
+            return False
+        with lifted_limit(self.document):  # the node that took it checked it
+            self.document.apply_update(update)
+        self.numbers.mark(seq)
+        self._metrics.updates_relayed.inc(self.broadcast(encode_message(SyncUpdate(update))))
+        self._checkpoint_when_due()
+        return True
+
+    def apply_remote_awareness(self, owner: int, payload: bytes) -> None:
+        """Take awareness states another node relayed (``owner`` stands for that node)."""
+        entries = decode_awareness_update(payload)
+        accepted = self.awareness.apply(owner, entries, time.monotonic())
+        if accepted:
+            self.broadcast(encode_message(AwarenessMessage(encode_awareness_update(accepted))))
 
     def _accept_update(
         self, connection: DocumentConnection, update: bytes, relay: bytes
-    ) -> asyncio.Future[None]:
+    ) -> asyncio.Future[int]:
         self._metrics.updates_received.inc()
         self._metrics.updates_relayed.inc(self.broadcast(relay, exclude=connection))
         return self._log(update, connection.access.author, Origin.CONNECTION)
 
-    def _log(self, update: bytes, author: str | None, origin: Origin) -> asyncio.Future[None]:
-        """Number an applied update and hand it to the group committer."""
-        self.last_seq += 1
+    def _log(self, update: bytes, author: str | None, origin: Origin) -> asyncio.Future[int]:
+        """Hand an applied update to the group committer, which numbers it."""
         future = self._committer.submit(
             NewUpdate(
                 document_id=self.stored.id,
-                seq=self.last_seq,
                 data=update,
                 author=author,
                 client_id=self.document.last_client,
@@ -236,36 +273,55 @@ class SharedDocument:
                 created_at=datetime.now(UTC),
             )
         )
+        self._unnumbered += 1
+        future.add_done_callback(lambda done: self._numbered(update, done))
         self._track(future)
-        if self.last_seq - self.checkpoint_seq >= self._checkpoint_every:
-            self.checkpoint()
         return future
 
+    def _numbered(self, update: bytes, future: asyncio.Future[int]) -> None:
+        """An own update is stored (or refused): note its number and tell the other nodes."""
+        self._unnumbered -= 1
+        if future.cancelled() or future.exception() is not None:
+            return
+        seq = future.result()
+        self.numbers.mark(seq)
+        self._tell(UpdateNews(seq, update))
+        self._checkpoint_when_due()
+
+    def _checkpoint_when_due(self) -> None:
+        if self.numbers.through - self.checkpoint_seq >= self._checkpoint_every:
+            self.checkpoint()
+
+    def _tell(self, news: DocumentNews) -> None:
+        if self._publish is not None:
+            self._publish(news)
+
     def _count_write(
-        self, connection: DocumentConnection, commit: asyncio.Future[None] | None
+        self, connection: DocumentConnection, commit: asyncio.Future[int] | None
     ) -> None:
         """Number a write message; acknowledge it once it (if empty: the last one) is durable."""
         connection.writes_received += 1
         number = connection.writes_received
         if commit is not None:
-            connection.last_commit, connection.last_seq = commit, self.last_seq
-        pending, seq = connection.last_commit, connection.last_seq
+            connection.last_commit = commit
+        pending = connection.last_commit
         if pending is None or pending.done():
-            self._acknowledge(connection, number, seq, pending)
+            self._acknowledge(connection, number, pending)
         else:
-            pending.add_done_callback(lambda f: self._acknowledge(connection, number, seq, f))
+            pending.add_done_callback(lambda f: self._acknowledge(connection, number, f))
 
     def _acknowledge(
         self,
         connection: DocumentConnection,
         number: int,
-        seq: int,
-        future: asyncio.Future[None] | None = None,
+        future: asyncio.Future[int] | None = None,
     ) -> None:
         if future is not None and (future.cancelled() or future.exception() is not None):
             return
         if number > connection.acknowledged:
-            connection.acknowledged, connection.acknowledged_seq = number, seq
+            connection.acknowledged = number
+            if future is not None:
+                connection.acknowledged_seq = future.result()
             self._notify_saved(connection)
 
     def _notify_saved(self, connection: DocumentConnection) -> None:
@@ -275,12 +331,12 @@ class SharedDocument:
         if not connection.send(encode_message(notice)):
             self._close_slow_reader(connection)
 
-    def _track(self, future: asyncio.Future[None]) -> None:
+    def _track(self, future: asyncio.Future[int]) -> None:
         self.pending.add(future)
         future.add_done_callback(self.pending.discard)
         future.add_done_callback(self._report_refused)
 
-    def _report_refused(self, future: asyncio.Future[None]) -> None:
+    def _report_refused(self, future: asyncio.Future[int]) -> None:
         # The committer retries outages itself; a failure here is a row the database refused
         # for good (storage.errors.UpdateRejected). The writer gets no saved notice for it.
         if not future.cancelled() and future.exception() is not None:

@@ -165,7 +165,7 @@ class RestHarness:
             DOCUMENT, lambda _doc: source.get_update(), author=None, origin=Origin.SERVER
         )
         assert applied is not None
-        await applied[1]  # committed
+        await applied  # committed
         poll = await services.decisions.votes.open_poll(
             view, NewPoll(title="Анкета", method="approval", options=["a", "b", "c"]), None
         )

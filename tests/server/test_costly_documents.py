@@ -154,10 +154,7 @@ async def store(url: str, name: str, updates: list[bytes]) -> None:
         stored = await log.ensure_document(name)
         now = datetime.now(UTC)
         await log.append(
-            [
-                NewUpdate(stored.id, seq, data, None, None, "connection", now)
-                for seq, data in enumerate(updates, start=1)
-            ]
+            [NewUpdate(stored.id, data, None, None, "connection", now) for data in updates]
         )
     finally:
         await database.dispose()

@@ -19,10 +19,10 @@ def update(
     at: datetime | None = None,
     origin: str = "connection",
 ) -> NewUpdate:
-    """An update row; by default one second after the previous sequence number."""
+    """An update row expected to take ``seq`` (numbers are taken when stored, in order); by
+    default one second after the previous one."""
     return NewUpdate(
         document_id=document_id,
-        seq=seq,
         data=f"update {document_id}/{seq}".encode() if data is None else data,
         author=author,
         client_id=client_id,

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError
 
 from storage.document_log import DocumentLog
-from storage.errors import DocumentNotFound
+from storage.errors import DocumentNotFound, UnknownDocument
 from tests.storage.factories import checkpoint, update
 
 
@@ -95,14 +95,22 @@ async def test_append_is_all_or_nothing(log: DocumentLog) -> None:
     doc = (await log.ensure_document("d")).id
     await log.append([update(doc, 1)])
     with pytest.raises(IntegrityError):
-        await log.append([update(doc, 2), update(doc, 1, data=b"clash")], [checkpoint(doc, 2)])
+        await log.append([update(doc, 2)], [checkpoint(doc, 2), checkpoint(doc + 100, 2)])
     assert await log.update_count(doc) == 1
     assert await log.checkpoint_count(doc) == 0
+    assert await log.append([update(doc, 2)]) == [2]  # the number taken was given back
 
 
 async def test_append_to_an_unknown_document_is_refused(log: DocumentLog) -> None:
-    with pytest.raises(IntegrityError):
+    with pytest.raises(UnknownDocument):
         await log.append([update(999, 1)])
+
+
+async def test_append_numbers_each_document_on(log: DocumentLog) -> None:
+    one, two = [(await log.ensure_document(name)).id for name in ("one", "two")]
+    assert await log.append([update(one, 1), update(two, 1), update(one, 2)]) == [1, 1, 2]
+    assert await log.append([update(two, 2)]) == [2]
+    assert await log.read_updates(one) == [(n, f"update {one}/{n}".encode()) for n in (1, 2)]
 
 
 async def test_rows_keep_every_field(log: DocumentLog) -> None:

@@ -1,0 +1,141 @@
+"""Documents served by several nodes: what this node tells the others and learns from them.
+
+Each loaded document has a bus channel. This node publishes its stored updates (with their
+sequence numbers) and its clients' awareness there, and applies what other nodes publish.
+SQL stays the source of truth: a hole in the numbers (a message lost, or overtaken), a
+reconnection of the bus, or the periodic check makes the node read what it lacks from the
+log (`catch_up`), so a lost message delays an update but never loses it. Updates that come in
+this way are relayed to the node's connections and never logged again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from crdt.errors import UpdateError
+from server.documents.news import AwarenessNews, BadNews, DocumentNews, decode_news, encode_news
+from server.documents.shared import SharedDocument
+from server.supervisor import TaskScope
+from storage.bus import Bus
+from storage.document_log import DocumentLog
+
+log = logging.getLogger(__name__)
+
+GAP_GRACE = 0.15  # how long a hole may wait for an overtaken message before SQL is read
+CHECK_SECONDS = 5.0  # how often loaded documents are compared with SQL (the last message)
+
+
+def channel_of(shared: SharedDocument) -> str:
+    return document_channel(shared.stored.id)
+
+
+def document_channel(document_id: int) -> str:
+    return f"doc:{document_id}"
+
+
+class CrossNode:
+    """Follows the other nodes' changes to the documents loaded here."""
+
+    def __init__(self, bus: Bus, log_: DocumentLog, tasks: TaskScope) -> None:
+        self.bus = bus
+        self._log = log_
+        self._tasks = tasks
+        self._followed: dict[str, SharedDocument] = {}  # by channel
+        self._owners: dict[bytes, int] = {}  # awareness owner ids standing for other nodes
+        self._catching_up: set[str] = set()
+        bus.on_reconnect(self._resync_all)
+
+    @property
+    def active(self) -> bool:
+        return self.bus.shared
+
+    def publisher(self, channel: str) -> Callable[[DocumentNews], None] | None:
+        if not self.active:
+            return None
+        bus = self.bus
+        return lambda news: bus.publish(channel, encode_news(news))
+
+    async def follow(self, shared: SharedDocument) -> None:
+        """Start receiving the document's news, then read what was stored meanwhile."""
+        if not self.active:
+            return
+        channel = channel_of(shared)
+        self._followed[channel] = shared
+        await self.bus.subscribe(channel, lambda sender, data: self._received(shared, sender, data))
+        await self.catch_up(shared)
+
+    async def unfollow(self, shared: SharedDocument) -> None:
+        channel = channel_of(shared)
+        if self._followed.get(channel) is shared:
+            del self._followed[channel]
+            await self.bus.unsubscribe(channel)
+
+    def start(self) -> None:
+        if self.active:
+            self._tasks.spawn(self._check(), name="documents: compare with SQL")
+
+    async def catch_up(self, shared: SharedDocument) -> int:
+        """Apply the stored updates this copy lacks; how many there were."""
+        applied = 0
+        rows = await self._log.read_updates(shared.stored.id, after_seq=shared.numbers.through)
+        for seq, update in rows:
+            try:
+                applied += shared.apply_remote(seq, update)
+            except UpdateError:
+                log.exception("document %r: stored update %d is refused", shared.name, seq)
+        return applied
+
+    def _received(self, shared: SharedDocument, sender: bytes, data: bytes) -> None:
+        try:
+            news = decode_news(data)
+        except BadNews:
+            log.warning("document %r: a bus message was not understood", shared.name)
+            return
+        if isinstance(news, AwarenessNews):
+            owner = self._owners.setdefault(sender, -1 - len(self._owners))
+            shared.apply_remote_awareness(owner, news.payload)
+            return
+        shared.apply_remote(news.seq, news.update)
+        if shared.numbers.has_gap:
+            self._catch_up_later(shared, GAP_GRACE, unless_filled=True)
+
+    def _catch_up_later(
+        self, shared: SharedDocument, delay: float, *, unless_filled: bool = False
+    ) -> None:
+        """Catch up after ``delay``; with ``unless_filled``, not if the hole closed meanwhile
+        (the message was only overtaken)."""
+        if shared.name in self._catching_up:
+            return
+        self._catching_up.add(shared.name)
+
+        async def later() -> None:
+            try:
+                await asyncio.sleep(delay)
+                if shared.numbers.has_gap or not unless_filled:
+                    await self.catch_up(shared)
+            finally:
+                self._catching_up.discard(shared.name)
+
+        self._tasks.spawn(later(), name=f"catch up {shared.name}")
+
+    def _resync_all(self) -> None:
+        for shared in list(self._followed.values()):
+            self._catch_up_later(shared, 0)
+
+    async def _check(self) -> None:
+        """Now and then, read what the loaded documents lack (a lost last message)."""
+        while True:
+            await asyncio.sleep(CHECK_SECONDS)
+            followed = list(self._followed.values())
+            if not followed:
+                continue
+            try:
+                stored = await self._log.last_seqs([s.stored.id for s in followed])
+            except Exception:
+                log.warning("documents: cannot compare with SQL now", exc_info=True)
+                continue
+            for shared in followed:
+                if stored.get(shared.stored.id, 0) > shared.numbers.through:
+                    self._catch_up_later(shared, 0)

@@ -1,0 +1,179 @@
+"""The bus through Redis pub/sub (storage.bus explains the contract; docs/scaling.md why
+pub/sub rather than streams).
+
+Two connections: one publishes from a bounded outbox in pipelined batches, one listens.
+redis-py's own retries are off, so that every interruption is seen here: the outbox drops
+what it cannot send (counted in `dropped`), and once the listener is back it subscribes again
+and calls the `on_reconnect` callbacks, which re-read from SQL what the node may have missed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+
+from redis.asyncio import Redis
+from redis.asyncio.client import PubSub
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import RedisError
+
+from storage.bus import NODE_ID_BYTES, Bus, Receiver
+
+log = logging.getLogger(__name__)
+
+NODES_CHANNEL = "nodes"  # always subscribed, so that the listener always has a channel
+OUTBOX_LIMIT = 10_000  # messages waiting to be published; the oldest go first when full
+BATCH = 500  # messages per pipelined round trip
+POLL_SECONDS = 0.05  # the listener's wait for a message before it looks at subscriptions
+MAX_BACKOFF = 2.0
+
+
+class RedisBus(Bus):
+    def __init__(self, url: str, node_id: bytes, *, outbox_limit: int = OUTBOX_LIMIT) -> None:
+        super().__init__(node_id)
+        self._client: Redis = Redis.from_url(
+            url, socket_connect_timeout=2, socket_timeout=5, retry=Retry(NoBackoff(), 0)
+        )
+        # Pub/sub channels ignore Redis's database number; the channel names carry it, so
+        # deployments sharing a Redis server on different databases never hear each other.
+        database = self._client.connection_pool.connection_kwargs.get("db", 0)
+        self._prefix = f"veche/{database}/"
+        self._receivers: dict[str, Receiver] = {}
+        self._changes: list[tuple[str, bool, asyncio.Future[None]]] = []  # (channel, join, done)
+        self._outbox: deque[tuple[str, bytes]] = deque()
+        self._outbox_limit = outbox_limit
+        self._wake = asyncio.Event()
+        self._connected = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self.dropped = 0  # messages that could not be published
+        self.drop_next = 0  # test hook: drop this many of the next messages on purpose
+
+    @property
+    def shared(self) -> bool:
+        return True
+
+    @property
+    def connected(self) -> bool:
+        return self._connected
+
+    async def start(self) -> None:
+        self._tasks = [
+            asyncio.create_task(self._listen(), name="bus-listen"),
+            asyncio.create_task(self._send(), name="bus-send"),
+        ]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+        await self._client.aclose()
+
+    def publish(self, channel: str, message: bytes) -> None:
+        if self.drop_next > 0:
+            self.drop_next -= 1
+            self.dropped += 1
+            return
+        if len(self._outbox) >= self._outbox_limit:
+            self._outbox.popleft()
+            self.dropped += 1
+        self._outbox.append((self._prefix + channel, self.node_id + message))
+        self._wake.set()
+
+    async def subscribe(self, channel: str, receiver: Receiver) -> None:
+        self._receivers[self._prefix + channel] = receiver
+        await self._change(self._prefix + channel, join=True)
+
+    async def unsubscribe(self, channel: str) -> None:
+        if self._receivers.pop(self._prefix + channel, None) is not None:
+            await self._change(self._prefix + channel, join=False)
+
+    async def _change(self, channel: str, *, join: bool) -> None:
+        """Have the listener (the one user of its connection) join or leave ``channel``."""
+        if not self._connected:
+            return  # it joins every channel in `_receivers` when it connects
+        done = asyncio.get_running_loop().create_future()
+        self._changes.append((channel, join, done))
+        await done
+
+    async def _listen(self) -> None:
+        backoff = 0.1
+        while True:
+            pubsub = self._client.pubsub(ignore_subscribe_messages=True)
+            try:
+                await pubsub.subscribe(self._prefix + NODES_CHANNEL, *self._receivers)
+                await pubsub.get_message(timeout=POLL_SECONDS)
+                was_down = not self._connected
+                self._connected, backoff = True, 0.1
+                if was_down:
+                    log.info("bus: connected to Redis")
+                    self._tell_reconnected()
+                await self._receive(pubsub)
+            except (RedisError, OSError) as exc:
+                if self._connected:
+                    log.warning("bus: Redis is unreachable (%s); serving this node's clients", exc)
+                self._connected = False
+                self._release_changes()
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF)
+
+    async def _receive(self, pubsub: PubSub) -> None:
+        while True:
+            while self._changes:
+                channel, join, done = self._changes.pop(0)
+                try:
+                    if join:
+                        await pubsub.subscribe(channel)
+                    else:
+                        await pubsub.unsubscribe(channel)
+                finally:
+                    if not done.done():
+                        done.set_result(None)
+            message = await pubsub.get_message(timeout=POLL_SECONDS)
+            if message is None or message["type"] != "message":
+                continue
+            self._deliver(message["channel"].decode(), message["data"])
+
+    def _deliver(self, channel: str, data: bytes) -> None:
+        sender = data[:NODE_ID_BYTES]
+        receiver = self._receivers.get(channel)
+        if sender == self.node_id or receiver is None or len(data) < NODE_ID_BYTES:
+            return
+        try:
+            receiver(sender, data[NODE_ID_BYTES:])
+        except Exception:
+            log.exception("bus: a message on %s could not be handled", channel)
+
+    def _release_changes(self) -> None:
+        for _, _, done in self._changes:
+            if not done.done():
+                done.set_result(None)
+        self._changes.clear()
+
+    async def _send(self) -> None:
+        backoff = 0.1
+        while True:
+            if not self._outbox:
+                self._wake.clear()
+                await self._wake.wait()
+                continue
+            batch = [self._outbox.popleft() for _ in range(min(BATCH, len(self._outbox)))]
+            try:
+                async with self._client.pipeline(transaction=False) as pipe:
+                    for channel, message in batch:
+                        pipe.publish(channel, message)
+                    await pipe.execute()
+                backoff = 0.1
+            except (RedisError, OSError) as exc:
+                self.dropped += len(batch)
+                log.debug("bus: %d messages dropped: %s", len(batch), exc)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)

@@ -1,0 +1,54 @@
+"""Several `veche serve` processes on one PostgreSQL database and one Redis: a deployment."""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+from collections.abc import AsyncIterator
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from tests.support.server import ServerProcess
+from tests.support.services import redis_url
+
+_databases = itertools.cycle(range(1, 16))  # a Redis database (and bus namespace) per test
+
+
+def bus_url() -> str:
+    """The test Redis on a database of its own, so that no earlier test's node hears it."""
+    base = redis_url().rsplit("/", 1)[0]
+    return f"{base}/{next(_databases)}"
+
+
+@contextlib.asynccontextmanager
+async def replicas(
+    database_url: str, count: int, *, env: dict[str, str] | None = None
+) -> AsyncIterator[list[ServerProcess]]:
+    """Start ``count`` replicas sharing the database and a fresh bus; stop them at the end."""
+    shared = {"VECHE_REDIS_URL": bus_url(), "VECHE_OPEN_DOCUMENTS": "true", **(env or {})}
+    nodes = [ServerProcess(database_url, env=shared) for _ in range(count)]
+    try:
+        for node in nodes:
+            await node.start()
+        yield nodes
+    finally:
+        for node in nodes:
+            await node.stop()
+
+
+async def stored_updates(database_url: str, name: str) -> list[bytes]:
+    """The bytes of every update the log holds for document ``name``, in order."""
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(
+                text(
+                    "SELECT u.data FROM document_updates u JOIN documents d"
+                    " ON d.id = u.document_id WHERE d.name = :name ORDER BY u.seq"
+                ),
+                {"name": name},
+            )
+            return [bytes(row.data) for row in rows]
+    finally:
+        await engine.dispose()
