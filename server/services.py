@@ -28,12 +28,14 @@ from server.documents.registry import DocumentRegistry
 from server.documents.review import AccessReviewer
 from server.documents.versions import Versions
 from server.live.commands import LiveServices
+from server.live.crossnode import RoomLinks
 from server.live.events import present
 from server.live.history import MessageHistory
 from server.live.presence import LocalPresence
 from server.live.room import LiveRooms
 from server.live.service import LiveDispatcher, redact_replay
 from server.live.session import describe as describe_session
+from server.live.shared_presence import SharedPresence
 from server.live.tallies import BallotBatches
 from server.metrics import Metrics
 from server.rooms.service import Rooms
@@ -58,6 +60,8 @@ from storage.rooms import RoomStore
 from storage.search import MessageSearch
 
 log = logging.getLogger(__name__)
+
+SQL_CHECK_SECONDS = 5.0  # several nodes: how often open rooms look in SQL for missed events
 
 
 class RedisProbe:
@@ -86,6 +90,7 @@ class Services:
     backend: Backend
     metrics: Metrics
     bus: Bus
+    presence: LocalPresence | SharedPresence
     redis: RedisProbe | None
     audit: AuditLog
     accounts: Accounts
@@ -149,13 +154,20 @@ class Services:
         await access_store.place_of("")  # compiles the admission query now, as above
         admission = Admission(sign_in, access_store, open_documents=settings.open_documents)
         discussion = DiscussionStore(database)
+        presence = start_presence(settings, bus)
         live_rooms = LiveRooms(
             discussion,
-            LocalPresence(),
+            presence,
             present,
             lambda room_id, events: redact_replay(discussion, room_id, events),
             tasks=tasks,
+            links=RoomLinks(bus),
         )
+        if bus.shared:
+            tasks.spawn(live_rooms.follow_sql(SQL_CHECK_SECONDS), name="live rooms: compare")
+            bus.on_reconnect(live_rooms.catch_up_all)
+        if isinstance(presence, SharedPresence):
+            tasks.spawn(presence.renew_forever(), name="presence: renew")
         access_review = AccessReviewer(
             admission, documents, settings.access_review_every, live_rooms.connections, tasks=tasks
         )
@@ -211,6 +223,7 @@ class Services:
             backend=backend,
             metrics=metrics,
             bus=bus,
+            presence=presence,
             redis=redis,
             audit=audit,
             accounts=accounts,
@@ -249,6 +262,8 @@ class Services:
         await self.tasks.stop()  # nothing supervised submits while the committer drains
         await self.committer.stop()
         await self.bus.stop()
+        if isinstance(self.presence, SharedPresence):
+            await self.presence.close()
         if self.redis is not None:
             await self.redis.close()
         await self.database.dispose()
@@ -262,6 +277,15 @@ def start_bus(settings: Settings) -> Bus:
     from storage.redis_bus import RedisBus  # optional extra: only needed when configured
 
     return RedisBus(settings.redis_url, node_id)
+
+
+def start_presence(settings: Settings, bus: Bus) -> LocalPresence | SharedPresence:
+    """Presence in Redis beside the bus when configured, else in process."""
+    if settings.redis_url is None:
+        return LocalPresence()
+    from storage.redis_presence import RedisPresenceStore
+
+    return SharedPresence(RedisPresenceStore(settings.redis_url, bus.node_id), bus)
 
 
 def signing_key(settings: Settings) -> bytes:

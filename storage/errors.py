@@ -12,6 +12,7 @@ Hierarchy::
      ├── NotPermitted         the membership change is not allowed to its actor, judged on
      │                        the roles of the moment it runs
      ├── UnknownDocument      an update to store names a document that does not exist
+     ├── BoardUnavailable     the shared presence board (Redis) cannot be reached now
      └── UpdateRejected       the database refused a submitted row for good (a value it
                               cannot hold, or its document is unknown)
 
@@ -36,6 +37,10 @@ class InvalidCursor(StorageError):
 
 class UnknownDocument(StorageError):
     """An update to store names a document id that does not exist."""
+
+
+class BoardUnavailable(StorageError):
+    """The shared presence board (Redis) cannot be reached now."""
 
 
 class UpdateRejected(StorageError):

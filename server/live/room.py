@@ -17,6 +17,7 @@ from typing import Any
 
 from server.closecodes import CloseCode
 from server.live.connection import LiveConnection, Presenter
+from server.live.crossnode import RoomLinks
 from server.live.pacing import Pacer
 from server.live.presence import Presence, PresenceBoard
 from server.live.seats import NoSeat, SeatLimits, Seats
@@ -59,8 +60,10 @@ class LiveRoom:
         delivered: int,
         limits: RoomLimits,
         tasks: TaskScope | None = None,
+        told: Callable[[dict[str, Any]], None] | None = None,
     ) -> None:
         self.room_id = room_id
+        self._told = told  # passes what is told here on to the room's other nodes
         self.connections: dict[int, LiveConnection] = {}
         self.seats = Seats(limits.seats)
         self._pacer = Pacer(1.0 / limits.presence_rate, self._spawn)
@@ -78,6 +81,7 @@ class LiveRoom:
         self._typing: dict[int, asyncio.TimerHandle] = {}
         self._later: dict[str, asyncio.TimerHandle] = {}
         self._room: tuple[float, StoredRoom] | None = None  # when read, and what
+        self._shown: set[str] = set()  # who the board showed at the last `recount`
 
     @property
     def delivered(self) -> int:
@@ -107,19 +111,27 @@ class LiveRoom:
                 connection.deliver(ready, self._present)
         if self._waiting and self._gap_timer is None:
             loop = asyncio.get_running_loop()
-            self._gap_timer = loop.call_later(GAP_WAIT, lambda: self._spawn(self._fill_gap()))
+            self._gap_timer = loop.call_later(GAP_WAIT, lambda: self._spawn(self.fill_gap()))
         elif not self._waiting and self._gap_timer is not None:
             self._gap_timer.cancel()
             self._gap_timer = None
 
-    async def _fill_gap(self) -> None:
+    async def fill_gap(self) -> None:
+        """Deliver the events after the last one delivered, read from SQL."""
         self._gap_timer = None
         missing = await self._store.events_after(self.room_id, self.delivered, REPLAY_PAGE)
         for event in missing:
             self.publish(event)
 
     def tell(self, message: dict[str, Any], *, exclude: LiveConnection | None = None) -> None:
-        """An ephemeral message (presence, typing) to every connection; not numbered."""
+        """An ephemeral message (presence, typing) to every connection, on every node; not
+        numbered."""
+        self.hear(message, exclude=exclude)
+        if self._told is not None:
+            self._told(message)
+
+    def hear(self, message: dict[str, Any], *, exclude: LiveConnection | None = None) -> None:
+        """An ephemeral message to this node's connections (one told on another node)."""
         for connection in list(self.connections.values()):
             if connection is not exclude:
                 connection.send(message)
@@ -180,6 +192,14 @@ class LiveRoom:
 
     async def present(self) -> list[Presence]:
         return await self._presence.present(self.room_id)
+
+    async def recount(self) -> None:
+        """Several nodes: tell `left` for people the board stopped showing without a word
+        (their node died, and its part of the board expired)."""
+        names = {person.name for person in await self.present()}
+        for name in sorted(self._shown - names):
+            self.hear({"type": "presence", "user": name, "state": "left"})
+        self._shown = names
 
     async def set_idle(self, user: StoredUser, idle: bool) -> None:
         """Paced: server/live/pacing.py."""
@@ -277,8 +297,10 @@ class LiveRooms:
         redact: Redactor,
         *,
         tasks: TaskSupervisor | None = None,
+        links: RoomLinks | None = None,
     ) -> None:
         self._supervisor = tasks or TaskSupervisor()
+        self._links = links if links is not None and links.active else None
         self._store, self._presence, self._present = store, presence, present
         self._redact = redact
         self._rooms: dict[int, LiveRoom] = {}
@@ -300,6 +322,9 @@ class LiveRooms:
         async with self._lock:
             room = self._rooms.get(room_id)
             if room is None:
+                links = self._links
+                if links is not None:  # first listen, then read: nothing falls in between
+                    await links.follow(room_id, self._deliver, self._hearer(room_id))
                 delivered = await self._store.last_seq(room_id)
                 room = LiveRoom(
                     room_id,
@@ -310,13 +335,13 @@ class LiveRooms:
                     delivered,
                     limits,
                     self._supervisor.scope(),
+                    None if links is None else lambda told: links.told(room_id, told),
                 )
                 self._rooms[room_id] = room
             refused = room.seats.take(connection.seat)
             if refused is not None:
                 if not room.connections:
-                    del self._rooms[room_id]
-                    await room.stop()
+                    await self._close(room)
                 return refused
             room.connections[connection.id] = connection
             return room
@@ -324,14 +349,51 @@ class LiveRooms:
     async def close_if_empty(self, room: LiveRoom) -> None:
         async with self._lock:
             if not room.connections and self._rooms.get(room.room_id) is room:
-                del self._rooms[room.room_id]
-                await room.stop()
+                await self._close(room)
+
+    async def _close(self, room: LiveRoom) -> None:
+        del self._rooms[room.room_id]
+        if self._links is not None:
+            await self._links.unfollow(room.room_id)
+        await room.stop()
 
     def publish(self, event: StoredEvent) -> None:
-        """Deliver an event committed on this node to its room, if the room is open here."""
+        """Deliver an event committed on this node to its room, here and on other nodes."""
+        self._deliver(event)
+        if self._links is not None:
+            self._links.event(event)
+
+    def _deliver(self, event: StoredEvent) -> None:
+        """Deliver an event to its room if the room is open here."""
         room = self._rooms.get(event.room_id)
         if room is not None:
             room.publish(event)
+
+    def _hearer(self, room_id: int) -> Callable[[dict[str, Any]], None]:
+        def hear(message: dict[str, Any]) -> None:
+            room = self._rooms.get(room_id)
+            if room is not None:
+                room.hear(message)
+
+        return hear
+
+    def catch_up_all(self) -> None:
+        """Read from SQL what every open room may have missed (the bus was interrupted)."""
+        for room in list(self._rooms.values()):
+            self._supervisor.spawn(room.fill_gap(), name=f"live room {room.room_id} catch-up")
+
+    async def follow_sql(self, every: float) -> None:
+        """Every ``every`` seconds, deliver the events that open rooms lack (a lost last bus
+        message) and tell who left with a dead node; several nodes only."""
+        while True:
+            await asyncio.sleep(every)
+            for room in list(self._rooms.values()):
+                try:
+                    if await self._store.last_seq(room.room_id) > room.delivered:
+                        await room.fill_gap()
+                    await room.recount()
+                except Exception:
+                    log.warning("room %d: cannot compare with SQL now", room.room_id, exc_info=True)
 
     async def stop(self) -> None:
         for room in list(self._rooms.values()):

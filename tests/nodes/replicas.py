@@ -9,7 +9,10 @@ from collections.abc import AsyncIterator
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.support.server import ServerProcess
+from server.services import Services
+from server.settings import Settings
+from tests.support.rooms import People, make_people, make_room
+from tests.support.server import TEST_SECRET_KEY, ServerProcess
 from tests.support.services import redis_url
 
 _databases = itertools.cycle(range(1, 16))  # a Redis database (and bus namespace) per test
@@ -52,3 +55,18 @@ async def stored_updates(database_url: str, name: str) -> list[bytes]:
             return [bytes(row.data) for row in rows]
     finally:
         await engine.dispose()
+
+
+async def seed_room(
+    database_url: str, slug: str, *, documents: tuple[str, ...] = ()
+) -> tuple[People, int]:
+    """People (owner, moderator, participant, observer, outsider; API tokens valid on every
+    replica) and a private room of theirs, made through the services; the room's id."""
+    settings = Settings(database_url=database_url, secret_key=TEST_SECRET_KEY)
+    services = await Services.start(settings)
+    try:
+        people = await make_people(services)
+        view = await make_room(services, people, slug, visibility="private", documents=documents)
+        return people, view.room.id
+    finally:
+        await services.stop()

@@ -1,0 +1,113 @@
+"""Live rooms on several replicas: events, passing messages and resumes cross them."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from client import LiveClient
+from tests.nodes.replicas import replicas, seed_room
+from tests.support.rooms import People
+from tests.support.server import ServerProcess
+
+pytestmark = pytest.mark.postgres
+
+PRESENCE_BOUND = 30.0  # docs/scaling.md: a dead node's people are gone within this
+
+
+def on(node: ServerProcess, people: People, caller: str, **options: object) -> LiveClient:
+    return LiveClient(node.live, "veche", token=people.token(caller), **options)  # type: ignore[arg-type]
+
+
+async def test_messages_typing_moderation_and_the_queue_reach_every_replica(
+    postgres_url: str,
+) -> None:
+    people, _ = await seed_room(postgres_url, "veche")
+    async with (
+        replicas(postgres_url, 2) as (one, two),
+        on(one, people, "moderator") as moderator,
+        on(two, people, "participant") as participant,
+        on(two, people, "observer") as observer,
+    ):
+        posted = await participant.send("post", body="Предлагам точка 2 ✅")
+        for watcher in (moderator, observer):
+            seen = await watcher.next_event("message.posted")
+            assert (seen["id"], seen["message"]["body"]) == (
+                posted["event_id"],
+                "Предлагам точка 2 ✅",
+            )
+
+        await participant.send("typing", active=True)
+        typing = await moderator.next_event("typing")
+        assert (typing["user"], typing["active"]) == ("participant", True)
+
+        await moderator.send("hide", message_id=posted["message_id"], reason="обида")
+        hidden = await observer.next_event("message.hidden")
+        assert (hidden["message"]["id"], hidden["message"]["body"]) == (posted["message_id"], None)
+
+        await participant.send("raise_hand")
+        queue = await moderator.next_event("queue.changed")
+        assert queue["queue"] == ["participant"]
+
+
+async def test_a_client_resuming_on_another_replica_gets_exactly_what_it_missed(
+    postgres_url: str,
+) -> None:
+    people, _ = await seed_room(postgres_url, "veche")
+    async with replicas(postgres_url, 2) as (one, two):
+        async with (
+            on(one, people, "observer", reconnect=False) as observer,
+            on(one, people, "participant") as participant,
+        ):
+            before = await participant.send("post", body="преди")
+            await observer.next_event("message.posted")
+            last_seen = observer.last_event_id
+            assert last_seen == before["event_id"]
+        async with on(two, people, "participant") as participant:
+            missed = [
+                (await participant.send("post", body=f"докато го нямаше {n}"))["event_id"]
+                for n in range(3)
+            ]
+        async with on(two, people, "observer", since=last_seen) as resumed:
+            got = [(await resumed.next_event("message.posted"))["id"] for _ in missed]
+            assert got == missed
+            assert [m for m in resumed.pending() if m.get("type") == "message.posted"] == []
+
+
+async def test_presence_is_the_union_over_replicas_and_told_once(postgres_url: str) -> None:
+    people, _ = await seed_room(postgres_url, "veche")
+    async with (
+        replicas(postgres_url, 2) as (one, two),
+        on(one, people, "moderator") as moderator,
+    ):
+        async with on(two, people, "participant") as first:
+            joined = await moderator.next_event("presence")
+            assert (joined["user"], joined["state"]) == ("participant", "joined")
+            async with on(one, people, "participant") as second:
+                assert second.welcome is not None
+                names = [p["name"] for p in second.welcome["present"]]
+                assert names == ["moderator", "participant"]
+                await second.send("post", body="и от двата възела")
+                # the second connection, on another replica, told nobody it joined
+                seen = await moderator.next_event(lambda m: m.get("type") != "typing")
+                assert seen["type"] == "message.posted", seen
+            await first.send("idle", idle=False)
+        left = await moderator.next_event("presence")
+        assert (left["user"], left["state"]) == ("participant", "left")
+
+
+async def test_a_killed_replicas_people_leave_within_the_bound(postgres_url: str) -> None:
+    people, _ = await seed_room(postgres_url, "veche")
+    async with replicas(postgres_url, 2) as (one, two):
+        async with on(one, people, "moderator") as moderator:
+            doomed = on(two, people, "participant", reconnect=False)
+            await doomed.connect()
+            await moderator.next_event("presence")
+            killed_at = asyncio.get_running_loop().time()
+            await two.kill()
+            left = await moderator.next_event("presence", timeout=PRESENCE_BOUND + 5)
+            took = asyncio.get_running_loop().time() - killed_at
+            assert (left["user"], left["state"]) == ("participant", "left")
+            assert took <= PRESENCE_BOUND, took
+            await doomed.close()
