@@ -99,15 +99,17 @@ async def test_presence_is_the_union_over_replicas_and_told_once(postgres_url: s
 
 async def test_a_killed_replicas_people_leave_within_the_bound(postgres_url: str) -> None:
     people, _ = await seed_room(postgres_url, "veche")
-    async with replicas(postgres_url, 2) as (one, two):
-        async with on(one, people, "moderator") as moderator:
-            doomed = on(two, people, "participant", reconnect=False)
-            await doomed.connect()
-            await moderator.next_event("presence")
-            killed_at = asyncio.get_running_loop().time()
-            await two.kill()
-            left = await moderator.next_event("presence", timeout=PRESENCE_BOUND + 5)
-            took = asyncio.get_running_loop().time() - killed_at
-            assert (left["user"], left["state"]) == ("participant", "left")
-            assert took <= PRESENCE_BOUND, took
-            await doomed.close()
+    async with (
+        replicas(postgres_url, 2) as (one, two),
+        on(one, people, "moderator") as moderator,
+    ):
+        doomed = on(two, people, "participant", reconnect=False)
+        await doomed.connect()
+        await moderator.next_event("presence")
+        killed_at = asyncio.get_running_loop().time()
+        await two.kill()
+        left = await moderator.next_event("presence", timeout=PRESENCE_BOUND + 5)
+        took = asyncio.get_running_loop().time() - killed_at
+        assert (left["user"], left["state"]) == ("participant", "left")
+        assert took <= PRESENCE_BOUND, took
+        await doomed.close()
