@@ -21,6 +21,9 @@ async def healthz(request: Request) -> Response:
 
 
 async def readyz(request: Request) -> Response:
+    """200 ``ready``; 200 ``degraded`` when only Redis is missing (the node serves its own
+    clients, writes go on to SQL, other nodes' news is late: docs/scaling.md); 503
+    ``unavailable`` when the database does not answer."""
     services: Services = request.app.state.services
     checks: dict[str, str] = {}
     try:
@@ -34,10 +37,14 @@ async def readyz(request: Request) -> Response:
             checks["redis"] = "ok"
         except Exception as exc:
             checks["redis"] = f"unavailable: {type(exc).__name__}"
-    ready = all(v == "ok" for v in checks.values())
+    if checks["database"] != "ok":
+        status = "unavailable"
+    elif any(v != "ok" for v in checks.values()):
+        status = "degraded"
+    else:
+        status = "ready"
     return JSONResponse(
-        {"status": "ready" if ready else "unavailable", "checks": checks},
-        status_code=200 if ready else 503,
+        {"status": status, "checks": checks}, status_code=503 if status == "unavailable" else 200
     )
 
 

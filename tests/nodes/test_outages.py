@@ -1,0 +1,91 @@
+"""Redis stopped and started again while people edit and talk on two replicas."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+import httpx
+import pytest
+from pycrdt import Text
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from client import DocumentClient, LiveClient
+from tests.nodes.private_redis import PrivateRedis
+from tests.nodes.replicas import replicas, seed_room, stored_updates
+from tests.support.server import ServerProcess
+from tests.support.waiting import eventually
+
+pytestmark = pytest.mark.postgres
+
+
+async def status(node: ServerProcess) -> str:
+    async with httpx.AsyncClient() as http:
+        return str((await http.get(f"{node.http}/readyz")).json()["status"])
+
+
+async def post_bodies(database_url: str) -> list[str]:
+    engine = create_async_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT body FROM messages ORDER BY id"))
+            return [row.body for row in rows]
+    finally:
+        await engine.dispose()
+
+
+async def test_redis_stopped_and_restarted_loses_and_repeats_nothing(postgres_url: str) -> None:
+    people, _ = await seed_room(postgres_url, "veche")
+    bus = PrivateRedis()
+    await bus.start()
+    try:
+        async with replicas(postgres_url, 2, env={"VECHE_REDIS_URL": bus.url}) as (one, two):
+            editors = [DocumentClient(node.yjs, "outage") for node in (one, two)]
+            for editor in editors:
+                await editor.connect()
+            texts: list[Text] = [e.doc.get("content", type=Text) for e in editors]
+            moderator = LiveClient(one.live, "veche", token=people.token("moderator"))
+            participant = LiveClient(two.live, "veche", token=people.token("participant"))
+            await moderator.connect()
+            await participant.connect()
+            try:
+                texts[0].insert(0, "Чл. 1. ")
+                await editors[1].wait_until(lambda: str(texts[1]) == "Чл. 1. ")
+
+                await bus.stop()
+                await eventually(reports(one, two, "degraded"), timeout=10)
+                texts[0].insert(len(texts[0]), "Пловдив ")
+                texts[1].insert(0, "Смолян ")
+                await participant.send("post", body="докато Redis го няма")
+                for editor in editors:
+                    await editor.wait_saved()
+
+                await bus.start()
+                await eventually(reports(one, two, "ready"), timeout=15)
+                await editors[0].wait_until(lambda: str(texts[0]) == str(texts[1]), timeout=15)
+                await editors[1].wait_until(lambda: "Пловдив" in str(texts[1]), timeout=15)
+                assert sorted(str(texts[0]).split()) == sorted(["Чл.", "1.", "Пловдив", "Смолян"])
+                seen = await moderator.next_event("message.posted", timeout=15)
+                assert seen["message"]["body"] == "докато Redis го няма"
+                # the bus works again: a new edit crosses at once
+                texts[1].insert(len(texts[1]), "✅")
+                await editors[0].wait_until(lambda: str(texts[0]).endswith("✅"), timeout=5)
+            finally:
+                for editor in editors:
+                    await editor.close()
+                await moderator.close()
+                await participant.close()
+    finally:
+        await bus.stop()
+    stored = await stored_updates(postgres_url, "outage")
+    assert len(stored) == len(set(stored)), "an update was stored twice"
+    assert await post_bodies(postgres_url) == ["докато Redis го няма"]
+
+
+def reports(one: ServerProcess, two: ServerProcess, wanted: str) -> Callable[[], Awaitable[bool]]:
+    """Whether both replicas' /readyz say ``wanted``."""
+
+    async def check() -> bool:
+        return [await status(one), await status(two)] == [wanted, wanted]
+
+    return check
