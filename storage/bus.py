@@ -54,6 +54,11 @@ class Bus(ABC):
     @abstractmethod
     async def unsubscribe(self, channel: str) -> None: ...
 
+    @abstractmethod
+    async def listeners(self, channel: str) -> int:
+        """How many nodes listen on the channel now (this one included if it does); 0 when
+        the bus cannot tell."""
+
     def on_reconnect(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` whenever the bus comes back after an interruption: whatever was
         published meanwhile is lost and must be read from SQL."""
@@ -89,3 +94,6 @@ class LocalBus(Bus):
 
     async def unsubscribe(self, channel: str) -> None:
         return None
+
+    async def listeners(self, channel: str) -> int:
+        return 0

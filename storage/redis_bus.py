@@ -93,6 +93,13 @@ class RedisBus(Bus):
         if self._receivers.pop(self._prefix + channel, None) is not None:
             await self._change(self._prefix + channel, join=False)
 
+    async def listeners(self, channel: str) -> int:
+        try:
+            counts = await self._client.pubsub_numsub(self._prefix + channel)
+        except (RedisError, OSError):
+            return 0
+        return int(counts[0][1]) if counts else 0
+
     async def _change(self, channel: str, *, join: bool) -> None:
         """Have the listener (the one user of its connection) join or leave ``channel``."""
         if not self._connected:

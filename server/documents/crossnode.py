@@ -12,10 +12,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+import uuid
+from collections.abc import Awaitable, Callable
 
 from crdt.errors import UpdateError
-from server.documents.news import AwarenessNews, BadNews, DocumentNews, decode_news, encode_news
+from server.documents.news import (
+    AwarenessNews,
+    BadNews,
+    DocumentNews,
+    FreezeNews,
+    FrozenNews,
+    decode_news,
+    encode_news,
+)
 from server.documents.shared import SharedDocument
 from server.supervisor import TaskScope
 from storage.bus import Bus
@@ -23,6 +32,7 @@ from storage.document_log import DocumentLog
 
 log = logging.getLogger(__name__)
 
+FREEZE_WAIT = 3.0  # how long a freeze waits for the other nodes' answers
 GAP_GRACE = 0.15  # how long a hole may wait for an overtaken message before SQL is read
 CHECK_SECONDS = 5.0  # how often loaded documents are compared with SQL (the last message)
 
@@ -45,6 +55,9 @@ class CrossNode:
         self._followed: dict[str, SharedDocument] = {}  # by channel
         self._owners: dict[bytes, int] = {}  # awareness owner ids standing for other nodes
         self._catching_up: set[str] = set()
+        self._freezes: dict[bytes, tuple[int, asyncio.Future[None]]] = {}  # answers awaited
+        # freezes the document here (read-only, writes stored); set by the registry
+        self.freeze_here: Callable[[SharedDocument], Awaitable[None]] | None = None
         bus.on_reconnect(self._resync_all)
 
     @property
@@ -72,6 +85,35 @@ class CrossNode:
             del self._followed[channel]
             await self.bus.unsubscribe(channel)
 
+    async def freeze_everywhere(self, shared: SharedDocument) -> int:
+        """Have every other node that serves the document freeze it and store what it
+        accepted, then read that from SQL. Waits at most FREEZE_WAIT for the answers (a node
+        that does not answer is dead or cut off from the bus; docs/scaling.md); how many
+        nodes answered."""
+        if not self.active:
+            return 0
+        channel = channel_of(shared)
+        others = max(await self.bus.listeners(channel) - 1, 0)
+        request = uuid.uuid4().bytes
+        answered: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._freezes[request] = (others, answered)
+        self.bus.publish(channel, encode_news(FreezeNews(request, freeze=True)))
+        try:
+            if others:
+                async with asyncio.timeout(FREEZE_WAIT):
+                    await answered
+        except TimeoutError:
+            log.warning("document %r: a node did not confirm the freeze in time", shared.name)
+        finally:
+            left, _ = self._freezes.pop(request)
+        await self.catch_up(shared)
+        return others - left
+
+    def thaw_everywhere(self, shared: SharedDocument) -> None:
+        if self.active:
+            news = FreezeNews(uuid.uuid4().bytes, freeze=False)
+            self.bus.publish(channel_of(shared), encode_news(news))
+
     def start(self) -> None:
         if self.active:
             self._tasks.spawn(self._check(), name="documents: compare with SQL")
@@ -97,9 +139,39 @@ class CrossNode:
             owner = self._owners.setdefault(sender, -1 - len(self._owners))
             shared.apply_remote_awareness(owner, news.payload)
             return
+        if isinstance(news, FreezeNews):
+            self._asked_to_freeze(shared, news)
+            return
+        if isinstance(news, FrozenNews):
+            self._freeze_answered(news)
+            return
         shared.apply_remote(news.seq, news.update)
         if shared.numbers.has_gap:
             self._catch_up_later(shared, GAP_GRACE, unless_filled=True)
+
+    def _asked_to_freeze(self, shared: SharedDocument, news: FreezeNews) -> None:
+        if not news.freeze:
+            shared.frozen = False  # the access review gives writers their pens back
+            return
+        freeze_here = self.freeze_here
+        if freeze_here is None:
+            return
+
+        async def freeze() -> None:
+            await freeze_here(shared)
+            self.bus.publish(channel_of(shared), encode_news(FrozenNews(news.request)))
+
+        self._tasks.spawn(freeze(), name=f"freeze {shared.name}")
+
+    def _freeze_answered(self, news: FrozenNews) -> None:
+        waiting = self._freezes.get(news.request)
+        if waiting is None:
+            return
+        left, answered = waiting
+        left -= 1
+        self._freezes[news.request] = (left, answered)
+        if left <= 0 and not answered.done():
+            answered.set_result(None)
 
     def _catch_up_later(
         self, shared: SharedDocument, delay: float, *, unless_filled: bool = False

@@ -11,6 +11,10 @@ from dataclasses import dataclass
 
 _UPDATE = b"U"
 _AWARENESS = b"A"
+_FREEZE = b"F"
+_THAW = b"T"
+_FROZEN = b"K"
+REQUEST_BYTES = 16
 _SEQ = struct.Struct(">Q")
 
 
@@ -25,7 +29,23 @@ class AwarenessNews:
     payload: bytes
 
 
-DocumentNews = UpdateNews | AwarenessNews
+@dataclass(frozen=True, slots=True)
+class FreezeNews:
+    """Make the document read-only here and answer `FrozenNews` once its writes are stored
+    (``freeze``), or make it writable again (not ``freeze``)."""
+
+    request: bytes
+    freeze: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FrozenNews:
+    """This node froze the document for ``request``: everything it accepted is stored."""
+
+    request: bytes
+
+
+DocumentNews = UpdateNews | AwarenessNews | FreezeNews | FrozenNews
 
 
 class BadNews(ValueError):
@@ -35,7 +55,11 @@ class BadNews(ValueError):
 def encode_news(news: DocumentNews) -> bytes:
     if isinstance(news, UpdateNews):
         return _UPDATE + _SEQ.pack(news.seq) + news.update
-    return _AWARENESS + news.payload
+    if isinstance(news, AwarenessNews):
+        return _AWARENESS + news.payload
+    if isinstance(news, FreezeNews):
+        return (_FREEZE if news.freeze else _THAW) + news.request
+    return _FROZEN + news.request
 
 
 def decode_news(data: bytes) -> DocumentNews:
@@ -46,4 +70,8 @@ def decode_news(data: bytes) -> DocumentNews:
         return UpdateNews(seq, data[1 + _SEQ.size :])
     if kind == _AWARENESS and len(data) > 1:
         return AwarenessNews(data[1:])
+    if kind in (_FREEZE, _THAW) and len(data) == 1 + REQUEST_BYTES:
+        return FreezeNews(data[1:], kind == _FREEZE)
+    if kind == _FROZEN and len(data) == 1 + REQUEST_BYTES:
+        return FrozenNews(data[1:])
     raise BadNews(f"not document news: {data[:16]!r}")

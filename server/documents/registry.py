@@ -78,6 +78,7 @@ class DocumentRegistry:
         self._tasks = tasks or TaskSupervisor().scope()
         self._stopping = False
         self.crossnode = CrossNode(bus or LocalBus(new_node_id()), log_, self._tasks)
+        self.crossnode.freeze_here = self._freeze_here
 
     def __contains__(self, name: str) -> bool:
         return name in self._documents
@@ -166,10 +167,8 @@ class DocumentRegistry:
         """
         async with self._locks.hold(name):
             shared = await self._get_or_load(name)
-            shared.frozen = True
-            for connection in list(shared.connections.values()):
-                connection.grant(replace(connection.access, can_write=False))
-            await shared.settle()
+            await self._freeze_here(shared)
+            await self.crossnode.freeze_everywhere(shared)  # their writes are in SQL: read
             document = shared.document
             frozen = Frozen(
                 shared.last_seq, document.encode_state(), document.state_vector(), document.render()
@@ -182,6 +181,14 @@ class DocumentRegistry:
         shared = self._documents.get(name)
         if shared is not None:
             shared.frozen = False
+            self.crossnode.thaw_everywhere(shared)
+
+    async def _freeze_here(self, shared: SharedDocument) -> None:
+        """Make the document read-only on this node and store what it accepted."""
+        shared.frozen = True
+        for connection in list(shared.connections.values()):
+            connection.grant(replace(connection.access, can_write=False))
+        await shared.settle()
 
     def attach(
         self, shared: SharedDocument, access: Access, channel: Channel

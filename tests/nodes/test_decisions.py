@@ -1,0 +1,123 @@
+"""Votes on several replicas: the freeze reaches every replica before the opening returns,
+ballots cast through different replicas count once, and the vote closes once."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+from typing import Any
+
+import httpx
+import pycrdt
+import pytest
+from pycrdt import Text
+
+from client import DocumentClient, LiveClient
+from tests.nodes.replicas import replicas, seed_room, stored_updates
+from tests.support.rooms import People
+from tests.support.server import ServerProcess
+
+pytestmark = pytest.mark.postgres
+
+BODY = "Чл. 1. Общината открива парк ✅"
+
+
+def api(node: ServerProcess, people: People, caller: str) -> httpx.AsyncClient:
+    return httpx.AsyncClient(
+        base_url=f"{node.http}/api/v1/rooms/veche",
+        headers={"Authorization": f"Bearer {people.token(caller)}"},
+        timeout=30,
+    )
+
+
+async def call(
+    node: ServerProcess, people: People, caller: str, path: str, body: Any = None
+) -> httpx.Response:
+    async with api(node, people, caller) as http:
+        return await http.post(path, json=body)
+
+
+def text_of(updates: list[bytes]) -> str:
+    doc: pycrdt.Doc[Any] = pycrdt.Doc()
+    for update in updates:
+        doc.apply_update(update)
+    return str(doc.get("content", type=Text))
+
+
+async def test_a_vote_freezes_the_body_on_every_replica_and_counts_each_ballot_once(
+    postgres_url: str,
+) -> None:
+    people, _ = await seed_room(postgres_url, "veche")
+    async with replicas(postgres_url, 3) as (one, two, three):
+        created = await call(one, people, "participant", "/proposals", {"title": "Парк"})
+        assert created.status_code == 201, created.text
+        proposal = created.json()
+        name = proposal["document"]
+        editor = DocumentClient(two.yjs, name, token=people.token("participant"))
+        await editor.connect()
+        body = editor.doc.get("content", type=Text)
+        body.insert(0, BODY)
+        await editor.wait_saved()
+        moved = await call(
+            three,
+            people,
+            "moderator",
+            f"/proposals/{proposal['id']}/state",
+            {"state": "discussion"},
+        )
+        assert moved.status_code == 200, moved.text
+
+        typing = True
+
+        async def keep_typing() -> None:  # on replica two, while replica one opens the vote
+            while typing and editor.permission_denied is None:
+                body.insert(len(body), "+")
+                await asyncio.sleep(0.005)
+
+        typist = asyncio.create_task(keep_typing())
+        await asyncio.sleep(0.2)
+        try:
+            opened = await call(
+                one,
+                people,
+                "moderator",
+                f"/proposals/{proposal['id']}/vote",
+                {"allow_change": False},
+            )
+            assert opened.status_code == 201, opened.text
+            poll = opened.json()
+            # the opening has returned: replica two refuses the editor's next write at once
+            body.insert(len(body), "след")
+            await editor.wait_until(lambda: editor.permission_denied is not None, timeout=5)
+        finally:
+            typing = False
+            await typist
+            await editor.close()
+        frozen_text = text_of(await stored_updates(postgres_url, name))
+        assert frozen_text.startswith(BODY + "+")
+        assert "след" not in frozen_text
+        assert poll["body"]["text_sha256"] == hashlib.sha256(frozen_text.encode()).hexdigest()
+
+        async with LiveClient(three.live, "veche", token=people.token("observer")) as watcher:
+            casts = await asyncio.gather(
+                call(one, people, "owner", f"/polls/{poll['id']}/ballots", {"choice": "yes"}),
+                call(two, people, "moderator", f"/polls/{poll['id']}/ballots", {"choice": "yes"}),
+                call(
+                    three, people, "participant", f"/polls/{poll['id']}/ballots", {"choice": "no"}
+                ),
+                call(two, people, "owner", f"/polls/{poll['id']}/ballots", {"choice": "no"}),
+            )
+            assert sorted(c.status_code for c in casts) == [201, 201, 201, 409]
+            closes = await asyncio.gather(
+                *(call(n, people, "moderator", f"/polls/{poll['id']}/close") for n in (one, two))
+            )
+            assert sorted(c.status_code for c in closes) == [200, 409]
+            record = next(c.json() for c in closes if c.status_code == 200)
+            assert record["outcome"] == "adopted"
+            assert record["proposal"]["text"] == frozen_text
+            closed = await watcher.next_event("poll.closed")
+            assert closed["decision"] == record
+            with contextlib.suppress(TimeoutError):
+                again = await watcher.next_event("poll.closed", timeout=1)
+                raise AssertionError(f"the vote closed twice: {again}")
