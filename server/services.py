@@ -61,6 +61,7 @@ from storage.search import MessageSearch
 
 log = logging.getLogger(__name__)
 
+ACCESS_CHANNEL = "access"  # "review your open connections": a role or token changed
 SQL_CHECK_SECONDS = 5.0  # several nodes: how often open rooms look in SQL for missed events
 
 
@@ -174,6 +175,10 @@ class Services:
         # a revoked token, a removed member, an archived room: every such change is audited,
         # so an audit event is the cue to re-check the open connections at once
         audit.listen(lambda _action: access_review.wake())
+        if bus.shared:  # and on every other node: a change made here is theirs to review too
+            audit.listen(lambda _action: bus.publish(ACCESS_CHANNEL, b"review"))
+            await bus.subscribe(ACCESS_CHANNEL, lambda _node, _news: access_review.wake())
+            bus.on_reconnect(access_review.wake)
         await access_review.start()
         live_sessions = LiveSessionStore(database, describe_session)
         live = LiveDispatcher(

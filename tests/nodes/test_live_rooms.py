@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
+import httpx
 import pytest
 
-from client import LiveClient
+from client import DocumentClient, LiveClient
 from tests.nodes.replicas import replicas, seed_room
 from tests.support.rooms import People
 from tests.support.server import ServerProcess
@@ -113,3 +114,31 @@ async def test_a_killed_replicas_people_leave_within_the_bound(postgres_url: str
         assert (left["user"], left["state"]) == ("participant", "left")
         assert took <= PRESENCE_BOUND, took
         await doomed.close()
+
+
+async def test_a_member_removed_through_one_replica_is_closed_on_another(
+    postgres_url: str,
+) -> None:
+    people, _ = await seed_room(postgres_url, "veche", documents=("устав",))
+    # the periodic review is a minute away: only the bus can tell replica two in time
+    async with replicas(postgres_url, 2, env={"VECHE_ACCESS_REVIEW": "60"}) as (one, two):
+        member = on(two, people, "participant", reconnect=False)
+        await member.connect()
+        editor = DocumentClient(two.yjs, "устав", token=people.token("participant"))
+        await editor.connect()
+        try:
+            async with httpx.AsyncClient(base_url=f"{one.http}/api/v1") as http:
+                removed = await http.delete(
+                    "/rooms/veche/members/participant",
+                    headers={"Authorization": f"Bearer {people.token('owner')}"},
+                )
+            assert removed.status_code == 204, removed.text
+            code = await member.wait_closed(timeout=3)
+            assert code is not None
+            assert 4400 <= code < 4500
+            await editor.wait_until(lambda: editor.close_code is not None, timeout=3)
+            assert editor.close_code is not None
+            assert 4400 <= editor.close_code < 4500
+        finally:
+            await member.close()
+            await editor.close()

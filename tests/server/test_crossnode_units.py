@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from server.documents.news import AwarenessNews, BadNews, UpdateNews, decode_news, encode_news
+from server.documents.news import (
+    AwarenessNews,
+    BadNews,
+    FreezeNews,
+    FrozenNews,
+    UpdateNews,
+    decode_news,
+    encode_news,
+)
 from server.documents.numbering import AppliedNumbers
 
 
@@ -44,3 +52,15 @@ def test_news_survive_the_bus(news: UpdateNews | AwarenessNews) -> None:
 def test_other_bytes_are_not_news(data: bytes) -> None:
     with pytest.raises(BadNews):
         decode_news(data)
+
+
+@pytest.mark.parametrize(
+    "news",
+    [
+        FreezeNews(b"r" * 16, freeze=True),
+        FreezeNews(b"s" * 16, freeze=False),
+        FrozenNews(b"t" * 16),
+    ],
+)
+def test_freeze_news_survive_the_bus(news: FreezeNews | FrozenNews) -> None:
+    assert decode_news(encode_news(news)) == news
