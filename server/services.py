@@ -62,6 +62,7 @@ from storage.search import MessageSearch
 log = logging.getLogger(__name__)
 
 ACCESS_CHANNEL = "access"  # "review your open connections": a role or token changed
+DEADLINES_CHANNEL = "deadlines"  # a vote opens or closes at this time
 SQL_CHECK_SECONDS = 5.0  # several nodes: how often open rooms look in SQL for missed events
 
 
@@ -216,7 +217,17 @@ class Services:
             secret_batches=BallotBatches(
                 settings.secret_tally_batch, settings.secret_tally_seconds
             ),
+            announce=(
+                (lambda at: bus.publish(DEADLINES_CHANNEL, at.isoformat().encode()))
+                if bus.shared
+                else None
+            ),
         )
+        if bus.shared:  # a deadline set on another node: fire here too (closing is once)
+            await bus.subscribe(
+                DEADLINES_CHANNEL,
+                lambda _node, at: decisions.deadlines.note(datetime.fromisoformat(at.decode())),
+            )
         await decisions.start()
         return cls(
             settings=settings,

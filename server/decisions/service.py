@@ -12,6 +12,9 @@ package's (server/decisions/__init__.py) or the policy's. docs/decisions.md.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+
 from server.decisions.ballots import Ballots
 from server.decisions.closing import Closer
 from server.decisions.context import DecisionsContext
@@ -31,7 +34,9 @@ class Decisions:
         *,
         spawn: Spawn | None = None,
         secret_batches: BallotBatches | None = None,
+        announce: Callable[[datetime], None] | None = None,
     ) -> None:
+        """``announce`` tells the other nodes of a deadline set here (several nodes)."""
         self.context = context
         self._own_tasks = TaskSupervisor() if spawn is None else None
         run = spawn or self._own_tasks.spawn  # type: ignore[union-attr]
@@ -44,9 +49,19 @@ class Decisions:
             close_due=self._close_due,
             spawn=run,
         )
-        self.votes = Votes(context, self.proposals, self.live_tally, self.deadlines.note)
+        self.votes = Votes(context, self.proposals, self.live_tally, self._noted(announce))
         self.ballots = Ballots(context, self.votes, self.live_tally)
         self.closer = Closer(context, self.votes, self.live_tally)
+
+    def _noted(self, announce: Callable[[datetime], None] | None) -> Callable[[datetime], None]:
+        if announce is None:
+            return self.deadlines.note
+
+        def note(deadline: datetime) -> None:
+            self.deadlines.note(deadline)
+            announce(deadline)
+
+        return note
 
     @property
     def polls(self) -> PollStore:
