@@ -4,9 +4,9 @@ The timer is armed for the earliest opening or closing time in the database (one
 re-armed after each firing, and brought forward when this process opens a vote with an
 earlier deadline (`Deadlines.note`). A vote created by another process is seen when the
 timer next reads the database: it never waits longer than `RECHECK_SECONDS`, so a deadline
-set elsewhere is kept within that bound (with several nodes, the bus tells it at once: server/services.py).
-Closing stays exactly-once whoever fires: the store closes a poll in one transaction.
-docs/decisions.md.
+set elsewhere is kept within that bound (with several nodes, the bus tells it at once:
+server/services.py). Closing stays exactly-once whoever fires: the store closes a poll in
+one transaction. docs/decisions.md.
 """
 
 from __future__ import annotations

@@ -127,19 +127,21 @@ async def test_a_deadline_set_on_a_replica_that_dies_is_kept_by_another(
     postgres_url: str,
 ) -> None:
     people, _ = await seed_room(postgres_url, "veche")
-    async with replicas(postgres_url, 2) as (one, two):
-        async with LiveClient(two.live, "veche", token=people.token("observer")) as watcher:
-            opened = await call(
-                one,
-                people,
-                "owner",
-                "/polls",
-                {"title": "Бюджет 2027", "method": "yes_no_abstain", "closes_in": 3},
-            )
-            assert opened.status_code == 201, opened.text
-            started = asyncio.get_running_loop().time()
-            await one.kill()  # the replica that set the timer is gone
-            closed = await watcher.next_event("poll.closed", timeout=15)
-            took = asyncio.get_running_loop().time() - started
-            assert closed["decision"]["poll"]["id"] == opened.json()["id"]
-            assert took < 8, took  # not at replica two's next 30 s recheck
+    async with (
+        replicas(postgres_url, 2) as (one, two),
+        LiveClient(two.live, "veche", token=people.token("observer")) as watcher,
+    ):
+        opened = await call(
+            one,
+            people,
+            "owner",
+            "/polls",
+            {"title": "Бюджет 2027", "method": "yes_no_abstain", "closes_in": 3},
+        )
+        assert opened.status_code == 201, opened.text
+        started = asyncio.get_running_loop().time()
+        await one.kill()  # the replica that set the timer is gone
+        closed = await watcher.next_event("poll.closed", timeout=15)
+        took = asyncio.get_running_loop().time() - started
+        assert closed["decision"]["poll"]["id"] == opened.json()["id"]
+        assert took < 8, took  # not at replica two's next 30 s recheck
