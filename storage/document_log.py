@@ -149,7 +149,9 @@ class DocumentLog:
         Each update takes its document's next number in this transaction, in the order given.
         The document's row stays locked until the commit, so numbers of one document become
         visible in order even when several nodes write it: once ``n`` is visible, so is every
-        number below it. A checkpoint already stored at the same sequence number is kept.
+        number below it. A checkpoint is stored only if it is newer than the document's newest
+        (one already stored at the same number is kept), so no node ever stores one twice or
+        out of order.
 
         Raises:
             UnknownDocument: an update names a document that does not exist.
@@ -158,13 +160,13 @@ class DocumentLog:
         if not updates and not checkpoints:
             return []
         async with self._sessions() as session, session.begin():
-            seqs = await _take_numbers(session, updates)
+            seqs, newer = await _take_numbers(session, updates, checkpoints)
             if updates:
                 rows = [_update_row(u, seq) for u, seq in zip(updates, seqs, strict=True)]
                 await session.execute(insert(UpdateRecord), rows)
-            if checkpoints:
+            if newer:
                 await session.execute(
-                    self._insert_checkpoints(), [_checkpoint_row(c) for c in checkpoints]
+                    self._insert_checkpoints(), [_checkpoint_row(c) for c in newer]
                 )
         return seqs
 
@@ -328,30 +330,52 @@ class DocumentLog:
         return insert(CheckpointRecord)
 
 
-async def _take_numbers(session: AsyncSession, updates: Sequence[NewUpdate]) -> list[int]:
-    """Raise each document's counter by its number of updates; the numbers, in order.
+async def _take_numbers(
+    session: AsyncSession, updates: Sequence[NewUpdate], checkpoints: Sequence[NewCheckpoint]
+) -> tuple[list[int], list[NewCheckpoint]]:
+    """Raise each document's counter by its number of updates and its checkpoint mark to its
+    newest checkpoint: the updates' numbers in order, and the checkpoints newer than the mark.
 
     Documents are locked in ascending id order, so two transactions never deadlock.
     """
     counts: dict[int, int] = {}
     for item in updates:
         counts[item.document_id] = counts.get(item.document_id, 0) + 1
+    marks: dict[int, list[NewCheckpoint]] = {}
+    for checkpoint in sorted(checkpoints, key=lambda c: c.seq):
+        marks.setdefault(checkpoint.document_id, []).append(checkpoint)
     next_number: dict[int, int] = {}
-    for document_id in sorted(counts):
-        raised = await session.scalar(
-            update(DocumentRecord)
-            .where(DocumentRecord.id == document_id)
-            .values(last_seq=DocumentRecord.last_seq + counts[document_id])
-            .returning(DocumentRecord.last_seq)
-        )
-        if raised is None:
-            raise UnknownDocument(f"document {document_id} does not exist")
-        next_number[document_id] = raised - counts[document_id] + 1
+    newer: list[NewCheckpoint] = []
+    for document_id in sorted(counts.keys() | marks.keys()):
+        if document_id in counts:
+            raised = await session.scalar(
+                update(DocumentRecord)
+                .where(DocumentRecord.id == document_id)
+                .values(last_seq=DocumentRecord.last_seq + counts[document_id])
+                .returning(DocumentRecord.last_seq)
+            )
+            if raised is None:
+                raise UnknownDocument(f"document {document_id} does not exist")
+            next_number[document_id] = raised - counts[document_id] + 1
+        for checkpoint in marks.get(document_id, []):
+            marked = await session.scalar(
+                update(DocumentRecord)
+                .where(
+                    DocumentRecord.id == document_id,
+                    DocumentRecord.checkpoint_seq < checkpoint.seq,
+                )
+                .values(checkpoint_seq=checkpoint.seq)
+                .returning(DocumentRecord.id)
+            )
+            if marked is not None:
+                newer.append(checkpoint)
+            elif await session.get(DocumentRecord, document_id) is None:
+                raise UnknownDocument(f"document {document_id} does not exist")
     seqs = []
     for item in updates:
         seqs.append(next_number[item.document_id])
         next_number[item.document_id] += 1
-    return seqs
+    return seqs, newer
 
 
 def _update_row(update: NewUpdate, seq: int) -> dict[str, Any]:

@@ -99,6 +99,8 @@ class DocumentRecord(Base):
     # the highest sequence number taken; raised in the transaction that stores updates, so
     # that nodes sharing the database number one document's updates without collisions
     last_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # the newest checkpoint's number: a checkpoint at or below it is not stored (any node)
+    checkpoint_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class UpdateRecord(Base):

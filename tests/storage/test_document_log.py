@@ -4,7 +4,6 @@ import asyncio
 
 import pycrdt
 import pytest
-from sqlalchemy.exc import IntegrityError
 
 from storage.document_log import DocumentLog
 from storage.errors import DocumentNotFound, UnknownDocument
@@ -94,11 +93,22 @@ async def test_a_checkpoint_already_stored_is_kept(log: DocumentLog) -> None:
 async def test_append_is_all_or_nothing(log: DocumentLog) -> None:
     doc = (await log.ensure_document("d")).id
     await log.append([update(doc, 1)])
-    with pytest.raises(IntegrityError):
+    with pytest.raises(UnknownDocument):
         await log.append([update(doc, 2)], [checkpoint(doc, 2), checkpoint(doc + 100, 2)])
     assert await log.update_count(doc) == 1
     assert await log.checkpoint_count(doc) == 0
     assert await log.append([update(doc, 2)]) == [2]  # the number taken was given back
+
+
+async def test_no_checkpoint_is_stored_after_a_newer_one(log: DocumentLog) -> None:
+    doc = (await log.ensure_document("d")).id
+    await log.append(
+        [update(doc, n) for n in range(1, 11)], [checkpoint(doc, 5), checkpoint(doc, 10)]
+    )
+    await log.append([], [checkpoint(doc, 7, b"older, from a slower node")])
+    assert await log.list_checkpoints(doc) == [5, 10]
+    await log.append([], [checkpoint(doc, 12)])
+    assert await log.list_checkpoints(doc) == [5, 10, 12]
 
 
 async def test_append_to_an_unknown_document_is_refused(log: DocumentLog) -> None:

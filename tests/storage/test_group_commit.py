@@ -188,7 +188,7 @@ async def test_a_refused_row_fails_alone(log: DocumentLog) -> None:
         lost_checkpoint = committer.submit_checkpoint(checkpoint(doc + 100, 1))
         with pytest.raises(UpdateRejected, match="does not exist"):
             await asyncio.wait_for(unknown, TIMEOUT)
-        with pytest.raises(UpdateRejected, match=r"(?i)foreign key"):
+        with pytest.raises(UpdateRejected, match="does not exist"):
             await asyncio.wait_for(lost_checkpoint, TIMEOUT)
         assert await asyncio.wait_for(fine, TIMEOUT) == 2
         # The committer carries on with whole batches afterwards.

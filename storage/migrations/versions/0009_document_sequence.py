@@ -1,6 +1,7 @@
 """Documents count their own sequence numbers: the next number of an update is taken in the
 transaction that stores it, so that several nodes writing one document never take the same
-number and numbers become visible in order.
+number and numbers become visible in order. They also remember their newest checkpoint, so
+that no node stores an older one after it.
 
 Revision ID: 0009
 Revises: 0008
@@ -19,8 +20,10 @@ depends_on: str | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("documents") as table:
-        table.add_column(sa.Column("last_seq", sa.BigInteger(), nullable=False, server_default="0"))
+    for column in ("last_seq", "checkpoint_seq"):
+        op.add_column(
+            "documents", sa.Column(column, sa.BigInteger(), nullable=False, server_default="0")
+        )
     op.execute(
         """
         UPDATE documents SET last_seq = COALESCE((
@@ -29,6 +32,9 @@ def upgrade() -> None:
                 UNION ALL
                 SELECT seq FROM document_checkpoints WHERE document_id = documents.id
             ) AS numbered
+        ), 0),
+        checkpoint_seq = COALESCE((
+            SELECT MAX(seq) FROM document_checkpoints WHERE document_id = documents.id
         ), 0)
         """
     )
@@ -36,4 +42,5 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     with op.batch_alter_table("documents") as table:
+        table.drop_column("checkpoint_seq")
         table.drop_column("last_seq")
