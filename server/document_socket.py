@@ -21,6 +21,7 @@ from collections import deque
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import unquote, urlsplit
 
+from sqlalchemy.exc import SQLAlchemyError
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
 from websockets.server import ServerProtocol
@@ -208,8 +209,8 @@ class DocumentSocket(asyncio.Protocol):
         except AdmissionRefused as refused:
             self.close(CLOSE_CODES[refused.refusal], refused.reason)
             return
-        except StorageError:
-            log.exception("cannot check access to document %r", name)
+        except (StorageError, SQLAlchemyError, OSError):
+            log.warning("cannot check access to document %r", name, exc_info=True)
             self.close(CloseCode.OVERLOADED, "storage unavailable, try again later")
             return
         if self._lost or self._closing:
@@ -227,8 +228,8 @@ class DocumentSocket(asyncio.Protocol):
         else:
             try:
                 shared, connection = await documents.connect(name, access, self)
-            except StorageError:
-                log.exception("cannot load document %r", name)
+            except (StorageError, SQLAlchemyError, OSError):
+                log.warning("cannot load document %r", name, exc_info=True)
                 self.close(CloseCode.OVERLOADED, "storage unavailable, try again later")
                 return
         self._shared, self._connection = shared, connection

@@ -130,6 +130,7 @@ class Services:
             document_log,
             max_batch=settings.commit_max_batch,
             max_delay=settings.commit_max_delay,
+            max_pending=settings.commit_backlog,
             on_commit=metrics.observe_commit,
         )
         await committer.start()

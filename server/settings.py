@@ -93,6 +93,9 @@ class Settings:
     crdt_prespawn: bool = False  # start the workers with the server (`veche serve` does)
     commit_max_delay: float = 0.002
     commit_max_batch: int = 500
+    # updates held for the database at most; beyond, writers are closed with 4500 (the
+    # database is down or far behind) and reconnect later: docs/scaling.md
+    commit_backlog: int = 10_000
     # Accounts (docs/accounts.md): token lifetimes in seconds, failed logins allowed per
     # account and per address within the sliding window.
     access_token_ttl: int = 15 * 60
@@ -168,6 +171,7 @@ class Settings:
             send_queue_bytes=_int(env, "VECHE_SEND_QUEUE_BYTES", 4 * 1024 * 1024, 1024),
             unload_grace=_float(env, "VECHE_UNLOAD_GRACE", 30.0),
             checkpoint_every=_int(env, "VECHE_CHECKPOINT_EVERY", 500, 1),
+            commit_backlog=_int(env, "VECHE_COMMIT_BACKLOG", 10_000, 1),
             crdt_inline_steps=_int(env, "VECHE_CRDT_INLINE_STEPS", 250_000, 1000),
             crdt_inline_ms=_float(env, "VECHE_CRDT_INLINE_MS", 20.0, 0.1),
             crdt_trial_seconds=_float(env, "VECHE_CRDT_TRIAL_SECONDS", 1.0, 0.01),

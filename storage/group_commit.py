@@ -57,6 +57,7 @@ class GroupCommitter:
         *,
         max_batch: int = 500,
         max_delay: float = 0.002,
+        max_pending: int = 10_000,
         on_commit: Callable[[float, int], None] | None = None,
     ) -> None:
         if max_batch < 1 or max_delay < 0:
@@ -64,6 +65,7 @@ class GroupCommitter:
         self._log = log
         self._max_batch = max_batch
         self._max_delay = max_delay
+        self._max_pending = max_pending
         self._on_commit = on_commit
         self._queue: deque[_Entry] = deque()
         self._inflight: list[_Entry] = []
@@ -78,6 +80,13 @@ class GroupCommitter:
     def pending(self) -> int:
         """Entries submitted and not yet committed (or rejected)."""
         return self._submitted - self._finished
+
+    @property
+    def full(self) -> bool:
+        """Whether ``max_pending`` entries wait already (the database is down or far behind):
+        callers should refuse new writes rather than submit them. ``submit`` itself never
+        refuses, so that work already accepted is never dropped."""
+        return self.pending >= self._max_pending
 
     async def start(self) -> None:
         """Start the background commit loop."""

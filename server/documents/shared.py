@@ -132,6 +132,11 @@ class SharedDocument:
         """Handle one frame; raises crdt's ProtocolError (nothing applied) on bad input, and
         crdt's CostlyUpdate (nothing applied) for an update to try in the sandbox first."""
         writes = is_write(frame) and connection.access.can_write
+        if writes and self._committer.full:  # nothing is applied that could not be stored
+            connection.close(
+                CloseCode.OVERLOADED, "the database takes no writes now; reconnect later"
+            )
+            return
         if writes and self.document.step_limit == 0 and self._cpu.available():
             self.document.step_limit = self._limits.inline_steps  # in credit again
         started = time.thread_time() if writes else 0.0

@@ -17,6 +17,7 @@ import json
 import logging
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server.closecodes import CloseCode
@@ -31,6 +32,7 @@ from server.origins import origin_allowed, upgrade_token
 from server.policy import Role
 from server.settings import Settings
 from storage.accounts import StoredUser
+from storage.errors import StorageError
 
 if TYPE_CHECKING:
     from server.services import Services
@@ -95,6 +97,16 @@ class SocketOutlet:
 
 
 async def live_socket(websocket: WebSocket) -> None:
+    try:
+        await _live_socket(websocket)
+    except (StorageError, SQLAlchemyError, OSError):
+        log.warning("live socket: the database failed", exc_info=True)
+        if websocket.application_state is WebSocketState.CONNECTED:
+            with contextlib.suppress(Exception):
+                await websocket.close(CloseCode.OVERLOADED, "storage unavailable, try again later")
+
+
+async def _live_socket(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
     settings = services.settings
     await websocket.accept()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import itertools
 from collections.abc import AsyncIterator
+from typing import Any
 
+import pycrdt
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -70,3 +72,11 @@ async def seed_room(
         return people, view.room.id
     finally:
         await services.stop()
+
+
+def text_of(updates: list[bytes]) -> str:
+    """The ``content`` text of a document rebuilt from its stored updates."""
+    doc: pycrdt.Doc[Any] = pycrdt.Doc()
+    for update in updates:
+        doc.apply_update(update)
+    return str(doc.get("content", type=pycrdt.Text))

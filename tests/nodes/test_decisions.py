@@ -9,12 +9,11 @@ import hashlib
 from typing import Any
 
 import httpx
-import pycrdt
 import pytest
 from pycrdt import Text
 
 from client import DocumentClient, LiveClient
-from tests.nodes.replicas import replicas, seed_room, stored_updates
+from tests.nodes.replicas import replicas, seed_room, stored_updates, text_of
 from tests.support.rooms import People
 from tests.support.server import ServerProcess
 
@@ -36,13 +35,6 @@ async def call(
 ) -> httpx.Response:
     async with api(node, people, caller) as http:
         return await http.post(path, json=body)
-
-
-def text_of(updates: list[bytes]) -> str:
-    doc: pycrdt.Doc[Any] = pycrdt.Doc()
-    for update in updates:
-        doc.apply_update(update)
-    return str(doc.get("content", type=Text))
 
 
 async def test_a_vote_freezes_the_body_on_every_replica_and_counts_each_ballot_once(

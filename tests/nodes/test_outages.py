@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 import pytest
 from pycrdt import Text
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from client import DocumentClient, LiveClient
 from tests.nodes.private_redis import PrivateRedis
-from tests.nodes.replicas import replicas, seed_room, stored_updates
+from tests.nodes.replicas import replicas, seed_room, stored_updates, text_of
 from tests.support.server import ServerProcess
+from tests.support.services import postgres_admin_url
 from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.postgres
@@ -89,3 +92,58 @@ def reports(one: ServerProcess, two: ServerProcess, wanted: str) -> Callable[[],
         return [await status(one), await status(two)] == [wanted, wanted]
 
     return check
+
+
+@contextlib.asynccontextmanager
+async def database_down(database_url: str) -> AsyncIterator[None]:
+    """The test's PostgreSQL database refuses connections and its sessions are cut, as in a
+    restart of the server (the other tests' databases on it are left alone)."""
+    name = make_url(database_url).database
+    engine = create_async_engine(postgres_admin_url(), isolation_level="AUTOCOMMIT")
+    try:
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+            try:
+                await connection.exec_driver_sql(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+                )
+                yield
+            finally:
+                await connection.exec_driver_sql(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS true')
+    finally:
+        await engine.dispose()
+
+
+async def test_a_database_outage_holds_writes_then_refuses_them_and_loses_nothing(
+    postgres_url: str,
+) -> None:
+    async with replicas(postgres_url, 2, env={"VECHE_COMMIT_BACKLOG": "20"}) as (one, two):
+        editors = [DocumentClient(node.yjs, "outage") for node in (one, two)]
+        for editor in editors:
+            await editor.connect()
+        texts: list[Text] = [e.doc.get("content", type=Text) for e in editors]
+        try:
+            texts[0].insert(0, "Чл. 1. ")
+            await editors[0].wait_saved()
+            await editors[1].wait_until(lambda: str(texts[1]) == "Чл. 1. ")
+            async with database_down(postgres_url):
+                await eventually(reports(one, two, "unavailable"), timeout=10)
+                saved_before = editors[0].acknowledged
+                for char in "Пловдив":  # held: under the backlog of 20
+                    texts[0].insert(len(texts[0]), char)
+                await asyncio.sleep(0.5)
+                assert editors[0].acknowledged == saved_before  # nothing saved meanwhile
+                for char in "и Смолян, общини в Южна България":  # over the backlog
+                    texts[0].insert(len(texts[0]), char)
+                    await asyncio.sleep(0.01)
+                await editors[0].wait_until(lambda: editors[0].close_code == 4500, timeout=10)
+            await eventually(reports(one, two, "ready"), timeout=15)
+            expected = "Чл. 1. Пловдиви Смолян, общини в Южна България"
+            await editors[0].wait_saved(timeout=20)
+            await editors[1].wait_until(lambda: str(texts[1]) == expected, timeout=20)
+            assert str(texts[0]) == expected
+        finally:
+            for editor in editors:
+                await editor.close()
+    assert text_of(await stored_updates(postgres_url, "outage")) == expected
