@@ -59,6 +59,11 @@ class Bus(ABC):
         """How many nodes listen on the channel now (this one included if it does); 0 when
         the bus cannot tell."""
 
+    async def live_nodes(self) -> set[bytes] | None:
+        """The ids of the nodes alive now (this one included), or None when the bus cannot
+        tell (one node, or Redis unreachable)."""
+        return None
+
     def on_reconnect(self, callback: Callable[[], None]) -> None:
         """Call ``callback`` whenever the bus comes back after an interruption: whatever was
         published meanwhile is lost and must be read from SQL."""

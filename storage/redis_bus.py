@@ -12,7 +12,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import PubSub
@@ -27,6 +29,8 @@ log = logging.getLogger(__name__)
 NODES_CHANNEL = "nodes"  # always subscribed, so that the listener always has a channel
 OUTBOX_LIMIT = 10_000  # messages waiting to be published; the oldest go first when full
 BATCH = 500  # messages per pipelined round trip
+BEAT_SECONDS = 3.0  # how often a node says it is alive
+ALIVE_SECONDS = 10.0  # a node silent this long is taken for dead
 POLL_SECONDS = 0.05  # the listener's wait for a message before it looks at subscriptions
 MAX_BACKOFF = 2.0
 
@@ -41,6 +45,7 @@ class RedisBus(Bus):
         # deployments sharing a Redis server on different databases never hear each other.
         database = self._client.connection_pool.connection_kwargs.get("db", 0)
         self._prefix = f"veche/{database}/"
+        self._nodes = f"{self._prefix}nodes"  # sorted set: node id -> when it counts as dead
         self._receivers: dict[str, Receiver] = {}
         self._changes: list[tuple[str, bool, asyncio.Future[None]]] = []  # (channel, join, done)
         self._outbox: deque[tuple[str, bytes]] = deque()
@@ -63,6 +68,7 @@ class RedisBus(Bus):
         self._tasks = [
             asyncio.create_task(self._listen(), name="bus-listen"),
             asyncio.create_task(self._send(), name="bus-send"),
+            asyncio.create_task(self._beat(), name="bus-heartbeat"),
         ]
 
     async def stop(self) -> None:
@@ -99,6 +105,27 @@ class RedisBus(Bus):
         except (RedisError, OSError):
             return 0
         return int(counts[0][1]) if counts else 0
+
+    async def live_nodes(self) -> set[bytes] | None:
+        try:
+            members: list[Any] = list(
+                await self._client.zrangebyscore(self._nodes, time.time(), "+inf")
+            )
+        except (RedisError, OSError):
+            return None
+        return {bytes.fromhex(bytes(member).decode()) for member in members}
+
+    async def _beat(self) -> None:
+        """Keep this node in the set of live nodes (others drop what it held when it stops)."""
+        while True:
+            try:
+                async with self._client.pipeline(transaction=False) as pipe:
+                    pipe.zadd(self._nodes, {self.node_id.hex(): time.time() + ALIVE_SECONDS})
+                    pipe.zremrangebyscore(self._nodes, "-inf", time.time())
+                    await pipe.execute()
+            except (RedisError, OSError):
+                pass  # the listener reports the outage
+            await asyncio.sleep(BEAT_SECONDS)
 
     async def _change(self, channel: str, *, join: bool) -> None:
         """Have the listener (the one user of its connection) join or leave ``channel``."""

@@ -11,6 +11,7 @@ this way are relayed to the node's connections and never logged again.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -54,6 +55,7 @@ class CrossNode:
         self._tasks = tasks
         self._followed: dict[str, SharedDocument] = {}  # by channel
         self._owners: dict[bytes, int] = {}  # awareness owner ids standing for other nodes
+        self._owner_ids = itertools.count(-1, -1)
         self._catching_up: set[str] = set()
         self._freezes: dict[bytes, tuple[int, asyncio.Future[None]]] = {}  # answers awaited
         # freezes the document here (read-only, writes stored); set by the registry
@@ -136,7 +138,7 @@ class CrossNode:
             log.warning("document %r: a bus message was not understood", shared.name)
             return
         if isinstance(news, AwarenessNews):
-            owner = self._owners.setdefault(sender, -1 - len(self._owners))
+            owner = self._owners.setdefault(sender, next(self._owner_ids))
             shared.apply_remote_awareness(owner, news.payload)
             return
         if isinstance(news, FreezeNews):
@@ -148,6 +150,16 @@ class CrossNode:
         shared.apply_remote(news.seq, news.update)
         if shared.numbers.has_gap:
             self._catch_up_later(shared, GAP_GRACE, unless_filled=True)
+
+    async def _forget_dead_nodes(self, followed: list[SharedDocument]) -> None:
+        alive = await self.bus.live_nodes()
+        if alive is None:
+            return
+        for node, owner in list(self._owners.items()):
+            if node not in alive:
+                del self._owners[node]
+                for shared in followed:
+                    shared.forget_remote_awareness(owner)
 
     def _asked_to_freeze(self, shared: SharedDocument, news: FreezeNews) -> None:
         if not news.freeze:
@@ -197,12 +209,14 @@ class CrossNode:
             self._catch_up_later(shared, 0)
 
     async def _check(self) -> None:
-        """Now and then, read what the loaded documents lack (a lost last message)."""
+        """Now and then, read what the loaded documents lack (a lost last message), and drop
+        the awareness of nodes that died."""
         while True:
             await asyncio.sleep(CHECK_SECONDS)
             followed = list(self._followed.values())
             if not followed:
                 continue
+            await self._forget_dead_nodes(followed)
             try:
                 stored = await self._log.last_seqs([s.stored.id for s in followed])
             except Exception:

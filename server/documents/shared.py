@@ -259,6 +259,12 @@ class SharedDocument:
         if accepted:
             self.broadcast(encode_message(AwarenessMessage(encode_awareness_update(accepted))))
 
+    def forget_remote_awareness(self, owner: int) -> None:
+        """Drop the states another node relayed (that node died) and tell the connections."""
+        removed = self.awareness.remove_owner(owner)
+        if removed:
+            self.broadcast(encode_message(AwarenessMessage(encode_awareness_update(removed))))
+
     def _accept_update(
         self, connection: DocumentConnection, update: bytes, relay: bytes
     ) -> asyncio.Future[int]:

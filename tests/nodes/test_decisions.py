@@ -75,7 +75,7 @@ async def test_a_vote_freezes_the_body_on_every_replica_and_counts_each_ballot_o
                 people,
                 "moderator",
                 f"/proposals/{proposal['id']}/vote",
-                {"allow_change": False},
+                {"allow_change": False, "visibility": "always"},
             )
             assert opened.status_code == 201, opened.text
             poll = opened.json()
@@ -101,6 +101,10 @@ async def test_a_vote_freezes_the_body_on_every_replica_and_counts_each_ballot_o
                 call(two, people, "owner", f"/polls/{poll['id']}/ballots", {"choice": "no"}),
             )
             assert sorted(c.status_code for c in casts) == [201, 201, 201, 409]
+            tally = await watcher.next_event(
+                lambda m: m["type"] == "poll.tally" and m["ballots"] == 3, timeout=15
+            )
+            assert sum(tally["tally"]["counts"].values()) == 3
             closes = await asyncio.gather(
                 *(call(n, people, "moderator", f"/polls/{poll['id']}/close") for n in (one, two))
             )

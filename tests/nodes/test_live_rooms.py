@@ -14,7 +14,7 @@ from tests.support.server import ServerProcess
 
 pytestmark = pytest.mark.postgres
 
-PRESENCE_BOUND = 30.0  # docs/scaling.md: a dead node's people are gone within this
+PRESENCE_BOUND = 20.0  # docs/scaling.md: a dead node's people are told `left` within this
 
 
 def on(node: ServerProcess, people: People, caller: str, **options: object) -> LiveClient:
