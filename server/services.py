@@ -18,6 +18,7 @@ from server.accounts.ratelimit import SlidingWindow
 from server.accounts.service import Accounts, SignIn
 from server.accounts.signing import TokenSigner
 from server.decisions.context import DecisionsContext
+from server.decisions.schedule import RECHECK_SECONDS
 from server.decisions.service import Decisions
 from server.documents.admission import Admission
 from server.documents.amendments import Amendments
@@ -223,6 +224,7 @@ class Services:
                 if bus.shared
                 else None
             ),
+            recheck=SQL_CHECK_SECONDS if bus.shared else RECHECK_SECONDS,
         )
         if bus.shared:  # a deadline set on another node: fire here too (closing is once)
             await bus.subscribe(

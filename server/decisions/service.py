@@ -20,7 +20,7 @@ from server.decisions.closing import Closer
 from server.decisions.context import DecisionsContext
 from server.decisions.live_tally import LiveTally, Spawn
 from server.decisions.proposals import Proposals
-from server.decisions.schedule import Deadlines
+from server.decisions.schedule import RECHECK_SECONDS, Deadlines
 from server.decisions.votes import Votes
 from server.live.tallies import BallotBatches
 from server.supervisor import TaskSupervisor
@@ -35,8 +35,10 @@ class Decisions:
         spawn: Spawn | None = None,
         secret_batches: BallotBatches | None = None,
         announce: Callable[[datetime], None] | None = None,
+        recheck: float = RECHECK_SECONDS,
     ) -> None:
-        """``announce`` tells the other nodes of a deadline set here (several nodes)."""
+        """``announce`` tells the other nodes of a deadline set here, and ``recheck`` bounds
+        how late a deadline whose announcement was lost is kept (several nodes)."""
         self.context = context
         self._own_tasks = TaskSupervisor() if spawn is None else None
         run = spawn or self._own_tasks.spawn  # type: ignore[union-attr]
@@ -48,6 +50,7 @@ class Decisions:
             open_scheduled=self._open_scheduled,
             close_due=self._close_due,
             spawn=run,
+            recheck=recheck,
         )
         self.votes = Votes(context, self.proposals, self.live_tally, self._noted(announce))
         self.ballots = Ballots(context, self.votes, self.live_tally)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 from collections.abc import AsyncIterator
@@ -34,12 +35,10 @@ async def replicas(
     shared = {"VECHE_REDIS_URL": bus_url(), "VECHE_OPEN_DOCUMENTS": "true", **(env or {})}
     nodes = [ServerProcess(database_url, env=shared) for _ in range(count)]
     try:
-        for node in nodes:
-            await node.start()
+        await asyncio.gather(*(node.start() for node in nodes))
         yield nodes
     finally:
-        for node in nodes:
-            await node.stop()
+        await asyncio.gather(*(node.stop() for node in nodes))
 
 
 async def stored_updates(database_url: str, name: str) -> list[bytes]:

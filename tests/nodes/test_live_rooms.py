@@ -11,10 +11,13 @@ from client import DocumentClient, LiveClient
 from tests.nodes.replicas import replicas, seed_room
 from tests.support.rooms import People
 from tests.support.server import ServerProcess
+from tests.support.yjs_node import YjsNodeClient, require_node
 
 pytestmark = pytest.mark.postgres
 
-PRESENCE_BOUND = 20.0  # docs/scaling.md: a dead node's people are told `left` within this
+# docs/scaling.md: a dead node's people are told `left`, and its clients' cursors are
+# dropped, within this
+BOUND = 20.0
 
 
 def on(node: ServerProcess, people: People, caller: str, **options: object) -> LiveClient:
@@ -98,22 +101,38 @@ async def test_presence_is_the_union_over_replicas_and_told_once(postgres_url: s
         assert (left["user"], left["state"]) == ("participant", "left")
 
 
-async def test_a_killed_replicas_people_leave_within_the_bound(postgres_url: str) -> None:
-    people, _ = await seed_room(postgres_url, "veche")
+async def test_a_killed_replicas_people_leave_and_its_cursors_go_within_the_bound(
+    postgres_url: str,
+) -> None:
+    require_node()
+    people, _ = await seed_room(postgres_url, "veche", documents=("устав",))
+    token = people.token("participant")
     async with (
-        replicas(postgres_url, 2) as (one, two),
-        on(one, people, "moderator") as moderator,
+        replicas(postgres_url, 2) as (survivor, doomed),
+        on(survivor, people, "moderator") as moderator,
     ):
-        doomed = on(two, people, "participant", reconnect=False)
-        await doomed.connect()
+        member = on(doomed, people, "participant", reconnect=False)
+        await member.connect()
         await moderator.next_event("presence")
-        killed_at = asyncio.get_running_loop().time()
-        await two.kill()
-        left = await moderator.next_event("presence", timeout=PRESENCE_BOUND + 5)
-        took = asyncio.get_running_loop().time() - killed_at
-        assert (left["user"], left["state"]) == ("participant", "left")
-        assert took <= PRESENCE_BOUND, took
-        await doomed.close()
+        there = await YjsNodeClient.start(doomed.yjs, "устав", token)
+        here = await YjsNodeClient.start(survivor.yjs, "устав", people.token("moderator"))
+        try:
+            await there.wait_synced()
+            await here.wait_synced()
+            await there.request("awareness", state={"user": {"name": "Борис"}})
+            assert (await here.request("waitPeers", count=1, timeoutMs=10_000)).get("ok")
+            killed_at = asyncio.get_running_loop().time()
+            await doomed.kill()
+            left, gone = await asyncio.gather(
+                moderator.next_event("presence", timeout=BOUND + 5),
+                here.request("waitPeers", count=0, timeoutMs=int(BOUND * 1000), timeout=60),
+            )
+            took = asyncio.get_running_loop().time() - killed_at
+            assert (left["user"], left["state"]) == ("participant", "left")
+            assert gone.get("ok"), gone
+            assert took <= BOUND, took
+        finally:
+            await asyncio.gather(there.close(), here.close(), member.close())
 
 
 async def test_a_member_removed_through_one_replica_is_closed_on_another(
