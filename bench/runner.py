@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import nodes  # bench/nodes.py: the several-nodes scenario (this directory is on sys.path)
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 PEERS = BENCH / ".peers"
@@ -65,6 +67,7 @@ class Target:
     proc: subprocess.Popen[bytes] | None = None
     port: int = 0
     data: Path = field(default_factory=Path)
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def base(self) -> str:
         suffix = "/yjs" if self.family == "veche" else ""
@@ -73,11 +76,13 @@ class Target:
     def command(self) -> tuple[list[str], dict[str, str]]:
         env = dict(os.environ)
         env["BENCH_PEERS_NODE"] = str(PEERS / "node")
+        env.update(self.extra_env)
         port = str(self.port)
         if self.family == "veche":
             veche = str(Path(sys.executable).parent / "veche")
             url = self.postgres_url or f"sqlite+aiosqlite:///{self.data / 'veche.db'}"
             env.update(VECHE_ENV, VECHE_DATABASE_URL=url)
+            env.update(self.extra_env)
             return [veche, "serve", "--port", port], env
         if self.family == "hocuspocus":
             extra = [str(self.data / "hocuspocus.sqlite")] if self.persistence != "memory" else []
@@ -216,6 +221,8 @@ def run_scenario(name: str, target: Target, plan: Plan) -> list[dict[str, Any]]:
                     run,
                     loadgen(target, "saved", 60, count=20 if plan.quick else 200),
                 )
+    elif name == "nodes":
+        nodes.run(target, plan, add, loadgen)
     elif name == "saturation":
         target.restart()
         for run in range(plan.runs):
@@ -317,6 +324,9 @@ TARGETS = {
     "y-websocket-server-leveldb": ("y-websocket-server", "yws", "leveldb"),
     "pycrdt-websocket": ("pycrdt-websocket", "yws", "memory"),
     "pycrdt-websocket-sqlite": ("pycrdt-websocket", "yws", "sqlite"),
+    # several nodes sharing a Redis (bench/nodes.py)
+    "veche-nodes": ("veche", "yws", "postgres"),
+    "hocuspocus-redis": ("hocuspocus", "hocuspocus", "memory"),
 }
 # Which targets each scenario compares: in-memory peers for the transport, stores for the rest.
 SCENARIO_TARGETS = {
@@ -329,6 +339,7 @@ SCENARIO_TARGETS = {
         "y-websocket-server-leveldb",
         "pycrdt-websocket-sqlite",
     ],
+    "nodes": ["veche-postgres", "veche-nodes", "hocuspocus", "hocuspocus-redis"],
     "durability": [
         "veche",
         "veche-postgres",
@@ -376,6 +387,16 @@ METRICS = {
     "saturation": ["sustained_deliveries_per_s", "measured_deliveries_per_s", "loadgen_cpu_pct"],
     "connections": ["rss_per_connection_kib", "connect_sync_seconds", "alive", "loadgen_cpu_pct"],
     "coldopen": ["sync_ms", "length"],
+    "nodes": [
+        "p50_ms",
+        "p99_ms",
+        "remote_p99_ms",
+        "lost",
+        "sustained_deliveries_per_s",
+        "redis_cpu_s",
+        "redis_peak_mib",
+        "loadgen_cpu_pct",
+    ],
 }
 
 
@@ -507,6 +528,21 @@ def render(summary: list[dict[str, Any]], meta: dict[str, Any]) -> str:
         "Durability cost: fan-out to 100 observers with persistence; Veche's update → saved notice",
         "durability",
         lat,
+    )
+    table(
+        "Several nodes: 1 writer on node A at 200 updates/s, observers spread over the nodes "
+        "(remote: those not on A); Redis's CPU time and peak memory during the run",
+        "nodes",
+        [
+            ("p50", "p50_ms", " ms", 2),
+            ("p99", "p99_ms", " ms", 2),
+            ("p99 remote", "remote_p99_ms", " ms", 2),
+            ("lost", "lost", "", 0),
+            ("sustained deliveries/s", "sustained_deliveries_per_s", "", 0),
+            ("Redis CPU", "redis_cpu_s", " s", 2),
+            ("Redis peak", "redis_peak_mib", " MiB", 1),
+            ("loadgen CPU", "loadgen_cpu_pct", " %", 0),
+        ],
     )
     return "\n".join(lines)
 

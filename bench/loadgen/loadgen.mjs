@@ -28,8 +28,13 @@ for (let i = 1; i < args.length; i += 2) {
 const num = (name, dflt) => (opts[name] === undefined ? dflt : Number(opts[name]))
 const BASE = opts.base
 const PROTO = opts.proto || 'yws'
-if (!BASE || !/^ws:\/\/(127\.0\.0\.1|localhost|\[::1\]):\d+/.test(BASE)) {
-  throw new Error('--base must be a ws:// loopback URL')
+// Several nodes of one deployment (fanout only): the writer on the first, observers spread
+// over all of them in turn.
+const BASES = (opts.bases || BASE || '').split(',').filter(Boolean)
+for (const b of [BASE, ...BASES]) {
+  if (!b || !/^ws:\/\/(127\.0\.0\.1|localhost|\[::1\]):\d+/.test(b)) {
+    throw new Error('--base and --bases must be ws:// loopback URLs')
+  }
 }
 const DOC = opts.doc || `bench-${scenario}-${process.pid}-${Date.now()}`
 const log = (...a) => process.stderr.write(a.join(' ') + '\n')
@@ -79,8 +84,8 @@ const updateFrame = (update) => frame((e) => {
   encoding.writeVarUint8Array(e, update)
 })
 
-function urlFor () {
-  return PROTO === 'hocuspocus' ? BASE : `${BASE.replace(/\/$/, '')}/${encodeURIComponent(DOC)}`
+function urlFor (base = BASE) {
+  return PROTO === 'hocuspocus' ? base : `${base.replace(/\/$/, '')}/${encodeURIComponent(DOC)}`
 }
 
 // Parses a received frame: returns {type, sub, payload} (payload: the Yjs update for sync 1/2).
@@ -101,7 +106,8 @@ function parse (data) {
 // A client: a raw socket that syncs (sends step 1 with an empty state vector, waits for step 2)
 // and hands every later sync message to onSync(parsed, raw bytes).
 class Client {
-  constructor ({ onSync = null, onSaved = null, keepDoc = false } = {}) {
+  constructor ({ onSync = null, onSaved = null, keepDoc = false, base = BASE } = {}) {
+    this.base = base
     this.onSync = onSync
     this.onSaved = onSaved
     this.doc = keepDoc ? new Y.Doc() : null
@@ -112,7 +118,7 @@ class Client {
 
   open (timeoutMs = 60000) {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(urlFor(), { perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 })
+      const ws = new WebSocket(urlFor(this.base), { perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 })
       this.ws = ws
       ws.binaryType = 'nodebuffer'
       const timer = setTimeout(() => { reject(new Error('sync timeout')); ws.terminate() }, timeoutMs)
@@ -255,15 +261,19 @@ function cpuMeter () {
 async function fanout ({ observers, rate, duration, drain }) {
   const maxWrites = Math.ceil(rate * duration) + 1
   const acct = new Accounting(observers, maxWrites)
+  const remote = new Accounting(observers, BASES.length > 1 ? maxWrites : 1) // on other nodes
   let writer = null
   const obs = await openMany(observers, (i) => new Client({
+    base: BASES[i % BASES.length],
     onSync: (m, raw) => {
       if (!writer) return
       const now = performance.now()
-      acct.record(i, seqsOf(m.payload, raw, writer.doc.clientID), writer.sendTime, now)
+      const seqs = seqsOf(m.payload, raw, writer.doc.clientID)
+      acct.record(i, seqs, writer.sendTime, now)
+      if (i % BASES.length !== 0) remote.record(i, seqs, writer.sendTime, now)
     }
   }))
-  const wc = await new Client().open()
+  const wc = await new Client({ base: BASES[0] }).open()
   writer = new Writer(wc, maxWrites)
   await sleep(200)
   const cpu = cpuMeter()
@@ -301,7 +311,8 @@ async function fanout ({ observers, rate, duration, drain }) {
     observers_closed: closed,
     deliveries_per_s: Math.round(acct.delivered / ((lastDelivery - t0) / 1000)),
     loadgen_cpu_pct: loadgenCpu,
-    ...acct.percentiles()
+    ...acct.percentiles(),
+    ...(BASES.length > 1 ? { nodes: BASES.length, remote: remote.percentiles() } : {})
   }
 }
 

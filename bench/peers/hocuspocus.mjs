@@ -1,6 +1,7 @@
 // Starts @hocuspocus/server (installed by bench/run into bench/.peers/node) on 127.0.0.1:PORT.
 // Usage: node hocuspocus.mjs PORT [SQLITE_FILE]   — with a file, the official SQLite extension
-// persists documents (its default debounce applies).
+// persists documents (its default debounce applies). With BENCH_REDIS=host:port, the official
+// Redis extension joins the instances sharing that Redis (the several-nodes scenario).
 import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 
@@ -16,6 +17,12 @@ const extensions = []
 if (sqliteFile) {
   const { SQLite } = await load('@hocuspocus/extension-sqlite')
   extensions.push(new SQLite({ database: sqliteFile }))
+}
+const redis = process.env.BENCH_REDIS
+if (redis) {
+  const [host, redisPort] = redis.split(':')
+  const { Redis } = await load('@hocuspocus/extension-redis')
+  extensions.push(new Redis({ host, port: Number(redisPort) }))
 }
 const server = new Server({ port, address: '127.0.0.1', quiet: true, extensions })
 await server.listen()

@@ -1,7 +1,8 @@
 """Documents served by several nodes: what this node tells the others and learns from them.
 
-Each loaded document has a bus channel. This node publishes its stored updates (with their
-sequence numbers) and its clients' awareness there, and applies what other nodes publish.
+Each loaded document has a bus channel. This node publishes the updates it accepts at once,
+then the sequence number each was stored as, and its clients' awareness; it applies and
+relays what other nodes publish.
 SQL stays the source of truth: a hole in the numbers (a message lost, or overtaken), a
 reconnection of the bus, or the periodic check makes the node read what it lacks from the
 log (`catch_up`), so a lost message delays an update but never loses it. Updates that come in
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 
@@ -23,6 +25,7 @@ from server.documents.news import (
     DocumentNews,
     FreezeNews,
     FrozenNews,
+    NumberedNews,
     decode_news,
     encode_news,
 )
@@ -33,6 +36,7 @@ from storage.document_log import DocumentLog
 
 log = logging.getLogger(__name__)
 
+UNNUMBERED_WAIT = 30.0  # how long an update from another node waits for its number
 FREEZE_WAIT = 3.0  # how long a freeze waits for the other nodes' answers
 GAP_GRACE = 0.15  # how long a hole may wait for an overtaken message before SQL is read
 CHECK_SECONDS = 5.0  # how often loaded documents are compared with SQL (the last message)
@@ -147,9 +151,16 @@ class CrossNode:
         if isinstance(news, FrozenNews):
             self._freeze_answered(news)
             return
-        shared.apply_remote(news.seq, news.update)
-        if shared.numbers.has_gap:
-            self._catch_up_later(shared, GAP_GRACE, unless_filled=True)
+        if isinstance(news, NumberedNews):
+            if not shared.number_remote(sender, news.local, news.seq):
+                self._catch_up_later(shared, GAP_GRACE)  # its update never came: read it
+            elif shared.numbers.has_gap:
+                self._catch_up_later(shared, GAP_GRACE, unless_filled=True)
+            return
+        try:
+            shared.apply_remote_unnumbered(sender, news.local, news.update)
+        except UpdateError:
+            log.warning("document %r: an update from another node is refused", shared.name)
 
     async def _forget_dead_nodes(self, followed: list[SharedDocument]) -> None:
         alive = await self.bus.live_nodes()
@@ -217,6 +228,8 @@ class CrossNode:
             if not followed:
                 continue
             await self._forget_dead_nodes(followed)
+            for shared in followed:
+                shared.forget_unnumbered(time.monotonic() - UNNUMBERED_WAIT)
             try:
                 stored = await self._log.last_seqs([s.stored.id for s in followed])
             except Exception:

@@ -1,7 +1,9 @@
 """What one node tells the others about a document it serves, and its bytes on the bus.
 
-A stored update travels with the sequence number the database gave it; awareness travels as
-the y-protocols awareness payload. The bus adds the sending node's id (storage.bus).
+An update travels as soon as the node accepted it (`UpdateNews`, with the node's own running
+number for it), so other nodes relay it without waiting for the database; once it is stored,
+a small `NumberedNews` gives the sequence number the database took for it. Awareness travels
+as the y-protocols awareness payload. The bus adds the sending node's id (storage.bus).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import struct
 from dataclasses import dataclass
 
 _UPDATE = b"U"
+_NUMBERED = b"N"
 _AWARENESS = b"A"
 _FREEZE = b"F"
 _THAW = b"T"
@@ -20,8 +23,18 @@ _SEQ = struct.Struct(">Q")
 
 @dataclass(frozen=True, slots=True)
 class UpdateNews:
-    seq: int
+    """An update the sending node accepted, as its ``local``-th of this document."""
+
+    local: int
     update: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class NumberedNews:
+    """The sending node's ``local``-th update is stored as ``seq``."""
+
+    local: int
+    seq: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +58,7 @@ class FrozenNews:
     request: bytes
 
 
-DocumentNews = UpdateNews | AwarenessNews | FreezeNews | FrozenNews
+DocumentNews = UpdateNews | NumberedNews | AwarenessNews | FreezeNews | FrozenNews
 
 
 class BadNews(ValueError):
@@ -54,7 +67,9 @@ class BadNews(ValueError):
 
 def encode_news(news: DocumentNews) -> bytes:
     if isinstance(news, UpdateNews):
-        return _UPDATE + _SEQ.pack(news.seq) + news.update
+        return _UPDATE + _SEQ.pack(news.local) + news.update
+    if isinstance(news, NumberedNews):
+        return _NUMBERED + _SEQ.pack(news.local) + _SEQ.pack(news.seq)
     if isinstance(news, AwarenessNews):
         return _AWARENESS + news.payload
     if isinstance(news, FreezeNews):
@@ -66,8 +81,11 @@ def decode_news(data: bytes) -> DocumentNews:
     """Raises BadNews."""
     kind = data[:1]
     if kind == _UPDATE and len(data) > 1 + _SEQ.size:
-        (seq,) = _SEQ.unpack_from(data, 1)
-        return UpdateNews(seq, data[1 + _SEQ.size :])
+        (local,) = _SEQ.unpack_from(data, 1)
+        return UpdateNews(local, data[1 + _SEQ.size :])
+    if kind == _NUMBERED and len(data) == 1 + 2 * _SEQ.size:
+        local, seq = _SEQ.unpack_from(data, 1)[0], _SEQ.unpack_from(data, 1 + _SEQ.size)[0]
+        return NumberedNews(local, seq)
     if kind == _AWARENESS and len(data) > 1:
         return AwarenessNews(data[1:])
     if kind in (_FREEZE, _THAW) and len(data) == 1 + REQUEST_BYTES:

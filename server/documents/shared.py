@@ -29,7 +29,7 @@ from crdt.session import (
 from server.closecodes import CloseCode
 from server.documents.connection import DocumentConnection
 from server.documents.isolation import CpuAccount, CrdtLimits
-from server.documents.news import AwarenessNews, DocumentNews, UpdateNews
+from server.documents.news import AwarenessNews, DocumentNews, NumberedNews, UpdateNews
 from server.documents.numbering import AppliedNumbers
 from server.metrics import Metrics
 from server.wire import encode_binary_frame
@@ -90,6 +90,10 @@ class SharedDocument:
         self.checkpoint_seq = checkpoint_seq
         self._publish = publish
         self._unnumbered = 0  # own updates applied whose commit has not numbered them yet
+        self._told = 0  # own updates told to the other nodes (their running number)
+        # other nodes' updates applied here whose sequence number has not come yet, by
+        # (node, its running number): when they arrived
+        self.remote_unnumbered: dict[tuple[bytes, int], float] = {}
         self.connections: dict[int, DocumentConnection] = {}
         self.awareness = AwarenessRegistry()
         self.pending: set[asyncio.Future[int]] = set()
@@ -200,7 +204,12 @@ class SharedDocument:
         the last checkpoint: no own update waits for its number and no number is missing.
         Otherwise None (a later call, at the latest when the document unloads, writes it)."""
         numbers = self.numbers
-        if self._unnumbered or numbers.has_gap or numbers.through == self.checkpoint_seq:
+        if (
+            self._unnumbered
+            or self.remote_unnumbered
+            or numbers.has_gap
+            or numbers.through == self.checkpoint_seq
+        ):
             return None
         future = self._committer.submit_checkpoint(
             NewCheckpoint(
@@ -252,6 +261,29 @@ class SharedDocument:
         self._checkpoint_when_due()
         return True
 
+    def apply_remote_unnumbered(self, node: bytes, local: int, update: bytes) -> None:
+        """Apply an update another node accepted and relay it here at once; its sequence
+        number follows (`number_remote`). Raises crdt's UpdateError (nothing applied)."""
+        with lifted_limit(self.document):  # the node that took it checked it
+            self.document.apply_update(update)
+        self.remote_unnumbered[(node, local)] = time.monotonic()
+        self._metrics.updates_relayed.inc(self.broadcast(encode_message(SyncUpdate(update))))
+
+    def number_remote(self, node: bytes, local: int, seq: int) -> bool:
+        """Another node's update, applied here before, is stored as ``seq``. False if it was
+        never applied here (its message was lost: read it from SQL)."""
+        if self.remote_unnumbered.pop((node, local), None) is None:
+            return self.numbers.holds(seq)
+        self.numbers.mark(seq)
+        self._checkpoint_when_due()
+        return True
+
+    def forget_unnumbered(self, older_than: float) -> None:
+        """Stop waiting for numbers that never came (lost; SQL has filled them in since)."""
+        for key, arrived in list(self.remote_unnumbered.items()):
+            if arrived < older_than:
+                del self.remote_unnumbered[key]
+
     def apply_remote_awareness(self, owner: int, payload: bytes) -> None:
         """Take awareness states another node relayed (``owner`` stands for that node)."""
         entries = decode_awareness_update(payload)
@@ -285,18 +317,21 @@ class SharedDocument:
             )
         )
         self._unnumbered += 1
-        future.add_done_callback(lambda done: self._numbered(update, done))
+        self._told += 1
+        local = self._told
+        self._tell(UpdateNews(local, update))  # other nodes relay it before it is stored
+        future.add_done_callback(lambda done: self._numbered(local, done))
         self._track(future)
         return future
 
-    def _numbered(self, update: bytes, future: asyncio.Future[int]) -> None:
+    def _numbered(self, local: int, future: asyncio.Future[int]) -> None:
         """An own update is stored (or refused): note its number and tell the other nodes."""
         self._unnumbered -= 1
         if future.cancelled() or future.exception() is not None:
             return
         seq = future.result()
         self.numbers.mark(seq)
-        self._tell(UpdateNews(seq, update))
+        self._tell(NumberedNews(local, seq))
         self._checkpoint_when_due()
 
     def _checkpoint_when_due(self) -> None:

@@ -47,10 +47,10 @@ async def test_a_hole_in_the_numbers_is_filled_from_sql(postgres_url: str) -> No
         writer, written = await typist(one, "lost")
         reader, read = await typist(two, "lost")
         try:
-            bus_of(one).drop_next = 1
+            bus_of(one).drop_next = 2  # the update and then its number
             written.insert(0, "Чл. 1")
             await writer.wait_saved()
-            assert bus_of(one).dropped == 1
+            assert bus_of(one).dropped == 2
             written.insert(len(written), " — приет ✅")  # its number shows the hole
             await reader.wait_until(lambda: str(read) == "Чл. 1 — приет ✅", timeout=5)
             shared = services_of(two).documents.get("lost")
@@ -61,12 +61,25 @@ async def test_a_hole_in_the_numbers_is_filled_from_sql(postgres_url: str) -> No
             await reader.close()
 
 
+async def test_a_lost_update_whose_number_came_is_read_from_sql(postgres_url: str) -> None:
+    async with two_nodes(postgres_url) as (one, two):
+        writer, written = await typist(one, "half")
+        reader, read = await typist(two, "half")
+        try:
+            bus_of(one).drop_next = 1  # the update; its number arrives alone
+            written.insert(0, "Чл. 2")
+            await reader.wait_until(lambda: str(read) == "Чл. 2", timeout=5)
+        finally:
+            await writer.close()
+            await reader.close()
+
+
 async def test_a_lost_last_message_arrives_with_the_periodic_check(postgres_url: str) -> None:
     async with two_nodes(postgres_url) as (one, two):
         writer, written = await typist(one, "last")
         reader, read = await typist(two, "last")
         try:
-            bus_of(one).drop_next = 1
+            bus_of(one).drop_next = 2  # the update and then its number: nothing shows it
             written.insert(0, "Решение №7")
             await writer.wait_saved()
             await reader.wait_until(lambda: str(read) == "Решение №7", timeout=CHECK_SECONDS + 5)

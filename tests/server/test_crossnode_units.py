@@ -9,6 +9,7 @@ from server.documents.news import (
     BadNews,
     FreezeNews,
     FrozenNews,
+    NumberedNews,
     UpdateNews,
     decode_news,
     encode_news,
@@ -42,13 +43,18 @@ def test_a_number_applied_twice_is_reported() -> None:
 
 
 @pytest.mark.parametrize(
-    "news", [UpdateNews(2**40 + 3, b"\x01\x02"), AwarenessNews("Ана 🗳️".encode())]
+    "news",
+    [
+        UpdateNews(2**40 + 3, b"\x01\x02"),
+        NumberedNews(7, 2**40 + 3),
+        AwarenessNews("Ана 🗳️".encode()),
+    ],
 )
-def test_news_survive_the_bus(news: UpdateNews | AwarenessNews) -> None:
+def test_news_survive_the_bus(news: UpdateNews | NumberedNews | AwarenessNews) -> None:
     assert decode_news(encode_news(news)) == news
 
 
-@pytest.mark.parametrize("data", [b"", b"U\x00\x00", b"A", b"X123456789"])
+@pytest.mark.parametrize("data", [b"", b"U\x00\x00", b"N\x00", b"A", b"X123456789"])
 def test_other_bytes_are_not_news(data: bytes) -> None:
     with pytest.raises(BadNews):
         decode_news(data)

@@ -1,0 +1,158 @@
+"""The several-nodes scenario (issue 13): one writer on node A, observers spread over 2 and 3
+nodes that share a Redis; Veche (PostgreSQL + Redis bus) and Hocuspocus with its official
+Redis extension, each against its own single-node figure measured in the same run.
+
+Each cluster run gets a private redis-server on a free port, so that Redis's CPU time and
+memory (INFO, before and after) belong to that run alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import redis
+
+Add = Callable[[str, int, dict[str, Any]], None]
+Loadgen = Callable[..., dict[str, Any]]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+class PrivateRedis:
+    def __init__(self, scratch: Path) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            raise RuntimeError("redis-server is not installed")
+        self.port = _free_port()
+        log = (scratch / f"redis-{self.port}.log").open("ab")
+        self.proc = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        self.client = redis.Redis(port=self.port)
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                self.client.ping()
+                break
+            except redis.RedisError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise
+                time.sleep(0.05)
+
+    def usage(self) -> dict[str, float]:
+        """CPU seconds used so far and memory now and at its peak."""
+        cpu = self.client.info("cpu")
+        memory = self.client.info("memory")
+        return {
+            "cpu_s": float(cpu["used_cpu_user"]) + float(cpu["used_cpu_sys"]),
+            "memory_mib": memory["used_memory"] / 2**20,
+            "peak_mib": memory["used_memory_peak"] / 2**20,
+        }
+
+    def stop(self) -> None:
+        self.client.close()
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(timeout=10)
+
+
+def run(target: Any, plan: Any, add: Add, loadgen: Loadgen) -> None:
+    """One writer at 200 updates/s and 1,000 observers (10 when quick): on one node for the
+    single-node targets, on 2 and 3 nodes sharing a Redis for the cluster targets; then
+    saturation across 2 nodes."""
+    observers = 10 if plan.quick else 1000
+    duration, drain = (1, 2) if plan.quick else (3, 5)
+    if not target.name.endswith(("-nodes", "-redis")):
+        target.restart()
+        for run_no in range(plan.runs):
+            result = loadgen(
+                target, "fanout", 180, observers=observers, rate=200, duration=duration, drain=drain
+            )
+            add(f"1 node, {observers} observers", run_no, result)
+        return
+    for count in (2,) if plan.quick else (2, 3):
+        _cluster(target, plan, add, loadgen, count, observers, duration, drain)
+
+
+def _cluster(
+    target: Any,
+    plan: Any,
+    add: Add,
+    loadgen: Loadgen,
+    count: int,
+    observers: int,
+    duration: float,
+    drain: float,
+) -> None:
+    bus = PrivateRedis(target.scratch)
+    redis_env = (
+        {"VECHE_REDIS_URL": f"redis://127.0.0.1:{bus.port}/0"}
+        if target.family == "veche"
+        else {"BENCH_REDIS": f"127.0.0.1:{bus.port}"}
+    )
+    nodes = [
+        dataclasses.replace(
+            target, name=f"{target.name}-{i}", port=0, proc=None, extra_env=redis_env
+        )
+        for i in range(count)
+    ]
+    try:
+        for node in nodes:
+            node.start()
+        bases = ",".join(node.base() for node in nodes)
+        for run_no in range(plan.runs):
+            before = bus.usage()
+            result = loadgen(
+                nodes[0],
+                "fanout",
+                240,
+                observers=observers,
+                rate=200,
+                duration=duration,
+                drain=drain,
+                bases=bases,
+            )
+            _with_redis(result, before, bus.usage())
+            add(f"{count} nodes, {observers} observers", run_no, result)
+        if count == 2:
+            before = bus.usage()
+            result = loadgen(
+                nodes[0],
+                "saturation",
+                300,
+                observers=10 if plan.quick else 100,
+                steps=plan.saturation_steps,
+                duration=1 if plan.quick else 1.5,
+                drain=1 if plan.quick else 1.5,
+                bases=bases,
+            )
+            _with_redis(result, before, bus.usage())
+            add("2 nodes, saturation", 0, result)
+    finally:
+        for node in nodes:
+            node.stop()
+        bus.stop()
+
+
+def _with_redis(result: dict[str, Any], before: dict[str, float], after: dict[str, float]) -> None:
+    remote = result.pop("remote", None)
+    if isinstance(remote, dict):
+        result["remote_p99_ms"] = remote.get("p99_ms")
+    result["redis_cpu_s"] = round(after["cpu_s"] - before["cpu_s"], 2)
+    result["redis_peak_mib"] = round(after["peak_mib"], 1)
