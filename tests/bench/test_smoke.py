@@ -34,7 +34,7 @@ def test_quick_bench_run_delivers_everything(tmp_path: Path) -> None:
             "--only",
             "veche",
             "--scenarios",
-            "fanout,connections,coldopen,durability",
+            "fanout,connections,coldopen,durability,nodes",
             "--out",
             str(out),
         ],
@@ -67,6 +67,16 @@ def test_quick_bench_run_delivers_everything(tmp_path: Path) -> None:
     cold = [r for r in rows if r["bench_scenario"] == "coldopen" and "sync_ms" in r]
     assert {r["kind"] for r in cold} == {"log", "big"}
     assert all(r["complete"] for r in cold), cold
+
+    several = [r for r in rows if r["bench_scenario"] == "nodes" and "observers" in r["param"]]
+    assert {r["target"] for r in several} == {"veche-postgres", "veche-nodes"}
+    for r in several:
+        assert r["lost"] == 0, r
+        assert r["delivered"] == r["expected"] > 0
+    across = [r for r in several if r["target"] == "veche-nodes"]
+    assert across
+    assert all(r["nodes"] == 2 and r["remote_p99_ms"] is not None for r in across), across
+    assert all(r["redis_cpu_s"] >= 0 for r in across)
 
     saved = [r for r in rows if r.get("param") == "saved notice"]
     assert saved
