@@ -2,8 +2,9 @@
 // quorum, then the method's own detail — counts with bars, score statistics, and the
 // round-by-round tables of instant-runoff and STV, or Schulze's pairwise matrices.
 import { html } from "lit";
-import { formatNumber, t } from "../i18n/index.js";
-import { fraction, fractionValue, optionLabel, outcomeLabel, percent } from "./format.js";
+import { ifDefined } from "lit/directives/if-defined.js";
+import { formatDate, formatNumber, t } from "../i18n/index.js";
+import { fraction, fractionValue, optionLabel, outcomeLabel, percent, recordPath } from "./format.js";
 
 const bar = (share) =>
   html`<span class="tally-bar" aria-hidden="true"><span style="width: ${Math.round(Math.max(0, Math.min(1, share)) * 100)}%"></span></span>`;
@@ -19,6 +20,18 @@ function turnout(tally) {
 }
 
 /** The outcome in words, with the winners. */
+// One decision record in a list: its number and title, linking to its page, then its outcome
+// and when it was decided (the polls panel and the room's overview).
+export const recordSummary = (slug, record, testid) => html`<li data-testid=${ifDefined(testid)} data-position=${record.position}>
+  <div class="line">
+    <a href=${recordPath(slug, record.position)}>${t("decisions.record.kicker", { position: record.position })}: ${record.poll.title}</a>
+  </div>
+  <div class="line meta">
+    <span>${outcomeText(record.poll.method, record.outcome, record.winners)}</span>
+    <span>${formatDate(record.poll.closed_at)}</span>
+  </div>
+</li>`;
+
 export function outcomeText(method, outcome, winners = []) {
   const names = winners.map((winner) => optionLabel(method, winner)).join(", ");
   return names ? `${outcomeLabel(outcome)}: ${names}` : outcomeLabel(outcome);

@@ -4,8 +4,8 @@
 // each linking to its page.
 import { html } from "lit";
 import { get, post } from "../api.js";
-import { DECISION_EVENTS, MANAGERS, methodLabel, pollPath, pollStateLabel, recordPath } from "../decisions/format.js";
-import { outcomeText } from "../decisions/tally.js";
+import { DECISION_EVENTS, MANAGERS, methodLabel, pollPath, pollStateLabel } from "../decisions/format.js";
+import { recordSummary } from "../decisions/tally.js";
 import { VoteForm } from "../decisions/vote-form.js";
 import { formatDate, t } from "../i18n/index.js";
 import { navigate } from "../router.js";
@@ -77,15 +77,7 @@ export function mountPolls(container, ctx) {
     </div>
   </li>`;
 
-  const recordItem = (record) => html`<li data-testid="record-item" data-position=${record.position}>
-    <div class="line">
-      <a href=${recordPath(ctx.slug, record.position)}>${t("decisions.record.kicker", { position: record.position })}: ${record.poll.title}</a>
-    </div>
-    <div class="line meta">
-      <span>${outcomeText(record.poll.method, record.outcome, record.winners)}</span>
-      <span>${formatDate(record.poll.closed_at)}</span>
-    </div>
-  </li>`;
+  const recordItem = (record) => recordSummary(ctx.slug, record, "record-item");
 
   const list = (polls, empty, testid) =>
     polls.length

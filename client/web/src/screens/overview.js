@@ -3,8 +3,8 @@
 // poll events (and the ballot counts of `poll.tally`) without reloading.
 import { html } from "lit";
 import { get } from "../api.js";
-import { DECISION_EVENTS, pollPath, proposalPath, recordPath } from "../decisions/format.js";
-import { outcomeText } from "../decisions/tally.js";
+import { DECISION_EVENTS, pollPath, proposalPath } from "../decisions/format.js";
+import { recordSummary } from "../decisions/tally.js";
 import { formatDate, t } from "../i18n/index.js";
 import { errorText } from "../ui/dom.js";
 import { mountView } from "../ui/screen.js";
@@ -92,17 +92,7 @@ export function showOverview(container, ctx) {
       <h2 id="overview-records">${t("decisions.overview.latest")}</h2>
       ${latest.length
         ? html`<ul class="decision-list">
-            ${latest.map(
-              (record) => html`<li>
-                <div class="line">
-                  <a href=${recordPath(ctx.slug, record.position)}>${t("decisions.record.kicker", { position: record.position })}: ${record.poll.title}</a>
-                </div>
-                <div class="line meta">
-                  <span>${outcomeText(record.poll.method, record.outcome, record.winners)}</span>
-                  <span>${formatDate(record.poll.closed_at)}</span>
-                </div>
-              </li>`,
-            )}
+            ${latest.map((record) => recordSummary(ctx.slug, record))}
           </ul>`
         : html`<p class="hint">${t("decisions.polls.noRecords")}</p>`}
     </section>`;

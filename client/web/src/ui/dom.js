@@ -19,25 +19,21 @@ const literalHtml = new Marked({
   },
 });
 
-/** A discussion message's Markdown → sanitized HTML, with any raw HTML shown as text. */
-export function messageHtml(source) {
-  const html = literalHtml.parse(String(source ?? ""), { async: false });
-  return DOMPurify.sanitize(html, {
+/** Rendered Markdown → HTML without scripts, handlers, styles, forms, frames or images. */
+const sanitized = (html) =>
+  DOMPurify.sanitize(html, {
     USE_PROFILES: { html: true },
     FORBID_TAGS: ["style", "form", "input", "button", "iframe", "img"],
     FORBID_ATTR: ["style", "class", "id"],
   });
-}
+
+/** A discussion message's Markdown → sanitized HTML, with any raw HTML shown as text. */
+export const messageHtml = (source) =>
+  sanitized(literalHtml.parse(String(source ?? ""), { async: false }));
 
 /** Markdown source → sanitized HTML string (no scripts, handlers, styles or raw frames). */
-export function markdownHtml(source) {
-  const html = marked.parse(String(source ?? ""), { async: false });
-  return DOMPurify.sanitize(html, {
-    USE_PROFILES: { html: true },
-    FORBID_TAGS: ["style", "form", "input", "button", "iframe", "img"],
-    FORBID_ATTR: ["style", "class", "id"],
-  });
-}
+export const markdownHtml = (source) =>
+  sanitized(marked.parse(String(source ?? ""), { async: false }));
 
 /** A stable colour for a name (for cursors, avatars). */
 export function colourFor(name) {
