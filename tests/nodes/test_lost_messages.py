@@ -61,28 +61,25 @@ async def test_a_hole_in_the_numbers_is_filled_from_sql(postgres_url: str) -> No
             await reader.close()
 
 
-async def test_a_lost_update_whose_number_came_is_read_from_sql(postgres_url: str) -> None:
-    async with two_nodes(postgres_url) as (one, two):
-        writer, written = await typist(one, "half")
-        reader, read = await typist(two, "half")
-        try:
-            bus_of(one).drop_next = 1  # the update; its number arrives alone
-            written.insert(0, "Чл. 2")
-            await reader.wait_until(lambda: str(read) == "Чл. 2", timeout=5)
-        finally:
-            await writer.close()
-            await reader.close()
-
-
-async def test_a_lost_last_message_arrives_with_the_periodic_check(postgres_url: str) -> None:
+@pytest.mark.parametrize(
+    ("dropped", "within"),
+    [
+        pytest.param(1, 5.0, id="the update: its number arrives alone and shows it"),
+        pytest.param(2, CHECK_SECONDS + 5, id="the update and its number: the check finds it"),
+    ],
+)
+async def test_a_lost_last_update_is_read_from_sql(
+    postgres_url: str, dropped: int, within: float
+) -> None:
     async with two_nodes(postgres_url) as (one, two):
         writer, written = await typist(one, "last")
         reader, read = await typist(two, "last")
         try:
-            bus_of(one).drop_next = 2  # the update and then its number: nothing shows it
+            bus_of(one).drop_next = dropped
             written.insert(0, "Решение №7")
             await writer.wait_saved()
-            await reader.wait_until(lambda: str(read) == "Решение №7", timeout=CHECK_SECONDS + 5)
+            await reader.wait_until(lambda: str(read) == "Решение №7", timeout=within)
+            assert bus_of(one).dropped == dropped
         finally:
             await writer.close()
             await reader.close()
