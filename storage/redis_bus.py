@@ -33,6 +33,7 @@ BEAT_SECONDS = 3.0  # how often a node says it is alive
 ALIVE_SECONDS = 10.0  # a node silent this long is taken for dead
 POLL_SECONDS = 0.05  # the listener's wait for a message before it looks at subscriptions
 MAX_BACKOFF = 2.0
+START_WAIT = 3.0  # how long a starting node waits for Redis before it serves without it
 
 
 class RedisBus(Bus):
@@ -52,6 +53,7 @@ class RedisBus(Bus):
         self._outbox_limit = outbox_limit
         self._wake = asyncio.Event()
         self._connected = False
+        self._first_connection = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.dropped = 0  # messages that could not be published
         self.drop_next = 0  # test hook: drop this many of the next messages on purpose
@@ -65,11 +67,16 @@ class RedisBus(Bus):
         return self._connected
 
     async def start(self) -> None:
+        """Start listening and sending; waits (at most START_WAIT) for the first connection,
+        and goes on without it: the node then starts degraded and joins the bus later."""
         self._tasks = [
             asyncio.create_task(self._listen(), name="bus-listen"),
             asyncio.create_task(self._send(), name="bus-send"),
             asyncio.create_task(self._beat(), name="bus-heartbeat"),
         ]
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(START_WAIT):
+                await self._first_connection.wait()
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -144,6 +151,7 @@ class RedisBus(Bus):
                 await pubsub.get_message(timeout=POLL_SECONDS)
                 was_down = not self._connected
                 self._connected, backoff = True, 0.1
+                self._first_connection.set()
                 if was_down:
                     log.info("bus: connected to Redis")
                     self._tell_reconnected()

@@ -34,7 +34,8 @@ async def readyz(request: Request) -> Response:
     if services.redis is not None:
         try:
             await asyncio.wait_for(services.redis.ping(), READY_TIMEOUT)
-            checks["redis"] = "ok"
+            # the bus listens on a connection of its own: ready once it is back, too
+            checks["redis"] = "ok" if services.bus.connected else "unavailable: bus reconnecting"
         except Exception as exc:
             checks["redis"] = f"unavailable: {type(exc).__name__}"
     if checks["database"] != "ok":
