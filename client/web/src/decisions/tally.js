@@ -2,7 +2,6 @@
 // quorum, then the method's own detail — counts with bars, score statistics, and the
 // round-by-round tables of instant-runoff and STV, or Schulze's pairwise matrices.
 import { html } from "lit";
-import { ifDefined } from "lit/directives/if-defined.js";
 import { formatDate, formatNumber, t } from "../i18n/index.js";
 import { fraction, fractionValue, optionLabel, outcomeLabel, percent, recordPath } from "./format.js";
 
@@ -20,9 +19,14 @@ function turnout(tally) {
 }
 
 /** The outcome in words, with the winners. */
+export function outcomeText(method, outcome, winners = []) {
+  const names = winners.map((winner) => optionLabel(method, winner)).join(", ");
+  return names ? `${outcomeLabel(outcome)}: ${names}` : outcomeLabel(outcome);
+}
+
 // One decision record in a list: its number and title, linking to its page, then its outcome
 // and when it was decided (the polls panel and the room's overview).
-export const recordSummary = (slug, record, testid) => html`<li data-testid=${ifDefined(testid)} data-position=${record.position}>
+export const recordSummary = (slug, record) => html`<li data-testid="record-item" data-position=${record.position}>
   <div class="line">
     <a href=${recordPath(slug, record.position)}>${t("decisions.record.kicker", { position: record.position })}: ${record.poll.title}</a>
   </div>
@@ -31,11 +35,6 @@ export const recordSummary = (slug, record, testid) => html`<li data-testid=${if
     <span>${formatDate(record.poll.closed_at)}</span>
   </div>
 </li>`;
-
-export function outcomeText(method, outcome, winners = []) {
-  const names = winners.map((winner) => optionLabel(method, winner)).join(", ");
-  return names ? `${outcomeLabel(outcome)}: ${names}` : outcomeLabel(outcome);
-}
 
 function counts(method, tally, options) {
   const values = tally.counts || {};

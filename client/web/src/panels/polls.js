@@ -77,8 +77,6 @@ export function mountPolls(container, ctx) {
     </div>
   </li>`;
 
-  const recordItem = (record) => recordSummary(ctx.slug, record, "record-item");
-
   const list = (polls, empty, testid) =>
     polls.length
       ? html`<ul class="decision-list" data-testid=${testid}>${polls.map(pollItem)}</ul>`
@@ -101,7 +99,7 @@ export function mountPolls(container, ctx) {
       ${list(closed, t("decisions.polls.noneClosed"), "closed-polls")}
       <h2>${t("decisions.polls.records")}</h2>
       ${state.decisions.length
-        ? html`<ul class="decision-list" data-testid="records">${[...state.decisions].reverse().map(recordItem)}</ul>`
+        ? html`<ul class="decision-list" data-testid="records">${[...state.decisions].reverse().map((record) => recordSummary(ctx.slug, record))}</ul>`
         : html`<p class="hint">${t("decisions.polls.noRecords")}</p>`}
     </section>`;
   });
