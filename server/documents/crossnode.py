@@ -133,6 +133,8 @@ class CrossNode:
                 applied += shared.apply_remote(seq, update)
             except UpdateError:
                 log.exception("document %r: stored update %d is refused", shared.name, seq)
+        if applied:
+            log.info("document %r: %d updates read from SQL", shared.name, applied)
         return applied
 
     def _received(self, shared: SharedDocument, sender: bytes, data: bytes) -> None:
@@ -164,8 +166,8 @@ class CrossNode:
 
     async def _forget_dead_nodes(self, followed: list[SharedDocument]) -> None:
         alive = await self.bus.live_nodes()
-        if alive is None:
-            return
+        if alive is None or self.bus.node_id not in alive:
+            return  # the bus cannot tell now (just restarted: no node has beaten yet)
         for node, owner in list(self._owners.items()):
             if node not in alive:
                 del self._owners[node]
@@ -221,20 +223,22 @@ class CrossNode:
 
     async def _check(self) -> None:
         """Now and then, read what the loaded documents lack (a lost last message), and drop
-        the awareness of nodes that died."""
+        the awareness of nodes that died. A failed round is logged and the next one runs."""
         while True:
             await asyncio.sleep(CHECK_SECONDS)
-            followed = list(self._followed.values())
-            if not followed:
-                continue
-            await self._forget_dead_nodes(followed)
-            for shared in followed:
-                shared.forget_unnumbered(time.monotonic() - UNNUMBERED_WAIT)
             try:
-                stored = await self._log.last_seqs([s.stored.id for s in followed])
+                await self._check_once()
             except Exception:
-                log.warning("documents: cannot compare with SQL now", exc_info=True)
-                continue
-            for shared in followed:
-                if stored.get(shared.stored.id, 0) > shared.numbers.through:
-                    self._catch_up_later(shared, 0)
+                log.warning("documents: the comparison with SQL failed", exc_info=True)
+
+    async def _check_once(self) -> None:
+        followed = list(self._followed.values())
+        if not followed:
+            return
+        await self._forget_dead_nodes(followed)
+        for shared in followed:
+            shared.forget_unnumbered(time.monotonic() - UNNUMBERED_WAIT)
+        stored = await self._log.last_seqs([s.stored.id for s in followed])
+        for shared in followed:
+            if stored.get(shared.stored.id, 0) > shared.numbers.through:
+                self._catch_up_later(shared, 0)
