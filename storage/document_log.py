@@ -229,6 +229,17 @@ class DocumentLog:
             )
         return max(updates or 0, checkpoints or 0)
 
+    async def holds(self, document_id: int, data: bytes) -> bool:
+        """Whether one of the document's newest rows holds exactly these update bytes."""
+        query = (
+            select(UpdateRecord.data)
+            .where(UpdateRecord.document_id == document_id)
+            .order_by(UpdateRecord.seq.desc())
+            .limit(RECOGNISE_WINDOW)
+        )
+        async with self._sessions() as session:
+            return any(row == data for row in await session.scalars(query))
+
     async def last_seqs(self, document_ids: Sequence[int]) -> dict[int, int]:
         """The highest sequence number taken by each of the documents (by id)."""
         query = select(DocumentRecord.id, DocumentRecord.last_seq).where(

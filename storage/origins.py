@@ -14,4 +14,4 @@ class Origin(enum.StrEnum):
     SERVER = "server"  # made by the server itself
     FORK = "fork"  # a fork's first update: its base's state when it was forked
     MERGE = "merge"  # an adopted amendment merged into its base
-    BUS = "bus"  # reserved: relayed from another node, stored there and never here again
+    BUS = "bus"  # accepted by another node that died before storing it; stored here instead

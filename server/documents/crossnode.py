@@ -165,6 +165,8 @@ class CrossNode:
             log.warning("document %r: an update from another node is refused", shared.name)
 
     async def _forget_dead_nodes(self, followed: list[SharedDocument]) -> None:
+        """Drop the awareness of nodes that died, and store the updates they relayed here
+        but may not have stored themselves."""
         alive = await self.bus.live_nodes()
         if alive is None or self.bus.node_id not in alive:
             return  # the bus cannot tell now (just restarted: no node has beaten yet)
@@ -173,6 +175,22 @@ class CrossNode:
                 del self._owners[node]
                 for shared in followed:
                     shared.forget_remote_awareness(owner)
+        for shared in followed:
+            await self._adopt(shared, alive)
+
+    async def adopt_orphans(self, shared: SharedDocument) -> None:
+        """Before the document leaves memory: store the unnumbered updates of nodes not known
+        to be alive (a node that cannot tell keeps them all: a row stored twice holds the
+        same bytes, a lost one is lost)."""
+        if shared.remote_unnumbered:
+            alive = await self.bus.live_nodes()
+            await self._adopt(shared, set() if alive is None else alive)
+
+    async def _adopt(self, shared: SharedDocument, alive: set[bytes]) -> None:
+        for update in shared.orphans(alive):
+            if not await self._log.holds(shared.stored.id, update):
+                log.warning("document %r: storing an update of a dead node", shared.name)
+                shared.adopt(update)
 
     def _asked_to_freeze(self, shared: SharedDocument, news: FreezeNews) -> None:
         if not news.freeze:

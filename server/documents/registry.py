@@ -274,6 +274,7 @@ class DocumentRegistry:
         if shared is None:
             return
         await self.crossnode.unfollow(shared)
+        await self.crossnode.adopt_orphans(shared)
         await shared.settle()
         shared.checkpoint()
         await shared.settle()

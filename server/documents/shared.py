@@ -92,8 +92,8 @@ class SharedDocument:
         self._unnumbered = 0  # own updates applied whose commit has not numbered them yet
         self._told = 0  # own updates told to the other nodes (their running number)
         # other nodes' updates applied here whose sequence number has not come yet, by
-        # (node, its running number): when they arrived
-        self.remote_unnumbered: dict[tuple[bytes, int], float] = {}
+        # (node, its running number): when they arrived, and the update
+        self.remote_unnumbered: dict[tuple[bytes, int], tuple[float, bytes]] = {}
         self.connections: dict[int, DocumentConnection] = {}
         self.awareness = AwarenessRegistry()
         self.pending: set[asyncio.Future[int]] = set()
@@ -266,7 +266,7 @@ class SharedDocument:
         number follows (`number_remote`). Raises crdt's UpdateError (nothing applied)."""
         with lifted_limit(self.document):  # the node that took it checked it
             self.document.apply_update(update)
-        self.remote_unnumbered[(node, local)] = time.monotonic()
+        self.remote_unnumbered[(node, local)] = (time.monotonic(), update)
         self._metrics.updates_relayed.inc(self.broadcast(encode_message(SyncUpdate(update))))
 
     def number_remote(self, node: bytes, local: int, seq: int) -> bool:
@@ -280,9 +280,24 @@ class SharedDocument:
 
     def forget_unnumbered(self, older_than: float) -> None:
         """Stop waiting for numbers that never came (lost; SQL has filled them in since)."""
-        for key, arrived in list(self.remote_unnumbered.items()):
+        for key, (arrived, _) in list(self.remote_unnumbered.items()):
             if arrived < older_than:
                 del self.remote_unnumbered[key]
+
+    def orphans(self, alive: set[bytes]) -> list[bytes]:
+        """Take the unnumbered updates of nodes that are no longer alive: they may have died
+        before storing them, and this copy's clients will not send them again (it holds
+        them). The caller stores those that SQL lacks (`adopt`)."""
+        taken = []
+        for key, (_, update) in list(self.remote_unnumbered.items()):
+            if key[0] not in alive:
+                del self.remote_unnumbered[key]
+                taken.append(update)
+        return taken
+
+    def adopt(self, update: bytes) -> asyncio.Future[int]:
+        """Store an update a dead node accepted and relayed here but never stored."""
+        return self._log(update, None, Origin.BUS)
 
     def apply_remote_awareness(self, owner: int, payload: bytes) -> None:
         """Take awareness states another node relayed (``owner`` stands for that node)."""
@@ -317,21 +332,25 @@ class SharedDocument:
             )
         )
         self._unnumbered += 1
-        self._told += 1
-        local = self._told
-        self._tell(UpdateNews(local, update))  # other nodes relay it before it is stored
-        future.add_done_callback(lambda done: self._numbered(local, done))
+        future.add_done_callback(lambda done: self._numbered(update, done))
         self._track(future)
         return future
 
-    def _numbered(self, local: int, future: asyncio.Future[int]) -> None:
-        """An own update is stored (or refused): note its number and tell the other nodes."""
+    def _numbered(self, update: bytes, future: asyncio.Future[int]) -> None:
+        """An own update is stored (or refused): note its number and tell the other nodes.
+
+        Other nodes hear of an update only once it is stored: a node that relayed updates it
+        had not stored yet and then died would leave them in the other nodes' memory, where
+        the writer's reconnection would not send them again (the survivor holds them).
+        """
         self._unnumbered -= 1
         if future.cancelled() or future.exception() is not None:
             return
         seq = future.result()
         self.numbers.mark(seq)
-        self._tell(NumberedNews(local, seq))
+        self._told += 1
+        self._tell(UpdateNews(self._told, update))
+        self._tell(NumberedNews(self._told, seq))
         self._checkpoint_when_due()
 
     def _checkpoint_when_due(self) -> None:

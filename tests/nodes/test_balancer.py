@@ -184,6 +184,15 @@ async def test_a_killed_replicas_editors_come_back_through_the_balancer_and_conv
             assert all(t.get("ok") for t in texts), texts
             assert texts[0]["text"] == texts[1]["text"]
             assert await connections(two) == 2  # both editors are on the surviving replica
+
+            # what the dead replica accepted and relayed but never stored is stored by the
+            # survivor once the dead one's heartbeat is gone (docs/scaling.md): the editor
+            # that lost its replica does not send it again, the survivor holds it already
+            async def all_stored() -> bool:
+                stored = text_of(await stored_updates(postgres_url, "proposal"))
+                return sorted(stored) == sorted("а" * 60 + "б" * 60)
+
+            await eventually(all_stored, timeout=40)
         finally:
             await asyncio.gather(first.close(), second.close())
     final = text_of(await stored_updates(postgres_url, "proposal"))

@@ -163,3 +163,10 @@ async def test_load_rebuilds_a_real_document(log: DocumentLog) -> None:
         str(rebuilt.get("body", type=pycrdt.Text))
         == "Предложение за бюджет 2026: парк и библиотека"
     )
+
+
+async def test_holds_finds_an_update_by_its_bytes(log: DocumentLog) -> None:
+    doc = (await log.ensure_document("d")).id
+    await log.append([update(doc, 1, data="Чл. 1".encode()), update(doc, 2)])
+    assert await log.holds(doc, "Чл. 1".encode())
+    assert not await log.holds(doc, b"never stored")
