@@ -79,7 +79,7 @@ def run(target: Any, plan: Any, add: Add, loadgen: Loadgen) -> None:
     observers = 10 if plan.quick else 1000
     duration, drain = (1, 2) if plan.quick else (3, 5)
     if not target.name.endswith(("-nodes", "-redis")):
-        target.restart()
+        target.fresh()
         for run_no in range(plan.runs):
             result = loadgen(
                 target, "fanout", 180, observers=observers, rate=200, duration=duration, drain=drain
@@ -113,8 +113,10 @@ def _cluster(
         for i in range(count)
     ]
     try:
+        for node in nodes:  # side by side: each waits for the bus as it starts
+            node.launch()
         for node in nodes:
-            node.start()
+            node.wait_listening()
         bases = ",".join(node.base() for node in nodes)
         for run_no in range(plan.runs):
             before = bus.usage()

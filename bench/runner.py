@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,7 @@ class Target:
     port: int = 0
     data: Path = field(default_factory=Path)
     extra_env: dict[str, str] = field(default_factory=dict)
+    reuse: bool = False  # --quick: a running server will do where a fresh one is not the point
 
     def base(self) -> str:
         suffix = "/yjs" if self.family == "veche" else ""
@@ -95,6 +97,11 @@ class Target:
         return [python, str(BENCH / "peers" / "pycrdt_server.py"), port, *extra], env
 
     def start(self) -> None:
+        self.launch()
+        self.wait_listening()
+
+    def launch(self) -> None:
+        """Starts the server without waiting for it (several nodes start side by side)."""
         if not self.port:
             self.port = free_port()
         self.data = self.scratch / self.name
@@ -104,11 +111,15 @@ class Target:
         self.proc = subprocess.Popen(
             cmd, cwd=self.data, env=env, stdout=logfile, stderr=logfile, start_new_session=True
         )
+
+    def wait_listening(self) -> None:
+        assert self.proc is not None
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(
-                    f"{self.name} exited with {self.proc.returncode}; see {logfile.name}"
+                    f"{self.name} exited with {self.proc.returncode}; "
+                    f"see {self.data / 'server.log'}"
                 )
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
@@ -135,6 +146,14 @@ class Target:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def fresh(self) -> None:
+        """A newly started server for a measurement; with ``reuse``, the running one."""
+        if not (self.reuse and self.running()):
+            self.restart()
 
 
 def loadgen(target: Target, scenario: str, timeout: float, **options: object) -> dict[str, Any]:
@@ -200,7 +219,7 @@ def run_scenario(name: str, target: Target, plan: Plan) -> list[dict[str, Any]]:
     if name in ("fanout", "durability"):
         sizes = plan.fanout_n if name == "fanout" else [10 if plan.quick else 100]
         for n in sizes:
-            target.restart()
+            target.fresh()
             for run in range(plan.runs):
                 r = loadgen(
                     target,
@@ -224,7 +243,7 @@ def run_scenario(name: str, target: Target, plan: Plan) -> list[dict[str, Any]]:
     elif name == "nodes":
         nodes.run(target, plan, add, loadgen)
     elif name == "saturation":
-        target.restart()
+        target.fresh()
         for run in range(plan.runs):
             r = loadgen(
                 target,
@@ -240,7 +259,7 @@ def run_scenario(name: str, target: Target, plan: Plan) -> list[dict[str, Any]]:
     elif name == "connections":
         for n in plan.connections_n:
             for run in range(plan.runs):
-                target.restart()
+                target.fresh()
                 assert target.proc is not None
                 add(
                     f"{n} connections",
@@ -248,7 +267,7 @@ def run_scenario(name: str, target: Target, plan: Plan) -> list[dict[str, Any]]:
                     loadgen(target, "connections", 200, count=n, server_pids=target.proc.pid),
                 )
     elif name == "coldopen":
-        target.restart()
+        target.fresh()
         saved = "1" if target.family == "veche" else "0"
         prep = {
             "log": loadgen(
@@ -272,14 +291,15 @@ def run_scenario(name: str, target: Target, plan: Plan) -> list[dict[str, Any]]:
                 settle=500,
             ),
         }
-        waited = wait_quiet(target.data)
+        waited = wait_quiet(target.data, quiet=1.0 if plan.quick else 3.0)
         for kind, r in prep.items():
             r["store_quiet_after_s"] = round(waited, 1)
             add(f"prep {kind}", 0, r)
         expect = {"log": plan.cold_updates, "big": plan.cold_bytes}
         for run in range(plan.runs):
             for kind in ("log", "big"):
-                target.restart()
+                if kind == "log" or not plan.quick:  # --quick: both opened after one restart
+                    target.restart()
                 add(
                     f"{kind}",
                     run,
@@ -588,7 +608,9 @@ def node_version() -> str:
 
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="bench/run")
-    parser.add_argument("--quick", action="store_true", help="tiny N, 1 run (CI smoke)")
+    parser.add_argument(
+        "--quick", action="store_true", help="tiny N, 1 run, servers reused (CI smoke)"
+    )
     parser.add_argument("--only", default="", help="comma list of families or targets, e.g. veche")
     parser.add_argument("--scenarios", default="fanout,saturation,connections,coldopen,durability")
     parser.add_argument("--runs", type=int, default=None)
@@ -619,9 +641,13 @@ def main(argv: list[str]) -> int:
     pg_url, pg_name = None, None
     rows: list[dict[str, Any]] = []
     t0 = time.monotonic()
+    # With --quick a server is kept running for the next scenario on the same target.
+    live: dict[str, Target] = {}
+    later = Counter(name for scenario in scenarios for name in SCENARIO_TARGETS[scenario])
     try:
         for scenario in scenarios:
             for name in SCENARIO_TARGETS[scenario]:
+                later[name] -= 1
                 family, proto, persistence = TARGETS[name]
                 if only and family not in only and name not in only:
                     continue
@@ -635,7 +661,9 @@ def main(argv: list[str]) -> int:
                         }
                     )
                     continue
-                target = Target(name, family, proto, persistence, scratch)
+                target = live.pop(name, None) or Target(
+                    name, family, proto, persistence, scratch, reuse=quick
+                )
                 if persistence == "postgres":
                     if pg_url is None:
                         pg_url, pg_name = create_postgres()
@@ -651,11 +679,13 @@ def main(argv: list[str]) -> int:
                         continue
                     target.postgres_url = pg_url
                 log(f"== {scenario} on {name}")
+                failed = False
                 try:
                     for r in run_scenario(scenario, target, plan):
                         r["bench_scenario"] = scenario
                         rows.append(r)
                 except Exception as exc:  # a peer failing must not stop the others
+                    failed = True
                     log(f"  {scenario} on {name} failed: {exc}")
                     rows.append(
                         {
@@ -666,8 +696,13 @@ def main(argv: list[str]) -> int:
                         }
                     )
                 finally:
-                    target.stop()
+                    if quick and not failed and later[name] > 0:
+                        live[name] = target
+                    else:
+                        target.stop()
     finally:
+        for target in live.values():
+            target.stop()
         if pg_url and pg_name:
             drop_postgres(pg_name)
     summary = summarize(rows)
