@@ -72,6 +72,16 @@ class PrivateRedis:
             self.proc.wait(timeout=10)
 
 
+def saturation_options(plan: Any) -> dict[str, Any]:
+    """The saturation scenario's load, the same on one node and across nodes."""
+    return {
+        "observers": 10 if plan.quick else 100,
+        "steps": plan.saturation_steps,
+        "duration": 1 if plan.quick else 1.5,
+        "drain": 1 if plan.quick else 1.5,
+    }
+
+
 def run(target: Any, plan: Any, add: Add, loadgen: Loadgen) -> None:
     """One writer at 200 updates/s and 1,000 observers (10 when quick): on one node for the
     single-node targets, on 2 and 3 nodes sharing a Redis for the cluster targets; then
@@ -134,16 +144,7 @@ def _cluster(
             add(f"{count} nodes, {observers} observers", run_no, result)
         if count == 2:
             before = bus.usage()
-            result = loadgen(
-                nodes[0],
-                "saturation",
-                300,
-                observers=10 if plan.quick else 100,
-                steps=plan.saturation_steps,
-                duration=1 if plan.quick else 1.5,
-                drain=1 if plan.quick else 1.5,
-                bases=bases,
-            )
+            result = loadgen(nodes[0], "saturation", 300, bases=bases, **saturation_options(plan))
             _with_redis(result, before, bus.usage())
             add("2 nodes, saturation", 0, result)
     finally:

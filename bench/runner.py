@@ -245,15 +245,7 @@ def run_scenario(name: str, target: Target, plan: Plan) -> list[dict[str, Any]]:
     elif name == "saturation":
         target.fresh()
         for run in range(plan.runs):
-            r = loadgen(
-                target,
-                "saturation",
-                300,
-                observers=10 if plan.quick else 100,
-                steps=plan.saturation_steps,
-                duration=1 if plan.quick else 1.5,
-                drain=1 if plan.quick else 1.5,
-            )
+            r = loadgen(target, "saturation", 300, **nodes.saturation_options(plan))
             add("100 observers" if not plan.quick else "10 observers", run, r)
             target.restart()
     elif name == "connections":

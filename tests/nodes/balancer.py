@@ -15,12 +15,11 @@ import tempfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import httpx
 import yaml
 
 from tests.support.server import LoopbackAddress, free_port
 from tests.support.services import unavailable
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy" / "nginx"
@@ -99,17 +98,11 @@ class Balancer(LoopbackAddress):
         )
         process = self.process
 
-        async def answering() -> bool:
-            if process.returncode is not None:
-                log = (Path(prefix) / "error.log").read_text(errors="replace")
-                raise RuntimeError(f"nginx exited with {process.returncode}: {log[-2000:]}")
-            try:
-                async with httpx.AsyncClient() as http:
-                    return (await http.get(f"{self.http}/healthz")).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        await eventually(answering, 15)
+        try:
+            await eventually(serving(process, f"{self.http}/healthz", "nginx"), 15)
+        except RuntimeError as exc:
+            log = (Path(prefix) / "error.log").read_text(errors="replace")
+            raise RuntimeError(f"{exc}: {log[-2000:]}") from None
 
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:

@@ -12,14 +12,13 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import uvicorn
 
 from server.app import create_app
 from server.settings import Settings
 from server.ws_routing import VecheWebSocketProtocol
 from tests.support.contract import recorded
-from tests.support.waiting import eventually
+from tests.support.waiting import eventually, serving
 
 ROOT = Path(__file__).resolve().parents[2]
 TEST_SECRET_KEY = "veche-tests-only-signing-key-0123456789"
@@ -122,16 +121,7 @@ class ServerProcess(LoopbackAddress):
         )
         process = self.process
 
-        async def healthy() -> bool:
-            if process.returncode is not None:
-                raise RuntimeError(f"server exited with {process.returncode}")
-            try:
-                async with httpx.AsyncClient() as http:
-                    return (await http.get(f"{self.http}/healthz")).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        await eventually(healthy, timeout)
+        await eventually(serving(process, f"{self.http}/healthz", "server"), timeout)
 
     async def kill(self) -> None:
         """SIGKILL: no shutdown code runs, like a crash."""

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 
+import httpx
+
 POLL_SECONDS = 0.02
 
 
@@ -17,3 +19,20 @@ async def eventually(check: Callable[[], Awaitable[bool]], timeout: float = 10.0
     async with asyncio.timeout(timeout):
         while not await check():  # noqa: ASYNC110  (nothing to wait on: see docstring)
             await asyncio.sleep(POLL_SECONDS)
+
+
+def serving(
+    process: asyncio.subprocess.Process, url: str, name: str
+) -> Callable[[], Awaitable[bool]]:
+    """A check for `eventually`: ``url`` answers 200; RuntimeError once ``process`` exited."""
+
+    async def check() -> bool:
+        if process.returncode is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}")
+        try:
+            async with httpx.AsyncClient() as http:
+                return (await http.get(url)).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    return check
