@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 Receiver = Callable[[bytes, bytes], None]  # (sender node id, message)
 NODE_ID_BYTES = 16
@@ -62,6 +62,11 @@ class Bus(ABC):
     async def live_nodes(self) -> set[bytes] | None:
         """The ids of the nodes alive now (this one included), or None when the bus cannot
         tell (one node, or Redis unreachable)."""
+        return None
+
+    async def gone(self, nodes: Collection[bytes]) -> set[bytes] | None:
+        """Which of ``nodes`` have left the bus (a node that dies leaves it at once: its
+        connection closes), or None when the bus cannot tell."""
         return None
 
     def on_reconnect(self, callback: Callable[[], None]) -> None:

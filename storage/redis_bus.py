@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import struct
 import time
 from collections import deque
+from collections.abc import Collection
 from typing import Any
 
 from redis.asyncio import Redis
@@ -26,7 +28,8 @@ from storage.bus import NODE_ID_BYTES, Bus, Receiver
 
 log = logging.getLogger(__name__)
 
-NODES_CHANNEL = "nodes"  # always subscribed, so that the listener always has a channel
+NODE_CHANNEL = "node:"  # + the node id in hex: each node's own channel, always subscribed
+# (so that the listener always has one), whose listeners tell whether the node is still there
 OUTBOX_LIMIT = 10_000  # messages waiting to be published; the oldest go first when full
 BATCH = 500  # messages per pipelined round trip
 BEAT_SECONDS = 3.0  # how often a node says it is alive
@@ -95,7 +98,7 @@ class RedisBus(Bus):
         if len(self._outbox) >= self._outbox_limit:
             self._outbox.popleft()
             self.dropped += 1
-        self._outbox.append((self._prefix + channel, self.node_id + message))
+        self._outbox.append((self._prefix + channel, message))
         self._wake.set()
 
     async def subscribe(self, channel: str, receiver: Receiver) -> None:
@@ -122,6 +125,19 @@ class RedisBus(Bus):
             return None
         return {bytes.fromhex(bytes(member).decode()) for member in members}
 
+    async def gone(self, nodes: Collection[bytes]) -> set[bytes] | None:
+        asked = list(nodes)
+        if not asked:
+            return set()
+        try:
+            counts = await self._client.pubsub_numsub(*map(self._node_channel, asked))
+        except (RedisError, OSError):
+            return None
+        return {node for node, (_, count) in zip(asked, counts, strict=True) if int(count) == 0}
+
+    def _node_channel(self, node_id: bytes) -> str:
+        return f"{self._prefix}{NODE_CHANNEL}{node_id.hex()}"
+
     async def _beat(self) -> None:
         """Keep this node in the set of live nodes (others drop what it held when it stops)."""
         while True:
@@ -147,7 +163,7 @@ class RedisBus(Bus):
         while True:
             pubsub = self._client.pubsub(ignore_subscribe_messages=True)
             try:
-                await pubsub.subscribe(self._prefix + NODES_CHANNEL, *self._receivers)
+                await pubsub.subscribe(self._node_channel(self.node_id), *self._receivers)
                 await pubsub.get_message(timeout=POLL_SECONDS)
                 was_down = not self._connected
                 self._connected, backoff = True, 0.1
@@ -190,9 +206,15 @@ class RedisBus(Bus):
         if sender == self.node_id or receiver is None or len(data) < NODE_ID_BYTES:
             return
         try:
-            receiver(sender, data[NODE_ID_BYTES:])
-        except Exception:
-            log.exception("bus: a message on %s could not be handled", channel)
+            messages = unbundle(data)
+        except ValueError:
+            log.warning("bus: a damaged bundle on %s was dropped", channel)
+            return
+        for message in messages:
+            try:
+                receiver(sender, message)
+            except Exception:
+                log.exception("bus: a message on %s could not be handled", channel)
 
     def _release_changes(self) -> None:
         for _, _, done in self._changes:
@@ -210,8 +232,8 @@ class RedisBus(Bus):
             batch = [self._outbox.popleft() for _ in range(min(BATCH, len(self._outbox)))]
             try:
                 async with self._client.pipeline(transaction=False) as pipe:
-                    for channel, message in batch:
-                        pipe.publish(channel, message)
+                    for channel, bundle in bundles(batch, self.node_id):
+                        pipe.publish(channel, bundle)
                     await pipe.execute()
                 backoff = 0.1
             except (RedisError, OSError) as exc:
@@ -219,3 +241,44 @@ class RedisBus(Bus):
                 log.debug("bus: %d messages dropped: %s", len(batch), exc)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF)
+
+
+_LENGTH = struct.Struct(">I")
+BUNDLE_BYTES = 256 * 1024  # a bundle grows past this by one message at most
+
+
+def bundles(batch: list[tuple[str, bytes]], node_id: bytes) -> list[tuple[str, bytes]]:
+    """One Redis message per channel for the messages of a batch (in their order), each the
+    sender's id and then every message with its length; a channel's messages fill several
+    bundles when they are many bytes. Fewer messages for Redis to pass and the listeners to
+    read: under load, a whole batch for one document is one message."""
+    open_: dict[str, list[bytes]] = {}
+    sizes: dict[str, int] = {}
+    out: list[tuple[str, bytes]] = []
+    for channel, message in batch:
+        parts = open_.setdefault(channel, [node_id])
+        parts.append(_LENGTH.pack(len(message)))
+        parts.append(message)
+        sizes[channel] = sizes.get(channel, 0) + len(message)
+        if sizes[channel] >= BUNDLE_BYTES:
+            out.append((channel, b"".join(open_.pop(channel))))
+            del sizes[channel]
+    out.extend((channel, b"".join(parts)) for channel, parts in open_.items())
+    return out
+
+
+def unbundle(data: bytes) -> list[bytes]:
+    """The messages of a bundle (its sender id first); ValueError if it is damaged."""
+    view = memoryview(data)
+    messages = []
+    at = NODE_ID_BYTES
+    while at < len(view):
+        if at + _LENGTH.size > len(view):
+            raise ValueError("a bundle ends inside a length")
+        (length,) = _LENGTH.unpack_from(view, at)
+        at += _LENGTH.size
+        if at + length > len(view):
+            raise ValueError("a bundle ends inside a message")
+        messages.append(bytes(view[at : at + length]))
+        at += length
+    return messages

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import math
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -40,6 +41,10 @@ UNNUMBERED_WAIT = 30.0  # how long an update from another node waits for its num
 FREEZE_WAIT = 3.0  # how long a freeze waits for the other nodes' answers
 GAP_GRACE = 0.15  # how long a hole may wait for an overtaken message before SQL is read
 CHECK_SECONDS = 5.0  # how often loaded documents are compared with SQL (the last message)
+ORPHAN_GRACE = 0.5  # how long another node's update waits for its number before that node is
+# asked after (a stored update's number comes within milliseconds)
+ADOPT_STAGGER = 1.0  # how much longer each further surviving node waits to store an orphan
+WATCH_SECONDS = 0.25  # how often the updates waiting for their numbers are looked at
 
 
 def channel_of(shared: SharedDocument) -> str:
@@ -123,6 +128,7 @@ class CrossNode:
     def start(self) -> None:
         if self.active:
             self._tasks.spawn(self._check(), name="documents: compare with SQL")
+            self._tasks.spawn(self._watch_orphans(), name="documents: watch over orphans")
 
     async def catch_up(self, shared: SharedDocument) -> int:
         """Apply the stored updates this copy lacks; how many there were."""
@@ -165,8 +171,7 @@ class CrossNode:
             log.warning("document %r: an update from another node is refused", shared.name)
 
     async def _forget_dead_nodes(self, followed: list[SharedDocument]) -> None:
-        """Drop the awareness of nodes that died, and store the updates they relayed here
-        but may not have stored themselves."""
+        """Drop the awareness of nodes that died."""
         alive = await self.bus.live_nodes()
         if alive is None or self.bus.node_id not in alive:
             return  # the bus cannot tell now (just restarted: no node has beaten yet)
@@ -175,21 +180,52 @@ class CrossNode:
                 del self._owners[node]
                 for shared in followed:
                     shared.forget_remote_awareness(owner)
-        for shared in followed:
-            await self._adopt(shared, alive)
+
+    async def _watch_orphans(self) -> None:
+        """Store the updates that nodes now gone relayed here and may not have stored."""
+        while True:
+            await asyncio.sleep(WATCH_SECONDS)
+            try:
+                await self.adopt_due_orphans()
+            except Exception:
+                log.warning("documents: the watch over orphaned updates failed", exc_info=True)
+
+    async def adopt_due_orphans(self) -> None:
+        """Store the updates another node relayed here more than ORPHAN_GRACE ago whose
+        number has not come, if that node has left the bus (died: its connection to Redis is
+        gone) and SQL lacks them. So that one survivor stores each, the survivors take turns
+        by node id, each ADOPT_STAGGER after the one before, and look in SQL first."""
+        now = time.monotonic()
+        waiting = [s for s in self._followed.values() if s.remote_unnumbered]
+        senders: set[bytes] = set()
+        for shared in waiting:
+            senders |= shared.waiting_senders(now - ORPHAN_GRACE)
+        if not senders:
+            return
+        gone = await self.bus.gone(senders)
+        if not gone:
+            return
+        alive = await self.bus.live_nodes() or set()
+        survivors = sorted((alive - gone) | {self.bus.node_id})
+        turn = survivors.index(self.bus.node_id)
+        for shared in waiting:
+            arrived_before = now - ORPHAN_GRACE - turn * ADOPT_STAGGER
+            await self._adopt(shared, shared.orphans(gone, arrived_before))
 
     async def adopt_orphans(self, shared: SharedDocument) -> None:
-        """Before the document leaves memory: store the unnumbered updates of nodes not known
-        to be alive (a node that cannot tell keeps them all: a row stored twice holds the
-        same bytes, a lost one is lost)."""
+        """Before the document leaves memory: store the unnumbered updates of nodes that have
+        left the bus, or of every node when the bus cannot tell (a row stored twice holds the
+        same bytes, a lost one is lost). Those of nodes still there are theirs to store: once
+        the document is unloaded here, a writer who reconnects sends them again."""
         if shared.remote_unnumbered:
-            alive = await self.bus.live_nodes()
-            await self._adopt(shared, set() if alive is None else alive)
+            gone = await self.bus.gone(shared.waiting_senders(math.inf))
+            await self._adopt(shared, shared.orphans(gone, math.inf))
+            shared.remote_unnumbered.clear()
 
-    async def _adopt(self, shared: SharedDocument, alive: set[bytes]) -> None:
-        for update in shared.orphans(alive):
+    async def _adopt(self, shared: SharedDocument, updates: list[bytes]) -> None:
+        for update in updates:
             if not await self._log.holds(shared.stored.id, update):
-                log.warning("document %r: storing an update of a dead node", shared.name)
+                log.warning("document %r: storing an update of a node that left", shared.name)
                 shared.adopt(update)
 
     def _asked_to_freeze(self, shared: SharedDocument, news: FreezeNews) -> None:

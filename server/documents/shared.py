@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -65,7 +65,8 @@ class SharedDocument:
 
     Every accepted update is relayed to the other connections as the very bytes received and
     handed to the group committer, which numbers it when it stores it; the writer's *saved*
-    notice follows the commit, and the numbered update goes to the other nodes (`publish`).
+    notice follows the commit. The update goes to the other nodes at once, and its number
+    once it is stored (`publish`).
     Updates from other nodes come in through `apply_remote`; they are relayed, never logged
     again. `pending` holds the commits not yet done, so unloading can wait for them: nothing
     accepted is dropped.
@@ -284,13 +285,23 @@ class SharedDocument:
             if arrived < older_than:
                 del self.remote_unnumbered[key]
 
-    def orphans(self, alive: set[bytes]) -> list[bytes]:
-        """Take the unnumbered updates of nodes that are no longer alive: they may have died
-        before storing them, and this copy's clients will not send them again (it holds
-        them). The caller stores those that SQL lacks (`adopt`)."""
+    def waiting_senders(self, arrived_before: float) -> set[bytes]:
+        """The nodes whose updates, applied here before ``arrived_before``, still wait for
+        their numbers."""
+        return {
+            node
+            for (node, _), (arrived, _) in self.remote_unnumbered.items()
+            if arrived < arrived_before
+        }
+
+    def orphans(self, gone: Collection[bytes] | None, arrived_before: float) -> list[bytes]:
+        """Take the unnumbered updates that arrived before ``arrived_before`` from the nodes
+        in ``gone`` (None: from every node): they may have died before storing them, and this
+        copy's clients will not send them again (it holds them). The caller stores those
+        that SQL lacks (`adopt`)."""
         taken = []
-        for key, (_, update) in list(self.remote_unnumbered.items()):
-            if key[0] not in alive:
+        for key, (arrived, update) in list(self.remote_unnumbered.items()):
+            if (gone is None or key[0] in gone) and arrived < arrived_before:
                 del self.remote_unnumbered[key]
                 taken.append(update)
         return taken
@@ -332,25 +343,26 @@ class SharedDocument:
             )
         )
         self._unnumbered += 1
-        future.add_done_callback(lambda done: self._numbered(update, done))
+        self._told += 1
+        local = self._told
+        self._tell(UpdateNews(local, update))
+        future.add_done_callback(lambda done: self._numbered(local, done))
         self._track(future)
         return future
 
-    def _numbered(self, update: bytes, future: asyncio.Future[int]) -> None:
+    def _numbered(self, local: int, future: asyncio.Future[int]) -> None:
         """An own update is stored (or refused): note its number and tell the other nodes.
 
-        Other nodes hear of an update only once it is stored: a node that relayed updates it
-        had not stored yet and then died would leave them in the other nodes' memory, where
-        the writer's reconnection would not send them again (the survivor holds them).
+        The update itself went to them when it was accepted, so that the commit is not on
+        the cross-node path; a node that dies before storing it leaves it unnumbered in the
+        others' memory, and they store it themselves (CrossNode's watch over orphans).
         """
         self._unnumbered -= 1
         if future.cancelled() or future.exception() is not None:
             return
         seq = future.result()
         self.numbers.mark(seq)
-        self._told += 1
-        self._tell(UpdateNews(self._told, update))
-        self._tell(NumberedNews(self._told, seq))
+        self._tell(NumberedNews(local, seq))
         self._checkpoint_when_due()
 
     def _checkpoint_when_due(self) -> None:
