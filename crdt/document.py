@@ -155,3 +155,17 @@ def available_backends() -> list[str]:
             continue
         names.append(name)
     return names
+
+
+def merge_for_relay(updates: Sequence[bytes]) -> bytes:
+    """Merge updates that a document has applied into one update, to relay them as one
+    message (a structural merge, whatever the backend: nothing is replayed or checked, the
+    updates were checked when they were applied). Raises UpdateError for malformed bytes."""
+    import pycrdt
+
+    from .errors import UpdateError
+
+    try:
+        return bytes(pycrdt.merge_updates(*updates))
+    except Exception as exc:  # pycrdt raises a bare ValueError or a Rust panic
+        raise UpdateError(f"updates cannot be merged: {exc}") from exc

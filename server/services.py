@@ -36,6 +36,7 @@ from server.live.presence import LocalPresence
 from server.live.room import LiveRooms
 from server.live.service import LiveDispatcher, redact_replay
 from server.live.session import describe as describe_session
+from server.live.session import timer_keeper
 from server.live.shared_presence import SharedPresence
 from server.live.tallies import BallotBatches
 from server.metrics import Metrics
@@ -184,6 +185,7 @@ class Services:
             bus.on_reconnect(access_review.wake)
         await access_review.start()
         live_sessions = LiveSessionStore(database, describe_session)
+        live_rooms.watch = timer_keeper(live_sessions, utc_now)
         live = LiveDispatcher(
             LiveServices(
                 settings,

@@ -199,7 +199,7 @@ class CrossNode:
         waiting = [s for s in self._followed.values() if s.remote_unnumbered]
         senders: set[bytes] = set()
         for shared in waiting:
-            senders |= shared.waiting_senders(now - ORPHAN_GRACE)
+            senders |= shared.remote_unnumbered.senders(now - ORPHAN_GRACE)
         if not senders:
             return
         gone = await self.bus.gone(senders)
@@ -210,7 +210,7 @@ class CrossNode:
         turn = survivors.index(self.bus.node_id)
         for shared in waiting:
             arrived_before = now - ORPHAN_GRACE - turn * ADOPT_STAGGER
-            await self._adopt(shared, shared.orphans(gone, arrived_before))
+            await self._adopt(shared, shared.remote_unnumbered.orphans(gone, arrived_before))
 
     async def adopt_orphans(self, shared: SharedDocument) -> None:
         """Before the document leaves memory: store the unnumbered updates of nodes that have
@@ -218,8 +218,8 @@ class CrossNode:
         same bytes, a lost one is lost). Those of nodes still there are theirs to store: once
         the document is unloaded here, a writer who reconnects sends them again."""
         if shared.remote_unnumbered:
-            gone = await self.bus.gone(shared.waiting_senders(math.inf))
-            await self._adopt(shared, shared.orphans(gone, math.inf))
+            gone = await self.bus.gone(shared.remote_unnumbered.senders(math.inf))
+            await self._adopt(shared, shared.remote_unnumbered.orphans(gone, math.inf))
             shared.remote_unnumbered.clear()
 
     async def _adopt(self, shared: SharedDocument, updates: list[bytes]) -> None:
@@ -291,7 +291,7 @@ class CrossNode:
             return
         await self._forget_dead_nodes(followed)
         for shared in followed:
-            shared.forget_unnumbered(time.monotonic() - UNNUMBERED_WAIT)
+            shared.remote_unnumbered.forget(time.monotonic() - UNNUMBERED_WAIT)
         stored = await self._log.last_seqs([s.stored.id for s in followed])
         for shared in followed:
             if stored.get(shared.stored.id, 0) > shared.numbers.through:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -31,6 +31,7 @@ from server.documents.connection import DocumentConnection
 from server.documents.isolation import CpuAccount, CrdtLimits
 from server.documents.news import AwarenessNews, DocumentNews, NumberedNews, UpdateNews
 from server.documents.numbering import AppliedNumbers
+from server.documents.remote import TurnRelay, Unnumbered
 from server.metrics import Metrics
 from server.wire import encode_binary_frame
 from storage.document_log import NewCheckpoint, NewUpdate, StoredDocument
@@ -92,9 +93,9 @@ class SharedDocument:
         self._publish = publish
         self._unnumbered = 0  # own updates applied whose commit has not numbered them yet
         self._told = 0  # own updates told to the other nodes (their running number)
-        # other nodes' updates applied here whose sequence number has not come yet, by
-        # (node, its running number): when they arrived, and the update
-        self.remote_unnumbered: dict[tuple[bytes, int], tuple[float, bytes]] = {}
+        # other nodes' updates applied here whose sequence number has not come yet
+        self.remote_unnumbered = Unnumbered()
+        self._to_relay = TurnRelay(self._relay_remote, stored.name)  # relayed at turn's end
         self.connections: dict[int, DocumentConnection] = {}
         self.awareness = AwarenessRegistry()
         self.pending: set[asyncio.Future[int]] = set()
@@ -258,7 +259,7 @@ class SharedDocument:
         with lifted_limit(self.document):  # the node that took it checked it
             self.document.apply_update(update)
         self.numbers.mark(seq)
-        self._metrics.updates_relayed.inc(self.broadcast(encode_message(SyncUpdate(update))))
+        self._to_relay.add(update)
         self._checkpoint_when_due()
         return True
 
@@ -267,44 +268,20 @@ class SharedDocument:
         number follows (`number_remote`). Raises crdt's UpdateError (nothing applied)."""
         with lifted_limit(self.document):  # the node that took it checked it
             self.document.apply_update(update)
-        self.remote_unnumbered[(node, local)] = (time.monotonic(), update)
-        self._metrics.updates_relayed.inc(self.broadcast(encode_message(SyncUpdate(update))))
+        self.remote_unnumbered.add(node, local, update)
+        self._to_relay.add(update)
 
     def number_remote(self, node: bytes, local: int, seq: int) -> bool:
         """Another node's update, applied here before, is stored as ``seq``. False if it was
         never applied here (its message was lost: read it from SQL)."""
-        if self.remote_unnumbered.pop((node, local), None) is None:
+        if not self.remote_unnumbered.numbered(node, local):
             return self.numbers.holds(seq)
         self.numbers.mark(seq)
         self._checkpoint_when_due()
         return True
 
-    def forget_unnumbered(self, older_than: float) -> None:
-        """Stop waiting for numbers that never came (lost; SQL has filled them in since)."""
-        for key, (arrived, _) in list(self.remote_unnumbered.items()):
-            if arrived < older_than:
-                del self.remote_unnumbered[key]
-
-    def waiting_senders(self, arrived_before: float) -> set[bytes]:
-        """The nodes whose updates, applied here before ``arrived_before``, still wait for
-        their numbers."""
-        return {
-            node
-            for (node, _), (arrived, _) in self.remote_unnumbered.items()
-            if arrived < arrived_before
-        }
-
-    def orphans(self, gone: Collection[bytes] | None, arrived_before: float) -> list[bytes]:
-        """Take the unnumbered updates that arrived before ``arrived_before`` from the nodes
-        in ``gone`` (None: from every node): they may have died before storing them, and this
-        copy's clients will not send them again (it holds them). The caller stores those
-        that SQL lacks (`adopt`)."""
-        taken = []
-        for key, (arrived, update) in list(self.remote_unnumbered.items()):
-            if (gone is None or key[0] in gone) and arrived < arrived_before:
-                del self.remote_unnumbered[key]
-                taken.append(update)
-        return taken
+    def _relay_remote(self, update: bytes) -> None:
+        self._metrics.updates_relayed.inc(self.broadcast(encode_message(SyncUpdate(update))))
 
     def adopt(self, update: bytes) -> asyncio.Future[int]:
         """Store an update a dead node accepted and relayed here but never stored."""
@@ -327,8 +304,11 @@ class SharedDocument:
         self, connection: DocumentConnection, update: bytes, relay: bytes
     ) -> asyncio.Future[int]:
         self._metrics.updates_received.inc()
+        # logged (and so published to the other nodes) first: their observers need not wait
+        # for this node's
+        logged = self._log(update, connection.access.author, Origin.CONNECTION)
         self._metrics.updates_relayed.inc(self.broadcast(relay, exclude=connection))
-        return self._log(update, connection.access.author, Origin.CONNECTION)
+        return logged
 
     def _log(self, update: bytes, author: str | None, origin: Origin) -> asyncio.Future[int]:
         """Hand an applied update to the group committer, which numbers it."""

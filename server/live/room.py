@@ -49,6 +49,9 @@ class RoomLimits:
 Redactor = Callable[[int, list[StoredEvent]], Awaitable[list[StoredEvent]]]
 
 
+EventWatch = Callable[["LiveRoom", StoredEvent], None]
+
+
 class LiveRoom:
     def __init__(
         self,
@@ -66,7 +69,7 @@ class LiveRoom:
         self._told = told  # passes what is told here on to the room's other nodes
         self.connections: dict[int, LiveConnection] = {}
         self.seats = Seats(limits.seats)
-        self._pacer = Pacer(1.0 / limits.presence_rate, self._spawn)
+        self._pacer = Pacer(1.0 / limits.presence_rate, self.spawn)
         self._grace = limits.leave_grace
         # people whose last connection closed less than `leave_grace` ago: still counted
         # present, their `left` not told yet (a quick reconnection tells nothing)
@@ -78,6 +81,7 @@ class LiveRoom:
         self._next = delivered + 1
         self._waiting: dict[int, StoredEvent] = {}
         self._gap_timer: asyncio.TimerHandle | None = None
+        self.watch: EventWatch | None = None  # sees every event delivered here, in order
         self._typing: dict[int, asyncio.TimerHandle] = {}
         self._later: dict[str, asyncio.TimerHandle] = {}
         self._room: tuple[float, StoredRoom] | None = None  # when read, and what
@@ -109,9 +113,11 @@ class LiveRoom:
             self._next += 1
             for connection in list(self.connections.values()):
                 connection.deliver(ready, self._present)
+            if self.watch is not None:
+                self.watch(self, ready)
         if self._waiting and self._gap_timer is None:
             loop = asyncio.get_running_loop()
-            self._gap_timer = loop.call_later(GAP_WAIT, lambda: self._spawn(self.fill_gap()))
+            self._gap_timer = loop.call_later(GAP_WAIT, lambda: self.spawn(self.fill_gap()))
         elif not self._waiting and self._gap_timer is not None:
             self._gap_timer.cancel()
             self._gap_timer = None
@@ -218,7 +224,7 @@ class LiveRoom:
         if active:
             loop = asyncio.get_running_loop()
             self._typing[user.id] = loop.call_later(
-                TYPING_SECONDS, lambda: self._spawn(self.set_typing(user, False))
+                TYPING_SECONDS, lambda: self.spawn(self.set_typing(user, False))
             )
 
         async def announce(value: bool) -> None:
@@ -249,7 +255,7 @@ class LiveRoom:
 
         def fire() -> None:
             self._later.pop(key, None)
-            self._spawn(job())
+            self.spawn(job())
 
         self._later[key] = asyncio.get_running_loop().call_later(max(delay, 0.0), fire)
 
@@ -258,7 +264,7 @@ class LiveRoom:
         if timer is not None:
             timer.cancel()
 
-    def _spawn(self, coro: Coroutine[Any, Any, None]) -> None:
+    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
         self._tasks.spawn(coro, name=f"live room {self.room_id}")
 
     async def stop(self) -> None:
@@ -305,6 +311,7 @@ class LiveRooms:
         self._redact = redact
         self._rooms: dict[int, LiveRoom] = {}
         self._lock = asyncio.Lock()
+        self.watch: EventWatch | None = None  # given to every room opened here
 
     def get(self, room_id: int) -> LiveRoom | None:
         return self._rooms.get(room_id)
@@ -337,6 +344,7 @@ class LiveRooms:
                     self._supervisor.scope(),
                     None if links is None else lambda told: links.told(room_id, told),
                 )
+                room.watch = self.watch
                 self._rooms[room_id] = room
             refused = room.seats.take(connection.seat)
             if refused is not None:

@@ -14,6 +14,7 @@ again from the floor stored in SQL when its first connection is welcomed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from server.live.commands import Context, command
 from server.live.protocol import ID, MAX_INTEGER, USER, ErrorCode, LiveError
 from server.live.room import LiveRoom
 from server.policy import Action
+from storage.discussion import StoredEvent
 from storage.live_session import (
     MAX_TITLE_CHARS,
     AgendaFull,
@@ -126,7 +128,28 @@ async def _time_up(live_room: LiveRoom, store: LiveSessionStore, floor: Floor) -
         floor.since,
         floor.seconds,
     ):
-        live_room.tell({"type": FLOOR_TIME_UP, "floor": floor_payload(floor)})
+        # every node that serves the room runs its own timer (`timer_keeper`): each tells
+        # its own connections
+        live_room.hear({"type": FLOOR_TIME_UP, "floor": floor_payload(floor)})
+
+
+def timer_keeper(
+    store: LiveSessionStore, clock: Callable[[], datetime]
+) -> Callable[[LiveRoom, StoredEvent], None]:
+    """Set the speaking timer on every node that delivers a `floor.changed` event, whichever
+    node gave the floor: the end of the time is announced to everyone even if that node has
+    died meanwhile."""
+
+    def watch(live_room: LiveRoom, event: StoredEvent) -> None:
+        if event.type != FLOOR_CHANGED:
+            return
+
+        async def arm() -> None:
+            arm_timer(live_room, store, await store.state(live_room.room_id), clock())
+
+        live_room.spawn(arm())
+
+    return watch
 
 
 # -- commands ---------------------------------------------------------------------------------
@@ -141,8 +164,7 @@ def _published(ctx: Context, change: Change, **ack: Any) -> dict[str, Any]:
 
 
 def _floor_changed(ctx: Context, change: Change) -> dict[str, Any]:
-    if change.events:
-        arm_timer(ctx.live_room, _store(ctx), change.state, ctx.now)
+    # the timer is set when the event is delivered, on every node (`timer_keeper`)
     return _published(ctx, change, floor=floor_payload(change.state.floor))
 
 

@@ -161,3 +161,31 @@ async def test_a_member_removed_through_one_replica_is_closed_on_another(
         finally:
             await member.close()
             await editor.close()
+
+
+async def test_the_floor_time_is_told_once_everywhere_even_when_its_giver_died(
+    postgres_url: str,
+) -> None:
+    people, _ = await seed_room(postgres_url, "veche")
+    async with (
+        replicas(postgres_url, 2) as (doomed, survivor),
+        on(survivor, people, "participant") as participant,
+    ):
+        moderator = on(doomed, people, "moderator", reconnect=False)
+        await moderator.connect()
+        try:
+            first = (await moderator.send("give_floor", user="participant", seconds=1))["floor"]
+            for watcher in (participant, moderator):
+                time_up = await watcher.next_event("floor.time_up", timeout=10)
+                assert time_up == {"type": "floor.time_up", "floor": first}
+            # each replica tells its own people: nobody hears it twice
+            with pytest.raises(TimeoutError):
+                await participant.next_event("floor.time_up", timeout=1.5)
+
+            second = (await moderator.send("give_floor", user="owner", seconds=2))["floor"]
+            assert (await participant.next_event("floor.changed"))["floor"] == second
+            await doomed.kill()  # the node that gave the floor, and set its timer, is gone
+            time_up = await participant.next_event("floor.time_up", timeout=10)
+            assert time_up == {"type": "floor.time_up", "floor": second}
+        finally:
+            await moderator.close()

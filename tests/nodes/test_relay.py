@@ -1,0 +1,53 @@
+"""Updates from other nodes that arrive in one event-loop turn go to each connection as one
+merged update (issue 15's decision); one alone goes as the very bytes received."""
+
+from __future__ import annotations
+
+import pycrdt
+import pytest
+from pycrdt import Text
+
+from client import DocumentClient
+from tests.nodes.test_lost_messages import two_nodes
+from tests.support.rooms import services_of
+
+pytestmark = pytest.mark.postgres
+
+OTHER_NODE = b"\x07" * 16
+
+
+def edits(*pieces: str) -> list[bytes]:
+    """The updates of typing ``pieces`` one after another, from a writer elsewhere."""
+    doc: pycrdt.Doc[Text] = pycrdt.Doc()
+    text = doc.get("content", type=Text)
+    updates: list[bytes] = []
+    doc.observe(lambda event: updates.append(event.update))
+    for piece in pieces:
+        text.insert(len(text), piece)
+    return updates
+
+
+async def test_updates_of_one_turn_are_relayed_as_one_and_a_lone_one_as_received(
+    postgres_url: str,
+) -> None:
+    async with two_nodes(postgres_url) as (_, two):
+        reader = DocumentClient(two.yjs, "merged")
+        await reader.connect()
+        try:
+            received: list[bytes] = []
+            reader.on_remote_update(received.append)
+            shared = services_of(two).documents.get("merged")
+            assert shared is not None
+            first, second, third, fourth = edits("Чл. 1", " Общината", " публикува", " ✅")
+            for local, update in enumerate((first, second, third), start=1):
+                shared.apply_remote_unnumbered(OTHER_NODE, local, update)
+            read = reader.doc.get("content", type=Text)
+            await reader.wait_until(lambda: str(read) == "Чл. 1 Общината публикува")
+            assert len(received) == 1  # three updates, one frame
+            assert received[0] not in (first, second, third)
+
+            shared.apply_remote_unnumbered(OTHER_NODE, 4, fourth)
+            await reader.wait_until(lambda: str(read).endswith("✅"))
+            assert received[1:] == [fourth]
+        finally:
+            await reader.close()
