@@ -139,8 +139,16 @@ class Services:
         tasks = TaskSupervisor()  # the one owner of background work; stopped last
         bus = start_bus(settings)
         await bus.start()
+        coalescer = WriteCoalescer()
         documents = DocumentRegistry(
-            settings, document_log, committer, backend, metrics, tasks=tasks.scope(), bus=bus
+            settings,
+            document_log,
+            committer,
+            backend,
+            metrics,
+            tasks=tasks.scope(),
+            bus=bus,
+            at_turn_end=coalescer.before_flush,
         )
         await documents.start()
         redis = RedisProbe(settings.redis_url) if settings.redis_url else None
@@ -272,6 +280,7 @@ class Services:
             ),
             live_sessions=live_sessions,
             clock=utc_now,
+            coalescer=coalescer,
         )
 
     async def stop(self) -> None:

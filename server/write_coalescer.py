@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+from collections.abc import Callable
 from typing import Protocol
+
+log = logging.getLogger(__name__)
 
 
 class Flushable(Protocol):
@@ -26,16 +30,32 @@ class WriteCoalescer:
 
     def __init__(self) -> None:
         self._dirty: list[Flushable] = []
+        self._jobs: list[Callable[[], None]] = []
         self._scheduled = False
 
     def mark(self, socket: Flushable) -> None:
         self._dirty.append(socket)
+        self._schedule()
+
+    def before_flush(self, job: Callable[[], None]) -> None:
+        """Run ``job`` at the end of this turn, just before the sockets are written: what it
+        queues (a document's merged relay) goes out in the same writes."""
+        self._jobs.append(job)
+        self._schedule()
+
+    def _schedule(self) -> None:
         if not self._scheduled:
             self._scheduled = True
             asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
-        dirty, self._dirty = self._dirty, []
         self._scheduled = False
+        jobs, self._jobs = self._jobs, []
+        for job in jobs:
+            try:
+                job()
+            except Exception:  # one document's trouble must not keep the others' frames
+                log.exception("a job before writing the sockets failed")
+        dirty, self._dirty = self._dirty, []
         for socket in dirty:
             socket.flush()

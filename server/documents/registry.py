@@ -65,8 +65,10 @@ class DocumentRegistry:
         *,
         tasks: TaskScope | None = None,
         bus: Bus | None = None,
+        at_turn_end: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
         self._settings = settings
+        self._at_turn_end = at_turn_end  # runs a job just before the sockets are written
         self._log = log_
         self._committer = committer
         self._backend = backend
@@ -254,6 +256,7 @@ class DocumentRegistry:
             checkpoint_every=self._settings.checkpoint_every,
             limits=self.loader.limits,
             publish=self.crossnode.publisher(document_channel(state.document.id)),
+            at_turn_end=self._at_turn_end,
         )
         if len(state.updates) >= self._settings.checkpoint_every or (
             state.updates and materialized.needs_checkpoint(self.loader.limits)

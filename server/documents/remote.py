@@ -67,25 +67,58 @@ class Unnumbered:
         self._waiting.clear()
 
 
+Queued = tuple[object | None, bytes, bytes | None]  # (source, update, frame as received)
+
+
 class TurnRelay:
-    """Relays other nodes' updates at the end of the event-loop turn that applied them."""
+    """Relays a document's updates at the end of the event-loop turn that applied them.
 
-    def __init__(self, relay: Callable[[bytes], None], name: str) -> None:
-        self._relay = relay  # sends one update to every connection of the document
+    Under load several updates arrive in one turn: from one writer in one read, or from other
+    nodes in one bus message. Each run of consecutive updates from the same source is merged
+    into one update (one frame per connection instead of many) and relayed to every
+    connection but that source; an update alone goes as the very bytes received. Runs from
+    different sources stay apart and in order, so no writer gets its own updates back.
+    """
+
+    def __init__(
+        self,
+        relay: Callable[[bytes, bytes | None, object | None], None],
+        name: str,
+        at_turn_end: Callable[[Callable[[], None]], None] | None = None,
+    ) -> None:
+        # relay(update, the frame as received or None, the source to leave out or None)
+        self._relay = relay
         self._name = name
-        self._updates: list[bytes] = []
+        self._at_turn_end = at_turn_end
+        self._queued: list[Queued] = []
 
-    def add(self, update: bytes) -> None:
-        self._updates.append(update)
-        if len(self._updates) == 1:
-            asyncio.get_running_loop().call_soon(self._flush)
+    def add(self, update: bytes, *, frame: bytes | None = None, source: object = None) -> None:
+        self._queued.append((source, update, frame))
+        if len(self._queued) == 1:
+            if self._at_turn_end is not None:
+                self._at_turn_end(self._flush)
+            else:
+                asyncio.get_running_loop().call_soon(self._flush)
 
     def _flush(self) -> None:
-        updates, self._updates = self._updates, []
-        if len(updates) > 1:
+        queued, self._queued = self._queued, []
+        start = 0
+        while start < len(queued):
+            source = queued[start][0]
+            end = start + 1
+            while end < len(queued) and queued[end][0] is source:
+                end += 1
+            self._relay_run(queued[start:end], source)
+            start = end
+
+    def _relay_run(
+        self, run: list[tuple[object | None, bytes, bytes | None]], source: object
+    ) -> None:
+        if len(run) > 1:
             try:
-                updates = [merge_for_relay(updates)]
+                self._relay(merge_for_relay([update for _, update, _ in run]), None, source)
+                return
             except UpdateError:  # applied, so mergeable; should it happen, relay one by one
-                log.exception("document %r: updates from other nodes cannot be merged", self._name)
-        for update in updates:
-            self._relay(update)
+                log.exception("document %r: updates cannot be merged for relaying", self._name)
+        for _, update, frame in run:
+            self._relay(update, frame, source)

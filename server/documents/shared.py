@@ -85,6 +85,7 @@ class SharedDocument:
         checkpoint_every: int,
         limits: CrdtLimits,
         publish: Callable[[DocumentNews], None] | None = None,
+        at_turn_end: Callable[[Callable[[], None]], None] | None = None,
     ) -> None:
         self.stored = stored
         self.document = document
@@ -95,7 +96,8 @@ class SharedDocument:
         self._told = 0  # own updates told to the other nodes (their running number)
         # other nodes' updates applied here whose sequence number has not come yet
         self.remote_unnumbered = Unnumbered()
-        self._to_relay = TurnRelay(self._relay_remote, stored.name)  # relayed at turn's end
+        # updates are relayed at the end of the turn that applied them, merged (remote.py)
+        self._to_relay = TurnRelay(self._relay_queued, stored.name, at_turn_end)
         self.connections: dict[int, DocumentConnection] = {}
         self.awareness = AwarenessRegistry()
         self.pending: set[asyncio.Future[int]] = set()
@@ -280,8 +282,10 @@ class SharedDocument:
         self._checkpoint_when_due()
         return True
 
-    def _relay_remote(self, update: bytes) -> None:
-        self._metrics.updates_relayed.inc(self.broadcast(encode_message(SyncUpdate(update))))
+    def _relay_queued(self, update: bytes, frame: bytes | None, source: object | None) -> None:
+        exclude = source if isinstance(source, DocumentConnection) else None
+        relay = encode_message(SyncUpdate(update)) if frame is None else frame
+        self._metrics.updates_relayed.inc(self.broadcast(relay, exclude=exclude))
 
     def adopt(self, update: bytes) -> asyncio.Future[int]:
         """Store an update a dead node accepted and relayed here but never stored."""
@@ -307,7 +311,7 @@ class SharedDocument:
         # logged (and so published to the other nodes) first: their observers need not wait
         # for this node's
         logged = self._log(update, connection.access.author, Origin.CONNECTION)
-        self._metrics.updates_relayed.inc(self.broadcast(relay, exclude=connection))
+        self._to_relay.add(update, frame=relay, source=connection)
         return logged
 
     def _log(self, update: bytes, author: str | None, origin: Origin) -> asyncio.Future[int]:

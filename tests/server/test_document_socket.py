@@ -13,7 +13,7 @@ from server.closecodes import CloseCode
 from server.document_socket import PING_INTERVAL, PING_TIMEOUT
 from tests.support.server import RunningServer
 from tests.support.wire import RawPeer
-from tests.support.ydocs import Typist
+from tests.support.ydocs import Typist, text_of
 
 
 async def test_a_fragmented_message_is_assembled_and_relayed_whole(
@@ -62,3 +62,31 @@ async def test_other_websocket_paths_go_to_the_asgi_application(server: RunningS
     with pytest.raises(InvalidStatus) as refused:
         await connect(f"ws://127.0.0.1:{server.port}/not-a-socket")
     assert refused.value.response.status_code == 403
+
+
+async def test_updates_read_together_go_out_merged_and_never_back_to_their_writer(
+    server: RunningServer,
+) -> None:
+    writer = await RawPeer.open(f"{server.yjs}/merged")
+    observer = await RawPeer.open(f"{server.yjs}/merged")
+    for peer in (writer, observer):
+        assert isinstance(await peer.recv_message(), SyncStep1)
+    typist = Typist()
+    updates = [typist.type(piece) for piece in ("Чл. 1 ", "Общината ", "публикува ✅")]
+    protocol = writer.ws.protocol
+    for update in updates:
+        protocol.send_binary(encode_message(SyncUpdate(update)))
+    writer.ws.transport.write(b"".join(protocol.data_to_send()))  # one read for the server
+
+    relayed = await observer.recv_until(lambda m: isinstance(m, SyncUpdate))
+    assert isinstance(relayed, SyncUpdate)
+    assert relayed.update not in updates  # one merged update, not the first of three
+    assert text_of(relayed.update) == "Чл. 1 Общината публикува ✅"
+    with pytest.raises(TimeoutError):  # the writer is not sent its own updates back
+        await writer.recv_until(lambda m: isinstance(m, SyncUpdate), timeout=0.5)
+
+    lone = typist.type(" Край.")
+    await writer.send(encode_message(SyncUpdate(lone)))
+    assert await observer.recv() == encode_message(SyncUpdate(lone))  # the very bytes
+    await writer.close()
+    await observer.close()
