@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Insert, func, insert, select, update
+from sqlalchemy import Insert, Table, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -163,7 +163,9 @@ class DocumentLog:
             seqs, newer = await _take_numbers(session, updates, checkpoints)
             if updates:
                 rows = [_update_row(u, seq) for u, seq in zip(updates, seqs, strict=True)]
-                await session.execute(insert(UpdateRecord), rows)
+                # Core, not the ORM's bulk path: the rows are plain dicts already, and this
+                # is the hot path of every edit (a third of the commit's CPU went to the ORM)
+                await session.execute(insert(UPDATES_TABLE), rows)
             if newer:
                 await session.execute(
                     self._insert_checkpoints(), [_checkpoint_row(c) for c in newer]
@@ -387,6 +389,9 @@ async def _take_numbers(
         seqs.append(next_number[item.document_id])
         next_number[item.document_id] += 1
     return seqs, newer
+
+
+UPDATES_TABLE = cast(Table, UpdateRecord.__table__)
 
 
 def _update_row(update: NewUpdate, seq: int) -> dict[str, Any]:
