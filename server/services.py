@@ -17,6 +17,7 @@ from server.accounts import secret_key
 from server.accounts.ratelimit import SlidingWindow
 from server.accounts.service import Accounts, SignIn
 from server.accounts.signing import TokenSigner
+from server.accounts.throttle import LocalThrottle, LoginThrottle, SharedThrottle
 from server.decisions.context import DecisionsContext
 from server.decisions.schedule import RECHECK_SECONDS
 from server.decisions.service import Decisions
@@ -159,8 +160,7 @@ class Services:
             TokenSigner(signing_key(settings)),
             access_ttl=timedelta(seconds=settings.access_token_ttl),
             session_ttl=timedelta(seconds=settings.session_ttl),
-            per_account=SlidingWindow(settings.login_failures_per_account, settings.login_window),
-            per_address=SlidingWindow(settings.login_failures_per_address, settings.login_window),
+            throttle=login_throttle(settings),
         )
         rooms = Rooms(RoomStore(database), accounts.store, document_log, audit)
         access_store = AccessStore(database)
@@ -296,7 +296,22 @@ class Services:
             await self.presence.close()
         if self.redis is not None:
             await self.redis.close()
+        await self.sign_in.throttle.close()
         await self.database.dispose()
+
+
+def login_throttle(settings: Settings) -> LoginThrottle:
+    """Failed logins counted on this node, or in Redis for every node when configured."""
+    limits = (settings.login_failures_per_account, settings.login_failures_per_address)
+    local = LocalThrottle(
+        SlidingWindow(limits[0], settings.login_window),
+        SlidingWindow(limits[1], settings.login_window),
+    )
+    if settings.redis_url is None:
+        return local
+    from storage.redis_login_windows import RedisLoginWindows  # only needed when configured
+
+    return SharedThrottle(RedisLoginWindows(settings.redis_url), limits, local)
 
 
 def start_bus(settings: Settings) -> Bus:

@@ -18,6 +18,7 @@ from server.accounts import (
 from server.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, Passwords
 from server.accounts.ratelimit import SlidingWindow
 from server.accounts.signing import TokenSigner, secret_hash
+from server.accounts.throttle import LocalThrottle, LoginThrottle, Reservation
 from storage.accounts import AccountStore, Rotation, StoredApiToken, StoredUser
 from storage.audit import AuditLog
 from storage.errors import UserExists
@@ -160,15 +161,19 @@ class SignIn:
         session_ttl: timedelta = timedelta(days=30),
         per_account: SlidingWindow | None = None,
         per_address: SlidingWindow | None = None,
+        throttle: LoginThrottle | None = None,
     ) -> None:
         self.accounts, self.signer = accounts, signer
         self.store, self.audit, self.clock = accounts.store, accounts.audit, accounts.clock
         self.access_ttl, self.session_ttl = access_ttl, session_ttl
-        self.per_account = SlidingWindow(10, 15 * 60) if per_account is None else per_account
-        self.per_address = SlidingWindow(50, 15 * 60) if per_address is None else per_address
-        # One audit row per throttled account/address pair and window, so a flood of refused
-        # attempts cannot flood the audit table.
-        self._throttle_reports = SlidingWindow(1, self.per_account.window)
+        # failed logins per account and per address: this node's count, or every node's
+        self.throttle: LoginThrottle = throttle or LocalThrottle(
+            SlidingWindow(10, 15 * 60) if per_account is None else per_account,
+            SlidingWindow(50, 15 * 60) if per_address is None else per_address,
+        )
+        # One audit row per throttled account/address pair and window (on each node), so a
+        # flood of refused attempts cannot flood the audit table.
+        self._throttle_reports = SlidingWindow(1, self.throttle.window)
 
     async def login(self, name: str, password: str, address: str | None) -> IssuedTokens:
         """Tokens for a new session.
@@ -178,27 +183,16 @@ class SignIn:
             InvalidCredentials: unknown name or wrong password (the same either way).
         """
         account_key, address_key = name.casefold(), address or "-"
-        waits = [
-            w
-            for w in (
-                self.per_account.retry_after(account_key),
-                self.per_address.retry_after(address_key),
-            )
-            if w is not None
-        ]
-        if waits:
+        reserved = await self.throttle.reserve(account_key, address_key)
+        if not isinstance(reserved, Reservation):
             report_key = f"{account_key}\n{address_key}"
             if self._throttle_reports.retry_after(report_key) is None:
                 self._throttle_reports.hit(report_key)
                 await self.audit.record(
                     "auth.login_throttled", address=address, details={"name": name[:100]}
                 )
-            raise LoginThrottled(max(waits))
-        # Count the attempt as a failure now, in the same event-loop step as the check above
-        # (no await between them), and give it back only if it succeeds: otherwise 60
-        # concurrent attempts all pass the check before the first argon2 verdict is known.
-        reserved = self.per_address.hit(address_key)
-        self.per_account.hit(account_key)
+            raise LoginThrottled(reserved)
+        # the attempt is counted as a failure until it succeeds (server/accounts/throttle.py)
         user = await self.store.find_user(name)
         ok = len(password) <= MAX_PASSWORD_LENGTH and await self.accounts.passwords.verify(
             None if user is None else user.password_hash, password
@@ -208,8 +202,7 @@ class SignIn:
                 "auth.login_failed", address=address, details={"name": name[:100]}
             )
             raise InvalidCredentials("wrong name or password")
-        self.per_account.reset(account_key)
-        self.per_address.give_back(address_key, reserved)
+        await self.throttle.succeeded(reserved)
         now = self.clock()
         session_id = secrets.token_hex(16)
         refresh = self._refresh_token(session_id)

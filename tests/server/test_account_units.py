@@ -12,7 +12,9 @@ from server.accounts.passwords import Passwords, generate_password
 from server.accounts.ratelimit import SlidingWindow
 from server.accounts.secret_key import load_or_create
 from server.accounts.signing import TokenSigner, secret_hash
+from server.accounts.throttle import LocalThrottle, Reservation, SharedThrottle
 from server.settings import Settings, SettingsError
+from storage.redis_login_windows import RedisLoginWindows
 
 
 class Clock:
@@ -107,3 +109,19 @@ def test_float_settings_refuse_non_finite_numbers(raw: str) -> None:
     # nan compares false with every bound and inf lifts one: neither is a setting.
     with pytest.raises(SettingsError, match="VECHE_CRDT_BUDGET must be a finite number"):
         Settings.from_env({"VECHE_CRDT_BUDGET": raw})
+
+
+async def test_the_shared_login_count_falls_back_to_this_node_without_redis() -> None:
+    clock = Clock()
+    local = LocalThrottle(SlidingWindow(2, 60.0, clock), SlidingWindow(100, 60.0, clock))
+    throttle = SharedThrottle(RedisLoginWindows("redis://127.0.0.1:1/0"), (2, 100), local)
+    try:
+        first = await throttle.reserve("ана", "192.0.2.1")
+        assert isinstance(first, Reservation)
+        assert not first.shared  # counted here: Redis is unreachable
+        await throttle.succeeded(first)  # and given back here
+        for _ in range(2):
+            assert isinstance(await throttle.reserve("ана", "192.0.2.1"), Reservation)
+        assert await throttle.reserve("ана", "192.0.2.1") == pytest.approx(60.0)
+    finally:
+        await throttle.close()
