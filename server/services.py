@@ -182,7 +182,12 @@ class Services:
         if isinstance(presence, SharedPresence):
             tasks.spawn(presence.renew_forever(), name="presence: renew")
         access_review = AccessReviewer(
-            admission, documents, settings.access_review_every, live_rooms.connections, tasks=tasks
+            admission,
+            documents,
+            settings.access_review_every,
+            live_rooms.connections,
+            tasks=tasks,
+            hurried=lambda: bus.shared and not bus.connected,  # cut off from the other nodes
         )
         # a revoked token, a removed member, an archived room: every such change is audited,
         # so an audit event is the cue to re-check the open connections at once

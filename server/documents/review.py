@@ -55,6 +55,9 @@ def _reviewable(access: Access) -> bool:
     return access.user_id is not None or access.room_id is not None
 
 
+HURRIED_SECONDS = 1.0
+
+
 class AccessReviewer:
     def __init__(
         self,
@@ -64,8 +67,12 @@ class AccessReviewer:
         others: Callable[[], Iterable[Reviewed]] = tuple,
         *,
         tasks: TaskSupervisor | None = None,
+        hurried: Callable[[], bool] = lambda: False,
     ) -> None:
         self._admission, self._documents, self._every = admission, documents, every
+        # True while changes made on other nodes cannot be heard (the bus is down): review
+        # every HURRIED_SECONDS then, so that a vote opened elsewhere freezes here soon
+        self._hurried = hurried
         self._others = others  # more connections to review: the live rooms'
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -110,13 +117,17 @@ class AccessReviewer:
             await source.review_roles(connections)
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        last = loop.time()
         while True:
-            try:
-                async with asyncio.timeout(self._every):
+            try:  # a short tick, so that a bus lost in the middle of a long wait is seen
+                async with asyncio.timeout(min(self._every, HURRIED_SECONDS)):
                     await self._wake.wait()
             except TimeoutError:
-                pass
+                if not self._hurried() and loop.time() - last < self._every:
+                    continue
             self._wake.clear()
+            last = loop.time()
             try:
                 await self.review_now()
             except Exception:  # a database outage: keep the loop, try again next time

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from client import DocumentClient, LiveClient
 from tests.nodes.private_redis import PrivateRedis
 from tests.nodes.replicas import replicas, seed_room, stored_updates, text_of
+from tests.nodes.test_decisions import call
 from tests.support.server import ServerProcess
 from tests.support.services import postgres_admin_url
 from tests.support.waiting import eventually
@@ -149,3 +150,48 @@ async def test_a_database_outage_holds_writes_then_refuses_them_and_loses_nothin
             for editor in editors:
                 await editor.close()
     assert text_of(await stored_updates(postgres_url, "outage")) == expected
+
+
+async def test_a_vote_opened_while_redis_is_down_freezes_the_body_on_every_replica_soon(
+    postgres_url: str,
+) -> None:
+    """Cut off from Redis, a replica hears no freeze request; its access review, which runs
+    every second while the bus is down (30 s here otherwise), makes the editors read-only."""
+    people, _ = await seed_room(postgres_url, "veche")
+    bus = PrivateRedis()
+    await bus.start()
+    env = {"VECHE_REDIS_URL": bus.url, "VECHE_ACCESS_REVIEW": "30"}
+    try:
+        async with replicas(postgres_url, 2, env=env) as (one, two):
+            created = await call(one, people, "participant", "/proposals", {"title": "Парк"})
+            assert created.status_code == 201, created.text
+            proposal = created.json()
+            editor = DocumentClient(two.yjs, proposal["document"], token=people.token("owner"))
+            await editor.connect()
+            try:
+                body = editor.doc.get("content", type=Text)
+                body.insert(0, "Чл. 1. Паркът е отворен ✅")
+                await editor.wait_saved()
+                path = f"/proposals/{proposal['id']}/state"
+                moved = await call(one, people, "moderator", path, {"state": "discussion"})
+                assert moved.status_code == 200, moved.text
+                await bus.stop()
+                await eventually(reports(one, two, "degraded"), timeout=10)
+
+                opened = await call(
+                    one,
+                    people,
+                    "moderator",
+                    f"/proposals/{proposal['id']}/vote",
+                    {"allow_change": False, "visibility": "always"},
+                )
+                assert opened.status_code == 201, opened.text
+                started = asyncio.get_running_loop().time()
+                while editor.permission_denied is None:
+                    assert asyncio.get_running_loop().time() - started < 10, "not frozen"
+                    body.insert(len(body), "+")
+                    await asyncio.sleep(0.2)
+            finally:
+                await editor.close()
+    finally:
+        await bus.stop()
