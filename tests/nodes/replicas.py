@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pycrdt
+import redis.asyncio
+from redis.exceptions import RedisError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -33,12 +35,23 @@ async def replicas(
 ) -> AsyncIterator[list[ServerProcess]]:
     """Start ``count`` replicas sharing the database and a fresh bus; stop them at the end."""
     shared = {"VECHE_REDIS_URL": bus_url(), "VECHE_OPEN_DOCUMENTS": "true", **(env or {})}
+    await _emptied(shared["VECHE_REDIS_URL"])  # nothing of an earlier test (login counts)
     nodes = [ServerProcess(database_url, env=shared) for _ in range(count)]
     try:
         await asyncio.gather(*(node.start() for node in nodes))
         yield nodes
     finally:
         await asyncio.gather(*(node.stop() for node in nodes))
+
+
+async def _emptied(url: str) -> None:
+    client = redis.asyncio.Redis.from_url(url)
+    try:
+        await client.flushdb()
+    except (RedisError, OSError):
+        pass  # a private Redis not started yet, or none: the replicas report it
+    finally:
+        await client.aclose()
 
 
 async def stored_updates(database_url: str, name: str) -> list[bytes]:
