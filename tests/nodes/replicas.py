@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -20,7 +21,18 @@ from tests.support.rooms import People, make_people, make_room
 from tests.support.server import TEST_SECRET_KEY, ServerProcess
 from tests.support.services import redis_url
 
-_databases = itertools.cycle(range(1, 16))  # a Redis database (and bus namespace) per test
+
+def _my_databases() -> range:
+    """Redis databases 1..15, split between pytest-xdist's workers (each test takes the next
+    one of its worker's share and empties it): no two tests running at once share one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    share = 15 // max(count, 1)
+    first = 1 + int(worker) * share
+    return range(first, first + share)
+
+
+_databases = itertools.cycle(_my_databases())  # a Redis database (and bus namespace) per test
 
 
 def bus_url() -> str:
