@@ -28,22 +28,38 @@ class Unnumbered:
 
     def __init__(self) -> None:
         self._waiting: dict[tuple[bytes, int], tuple[float, bytes]] = {}
+        self._by_bytes: dict[bytes, tuple[bytes, int]] = {}  # the same update read from SQL
 
     def __bool__(self) -> bool:
         return bool(self._waiting)
 
     def add(self, node: bytes, local: int, update: bytes) -> None:
         self._waiting[(node, local)] = (time.monotonic(), update)
+        self._by_bytes[update] = (node, local)
 
     def numbered(self, node: bytes, local: int) -> bool:
         """The update's number came: stop waiting. False if it was not waited for."""
-        return self._waiting.pop((node, local), None) is not None
+        return self._pop((node, local)) is not None
+
+    def read_back(self, update: bytes) -> bool:
+        """These bytes were read from SQL with their number before the number came over the
+        bus: stop waiting. False if no such update waits (it is new here)."""
+        key = self._by_bytes.get(update)
+        return key is not None and self._pop(key) is not None
+
+    def _pop(self, key: tuple[bytes, int]) -> bytes | None:
+        entry = self._waiting.pop(key, None)
+        if entry is None:
+            return None
+        if self._by_bytes.get(entry[1]) == key:
+            del self._by_bytes[entry[1]]
+        return entry[1]
 
     def forget(self, older_than: float) -> None:
         """Stop waiting for numbers that never came (lost; SQL has filled them in since)."""
         for key, (arrived, _) in list(self._waiting.items()):
             if arrived < older_than:
-                del self._waiting[key]
+                self._pop(key)
 
     def senders(self, arrived_before: float) -> set[bytes]:
         """The nodes whose updates, applied here before ``arrived_before``, still wait."""
@@ -59,12 +75,13 @@ class Unnumbered:
         taken = []
         for key, (arrived, update) in list(self._waiting.items()):
             if (gone is None or key[0] in gone) and arrived < arrived_before:
-                del self._waiting[key]
+                self._pop(key)
                 taken.append(update)
         return taken
 
     def clear(self) -> None:
         self._waiting.clear()
+        self._by_bytes.clear()
 
 
 Queued = tuple[object | None, bytes, bytes | None]  # (source, update, frame as received)

@@ -258,6 +258,10 @@ class SharedDocument:
         document refuses (nothing applied)."""
         if self.numbers.holds(seq):
             return False
+        if self.remote_unnumbered.read_back(update):  # applied and relayed already: numbered
+            self.numbers.mark(seq)
+            self._checkpoint_when_due()
+            return True
         with lifted_limit(self.document):  # the node that took it checked it
             self.document.apply_update(update)
         self.numbers.mark(seq)

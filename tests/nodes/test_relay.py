@@ -51,3 +51,29 @@ async def test_updates_of_one_turn_are_relayed_as_one_and_a_lone_one_as_received
             assert received[1:] == [fourth]
         finally:
             await reader.close()
+
+
+async def test_an_update_read_back_from_sql_before_its_number_came_is_not_relayed_again(
+    postgres_url: str,
+) -> None:
+    async with two_nodes(postgres_url) as (_, two):
+        reader = DocumentClient(two.yjs, "read-back")
+        await reader.connect()
+        try:
+            received: list[bytes] = []
+            reader.on_remote_update(received.append)
+            shared = services_of(two).documents.get("read-back")
+            assert shared is not None
+            first, second = edits("Решение", " №7")
+            shared.apply_remote_unnumbered(OTHER_NODE, 1, first)
+            read = reader.doc.get("content", type=Text)
+            await reader.wait_until(lambda: str(read) == "Решение")
+            seq = shared.numbers.through + 1
+            assert shared.apply_remote(seq, first)  # the 5-second check read it from SQL
+            assert shared.numbers.holds(seq)
+            assert not shared.remote_unnumbered  # nothing waits for that number any more
+            shared.apply_remote(seq + 1, second)
+            await reader.wait_until(lambda: str(read) == "Решение №7")
+            assert received == [first, second]  # the first was not sent again
+        finally:
+            await reader.close()
