@@ -38,6 +38,12 @@ async def call(
         return await http.post(path, json=body)
 
 
+async def open_vote(node: ServerProcess, people: People, proposal_id: int) -> httpx.Response:
+    """Open the proposal's vote through ``node``, as the moderator."""
+    body = {"allow_change": False, "visibility": "always"}
+    return await call(node, people, "moderator", f"/proposals/{proposal_id}/vote", body)
+
+
 async def test_a_vote_freezes_the_body_on_every_replica_and_counts_each_ballot_once(
     postgres_url: str,
 ) -> None:
@@ -71,13 +77,7 @@ async def test_a_vote_freezes_the_body_on_every_replica_and_counts_each_ballot_o
         typist = asyncio.create_task(keep_typing())
         await asyncio.sleep(0.2)
         try:
-            opened = await call(
-                one,
-                people,
-                "moderator",
-                f"/proposals/{proposal['id']}/vote",
-                {"allow_change": False, "visibility": "always"},
-            )
+            opened = await open_vote(one, people, proposal["id"])
             assert opened.status_code == 201, opened.text
             poll = opened.json()
             # the opening has returned: replica two refuses the editor's next write at once

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from client import DocumentClient, LiveClient
 from tests.nodes.private_redis import PrivateRedis
 from tests.nodes.replicas import replicas, seed_room, stored_updates, text_of
-from tests.nodes.test_decisions import call
+from tests.nodes.test_decisions import call, open_vote
 from tests.support.server import ServerProcess
 from tests.support.services import postgres_admin_url
 from tests.support.waiting import eventually
@@ -178,13 +178,7 @@ async def test_a_vote_opened_while_redis_is_down_freezes_the_body_on_every_repli
                 await bus.stop()
                 await eventually(reports(one, two, "degraded"), timeout=10)
 
-                opened = await call(
-                    one,
-                    people,
-                    "moderator",
-                    f"/proposals/{proposal['id']}/vote",
-                    {"allow_change": False, "visibility": "always"},
-                )
+                opened = await open_vote(one, people, proposal["id"])
                 assert opened.status_code == 201, opened.text
                 started = asyncio.get_running_loop().time()
                 while editor.permission_denied is None:

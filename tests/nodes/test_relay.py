@@ -3,13 +3,18 @@ merged update (issue 15's decision); one alone goes as the very bytes received."
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+
 import pycrdt
 import pytest
 from pycrdt import Text
 
 from client import DocumentClient
+from server.documents.shared import SharedDocument
 from tests.nodes.test_lost_messages import two_nodes
 from tests.support.rooms import services_of
+from tests.support.server import RunningServer
 
 pytestmark = pytest.mark.postgres
 
@@ -27,53 +32,59 @@ def edits(*pieces: str) -> list[bytes]:
     return updates
 
 
+@contextlib.asynccontextmanager
+async def reading(
+    server: RunningServer, name: str
+) -> AsyncIterator[tuple[DocumentClient, list[bytes], SharedDocument]]:
+    """A reader of document ``name`` on ``server``, the updates it receives, and the server's
+    copy of the document."""
+    reader = DocumentClient(server.yjs, name)
+    await reader.connect()
+    try:
+        received: list[bytes] = []
+        reader.on_remote_update(received.append)
+        shared = services_of(server).documents.get(name)
+        assert shared is not None
+        yield reader, received, shared
+    finally:
+        await reader.close()
+
+
 async def test_updates_of_one_turn_are_relayed_as_one_and_a_lone_one_as_received(
     postgres_url: str,
 ) -> None:
-    async with two_nodes(postgres_url) as (_, two):
-        reader = DocumentClient(two.yjs, "merged")
-        await reader.connect()
-        try:
-            received: list[bytes] = []
-            reader.on_remote_update(received.append)
-            shared = services_of(two).documents.get("merged")
-            assert shared is not None
-            first, second, third, fourth = edits("Чл. 1", " Общината", " публикува", " ✅")
-            for local, update in enumerate((first, second, third), start=1):
-                shared.apply_remote_unnumbered(OTHER_NODE, local, update)
-            read = reader.doc.get("content", type=Text)
-            await reader.wait_until(lambda: str(read) == "Чл. 1 Общината публикува")
-            assert len(received) == 1  # three updates, one frame
-            assert received[0] not in (first, second, third)
+    async with (
+        two_nodes(postgres_url) as (_, two),
+        reading(two, "merged") as (reader, received, shared),
+    ):
+        first, second, third, fourth = edits("Чл. 1", " Общината", " публикува", " ✅")
+        for local, update in enumerate((first, second, third), start=1):
+            shared.apply_remote_unnumbered(OTHER_NODE, local, update)
+        read = reader.doc.get("content", type=Text)
+        await reader.wait_until(lambda: str(read) == "Чл. 1 Общината публикува")
+        assert len(received) == 1  # three updates, one frame
+        assert received[0] not in (first, second, third)
 
-            shared.apply_remote_unnumbered(OTHER_NODE, 4, fourth)
-            await reader.wait_until(lambda: str(read).endswith("✅"))
-            assert received[1:] == [fourth]
-        finally:
-            await reader.close()
+        shared.apply_remote_unnumbered(OTHER_NODE, 4, fourth)
+        await reader.wait_until(lambda: str(read).endswith("✅"))
+        assert received[1:] == [fourth]
 
 
 async def test_an_update_read_back_from_sql_before_its_number_came_is_not_relayed_again(
     postgres_url: str,
 ) -> None:
-    async with two_nodes(postgres_url) as (_, two):
-        reader = DocumentClient(two.yjs, "read-back")
-        await reader.connect()
-        try:
-            received: list[bytes] = []
-            reader.on_remote_update(received.append)
-            shared = services_of(two).documents.get("read-back")
-            assert shared is not None
-            first, second = edits("Решение", " №7")
-            shared.apply_remote_unnumbered(OTHER_NODE, 1, first)
-            read = reader.doc.get("content", type=Text)
-            await reader.wait_until(lambda: str(read) == "Решение")
-            seq = shared.numbers.through + 1
-            assert shared.apply_remote(seq, first)  # the 5-second check read it from SQL
-            assert shared.numbers.holds(seq)
-            assert not shared.remote_unnumbered  # nothing waits for that number any more
-            shared.apply_remote(seq + 1, second)
-            await reader.wait_until(lambda: str(read) == "Решение №7")
-            assert received == [first, second]  # the first was not sent again
-        finally:
-            await reader.close()
+    async with (
+        two_nodes(postgres_url) as (_, two),
+        reading(two, "read-back") as (reader, received, shared),
+    ):
+        first, second = edits("Решение", " №7")
+        shared.apply_remote_unnumbered(OTHER_NODE, 1, first)
+        read = reader.doc.get("content", type=Text)
+        await reader.wait_until(lambda: str(read) == "Решение")
+        seq = shared.numbers.through + 1
+        assert shared.apply_remote(seq, first)  # the 5-second check read it from SQL
+        assert shared.numbers.holds(seq)
+        assert not shared.remote_unnumbered  # nothing waits for that number any more
+        shared.apply_remote(seq + 1, second)
+        await reader.wait_until(lambda: str(read) == "Решение №7")
+        assert received == [first, second]  # the first was not sent again
