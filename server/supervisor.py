@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -96,3 +96,15 @@ class TaskScope:
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def every(seconds: float, job: Callable[[], Awaitable[None]], what: str) -> None:
+    """Run ``job`` every ``seconds``, forever (until cancelled). A round that fails is
+    logged as ``what`` failing, and the next round runs: one bad round must not end a
+    watch that the service relies on."""
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await job()
+        except Exception:
+            log.warning("%s failed; trying again in %s s", what, seconds, exc_info=True)

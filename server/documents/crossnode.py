@@ -31,7 +31,7 @@ from server.documents.news import (
     encode_news,
 )
 from server.documents.shared import SharedDocument
-from server.supervisor import TaskScope
+from server.supervisor import TaskScope, every
 from storage.bus import Bus
 from storage.document_log import DocumentLog
 
@@ -127,8 +127,11 @@ class CrossNode:
 
     def start(self) -> None:
         if self.active:
-            self._tasks.spawn(self._check(), name="documents: compare with SQL")
-            self._tasks.spawn(self._watch_orphans(), name="documents: watch over orphans")
+            # now and then: what the loaded documents lack; the updates of nodes now gone
+            check = every(CHECK_SECONDS, self._check_once, "documents: the comparison with SQL")
+            self._tasks.spawn(check, name="documents: compare with SQL")
+            watch = every(WATCH_SECONDS, self.adopt_due_orphans, "documents: the orphan watch")
+            self._tasks.spawn(watch, name="documents: watch over orphans")
 
     async def catch_up(self, shared: SharedDocument) -> int:
         """Apply the stored updates this copy lacks; how many there were."""
@@ -180,15 +183,6 @@ class CrossNode:
                 del self._owners[node]
                 for shared in followed:
                     shared.forget_remote_awareness(owner)
-
-    async def _watch_orphans(self) -> None:
-        """Store the updates that nodes now gone relayed here and may not have stored."""
-        while True:
-            await asyncio.sleep(WATCH_SECONDS)
-            try:
-                await self.adopt_due_orphans()
-            except Exception:
-                log.warning("documents: the watch over orphaned updates failed", exc_info=True)
 
     async def adopt_due_orphans(self) -> None:
         """Store the updates another node relayed here more than ORPHAN_GRACE ago whose
@@ -275,17 +269,9 @@ class CrossNode:
         for shared in list(self._followed.values()):
             self._catch_up_later(shared, 0)
 
-    async def _check(self) -> None:
-        """Now and then, read what the loaded documents lack (a lost last message), and drop
-        the awareness of nodes that died. A failed round is logged and the next one runs."""
-        while True:
-            await asyncio.sleep(CHECK_SECONDS)
-            try:
-                await self._check_once()
-            except Exception:
-                log.warning("documents: the comparison with SQL failed", exc_info=True)
-
     async def _check_once(self) -> None:
+        """Read what the loaded documents lack (a lost last message), and drop the
+        awareness of nodes that died."""
         followed = list(self._followed.values())
         if not followed:
             return

@@ -16,13 +16,18 @@ from tests.support.wire import RawPeer
 from tests.support.ydocs import Typist, text_of
 
 
+async def synced_peers(server: RunningServer, name: str, count: int) -> list[RawPeer]:
+    """``count`` raw peers on document ``name``, each past the server's sync step 1."""
+    peers = [await RawPeer.open(f"{server.yjs}/{name}") for _ in range(count)]
+    for peer in peers:
+        assert isinstance(await peer.recv_message(), SyncStep1)
+    return peers
+
+
 async def test_a_fragmented_message_is_assembled_and_relayed_whole(
     server: RunningServer,
 ) -> None:
-    sender = await RawPeer.open(f"{server.yjs}/fragments")
-    receiver = await RawPeer.open(f"{server.yjs}/fragments")
-    for peer in (sender, receiver):
-        assert isinstance(await peer.recv_message(), SyncStep1)
+    sender, receiver = await synced_peers(server, "fragments", 2)
     frame = encode_message(SyncUpdate(Typist().type("разделено на части")))
     await sender.ws.send([frame[:3], frame[3:10], frame[10:]])  # three WebSocket frames
     assert await receiver.recv() == frame
@@ -31,10 +36,7 @@ async def test_a_fragmented_message_is_assembled_and_relayed_whole(
 
 
 async def test_keepalive_pings_quiet_peers_and_drops_silent_ones(server: RunningServer) -> None:
-    answering = await RawPeer.open(f"{server.yjs}/keepalive")
-    silent = await RawPeer.open(f"{server.yjs}/keepalive")
-    for peer in (answering, silent):
-        assert isinstance(await peer.recv_message(), SyncStep1)
+    answering, silent = await synced_peers(server, "keepalive", 2)
     shared = server.app.state.services.documents.get("keepalive")  # type: ignore[attr-defined]
     first, second = [c.channel for c in shared.connections.values()]
     silent.ws.transport.pause_reading()  # it will never see the ping, so never answers it
@@ -67,10 +69,7 @@ async def test_other_websocket_paths_go_to_the_asgi_application(server: RunningS
 async def test_updates_read_together_go_out_merged_and_never_back_to_their_writer(
     server: RunningServer,
 ) -> None:
-    writer = await RawPeer.open(f"{server.yjs}/merged")
-    observer = await RawPeer.open(f"{server.yjs}/merged")
-    for peer in (writer, observer):
-        assert isinstance(await peer.recv_message(), SyncStep1)
+    writer, observer = await synced_peers(server, "merged", 2)
     typist = Typist()
     updates = [typist.type(piece) for piece in ("Чл. 1 ", "Общината ", "публикува ✅")]
     protocol = writer.ws.protocol

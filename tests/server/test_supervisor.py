@@ -11,7 +11,7 @@ import pytest
 
 from server.documents.connection import BucketTable
 from server.documents.locks import NameLocks
-from server.supervisor import TaskSupervisor
+from server.supervisor import TaskSupervisor, every
 from storage.origins import Origin
 from tests.support.server import RunningServer
 
@@ -93,3 +93,27 @@ async def test_refilled_rate_buckets_are_dropped_and_limits_still_hold() -> None
     assert waits[:2] == [0.0, 0.0]
     assert waits[2] > 0.5  # the third write within a second still waits
     assert len(slow) == 1
+
+
+async def test_a_repeated_job_goes_on_after_a_failed_round(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    rounds: list[int] = []
+    third = asyncio.Event()
+
+    async def job() -> None:
+        rounds.append(len(rounds) + 1)
+        if len(rounds) == 3:
+            third.set()
+        if len(rounds) == 1:
+            raise RuntimeError("the database does not answer")
+
+    supervisor = TaskSupervisor()
+    supervisor.spawn(every(0.01, job, "the test's watch"), name="watch")
+    async with asyncio.timeout(5):
+        await third.wait()
+    await supervisor.stop()
+    assert rounds[:3] == [1, 2, 3]
+    failed = [r for r in caplog.records if "the test's watch failed" in r.getMessage()]
+    assert len(failed) == 1
+    assert failed[0].exc_info is not None
