@@ -452,3 +452,4 @@ class DocumentCommentRecord(Base):
 
 # the decision models live in their own module; importing it here puts them in Base.metadata
 from storage import decision_models as _decision_models  # noqa: E402, F401
+from storage import directory_models as _directory_models  # noqa: E402, F401
