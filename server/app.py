@@ -11,7 +11,17 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount, Route, WebSocketRoute
 
-from server.http import amendments, auth, decisions, health, history, messages, rooms, web
+from server.http import (
+    amendments,
+    auth,
+    decisions,
+    directory,
+    health,
+    history,
+    messages,
+    rooms,
+    web,
+)
 from server.http.errors import EXCEPTION_HANDLERS
 from server.http.limits import BodyLimit, SecurityHeaders
 from server.http.openapi import openapi
@@ -48,6 +58,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         *amendments.routes,
         *messages.routes,
         *decisions.routes,
+        *directory.routes,
     ]
     routes = [
         Route("/healthz", health.healthz),

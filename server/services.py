@@ -21,6 +21,7 @@ from server.accounts.throttle import LocalThrottle, LoginThrottle, SharedThrottl
 from server.decisions.context import DecisionsContext
 from server.decisions.schedule import RECHECK_SECONDS
 from server.decisions.service import Decisions
+from server.directory.service import Directory
 from server.documents.admission import Admission
 from server.documents.amendments import Amendments
 from server.documents.comments import Comments
@@ -51,6 +52,7 @@ from storage.amendments import AmendmentStore
 from storage.audit import AuditLog
 from storage.bus import Bus, LocalBus, new_node_id
 from storage.database import Database, upgrade
+from storage.directory import DirectoryStore
 from storage.discussion import DiscussionStore
 from storage.document_log import DocumentLog
 from storage.group_commit import GroupCommitter
@@ -114,6 +116,7 @@ class Services:
     versions: Versions
     messages: MessageHistory
     live_sessions: LiveSessionStore
+    directory: Directory
     clock: Callable[[], datetime] = utc_now
     coalescer: WriteCoalescer = field(default_factory=WriteCoalescer)
 
@@ -250,6 +253,7 @@ class Services:
         return cls(
             settings=settings,
             tasks=tasks,
+            directory=Directory(DirectoryStore(database), audit),
             database=database,
             log=document_log,
             committer=committer,

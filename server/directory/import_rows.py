@@ -36,6 +36,7 @@ COLUMNS = (
     "phone",
     "description",
 )
+EXPORT_ONLY = ("slug", "verified_at")  # written by an export, ignored by an import
 MAX_ROWS = 5_000
 MAX_NAME = 200
 MAX_DESCRIPTION = 4_000
@@ -82,10 +83,10 @@ class ImportReport:
 
 def check_file(text: str) -> ImportReport:
     """The report for a whole CSV file (UTF-8 text, a header line first)."""
-    reader = csv.DictReader(text.splitlines())
+    reader = csv.DictReader(text.removeprefix("\ufeff").splitlines())
     header = [column.strip() for column in reader.fieldnames or ()]
     missing = [column for column in ("name", "kind") if column not in header]
-    unknown = [column for column in header if column not in COLUMNS]
+    unknown = [column for column in header if column not in COLUMNS + EXPORT_ONLY]
     errors = []
     if missing:
         errors.append(f"the header lacks the columns: {', '.join(missing)}")
@@ -104,7 +105,7 @@ def check_rows(rows: Iterable[dict[str | None, str | None]]) -> list[RowReport]:
     seen: dict[str, int] = {}  # registration number -> line
     for index, raw in enumerate(rows):
         line = index + 2
-        report = _check_row(line, raw)
+        report = check_row(line, raw)
         number = report.row.registration_number if report.row else None
         if number is not None:
             if number in seen:
@@ -120,7 +121,8 @@ def _value(raw: dict[str | None, str | None], column: str) -> str:
     return (raw.get(column) or "").strip()
 
 
-def _check_row(line: int, raw: dict[str | None, str | None]) -> RowReport:
+def check_row(line: int, raw: dict[str | None, str | None]) -> RowReport:
+    """One row's problems, each "column: what is wrong", or its values when it has none."""
     report = RowReport(line)
     errors = report.errors
     if raw.get(None):  # more cells than columns

@@ -33,8 +33,8 @@ def to_latin(text: str) -> str:
     return _WORD.sub(lambda match: _word_to_latin(match.group(0)), text)
 
 
-def _word_to_latin(word: str) -> str:
-    if word.lower() == "българия":
+def _word_to_latin(word: str, *, official: bool = True) -> str:
+    if official and word.lower() == "българия":
         return "BULGARIA" if word.isupper() else "Bulgaria" if word[0].isupper() else "bulgaria"
     all_capitals = word.isupper() and len(word) > 1
     out = []
@@ -45,7 +45,7 @@ def _word_to_latin(word: str) -> str:
             out.append(letter)
             continue
         ending = position == len(word) - 1 and word[position - 1 : position].lower() == "и"
-        if lower == "я" and ending:
+        if lower == "я" and ending and official:
             latin = "a"  # the act's one exception: -ия at the end of a word is -ia
         if letter != lower:  # a capital
             latin = latin.upper() if all_capitals else latin.capitalize()
@@ -57,10 +57,33 @@ def search_key(text: str) -> str:
     """What a name or a query is compared by: Latin, lower case, letters, digits and single
     spaces only ("Община Пловдив" and "obshtina plovdiv" give the same key)."""
     folded = unicodedata.normalize("NFKC", text).casefold()
-    latin = to_latin(folded)
     # drop what is left of other scripts' marks (é → e), then anything not a letter or digit
+    return _ascii_key(to_latin(folded))
+
+
+def index_words(*texts: str) -> str:
+    """The words a stored text is found by: each word's search key, and for a Cyrillic word
+    that the act's exceptions spell differently also its letter-by-letter form, so a query
+    typed in Cyrillic finds it from its first letters ("Българ" finds "България", whose key is
+    "bulgaria"). Each word is preceded by a space and the whole ends with one: a query word
+    ``w`` is then found by looking for " w" (docs/directory.md)."""
+    seen: dict[str, None] = {}
+    for text in texts:
+        folded = unicodedata.normalize("NFKC", text).casefold()
+        for match in _WORD.finditer(folded):
+            word = match.group(0)
+            for form in (search_key(word), _ascii_key(_word_to_latin(word, official=False))):
+                for part in form.split():
+                    seen.setdefault(part[:MAX_INDEXED_WORD], None)
+    return "".join(f" {word}" for word in seen) + " "
+
+
+MAX_INDEXED_WORD = 64
+
+
+def _ascii_key(latin: str) -> str:
     latin = unicodedata.normalize("NFKD", latin).encode("ascii", "ignore").decode("ascii")
-    return " ".join(_NOT_KEY.sub(" ", latin).split())
+    return " ".join(_NOT_KEY.sub(" ", latin.lower()).split())
 
 
 def matches(query: str, name: str) -> bool:

@@ -140,6 +140,7 @@ def _tour() -> list[tuple[str, str, Step]]:
         ("GET", "/rooms/{slug}/audit", call("GET", "/rooms/tour/audit?limit=3")),
         *_document_steps(call),
         *_decision_steps(call),
+        *_directory_steps(call),
         ("POST", "/rooms/{slug}/archive", call("POST", "/rooms/tour/archive")),
         ("POST", "/auth/logout", call("POST", "/auth/logout", "session_auth")),
     ]
@@ -242,6 +243,61 @@ def _decision_steps(call: Callable[..., Step]) -> list[tuple[str, str, Step]]:
         ("GET", "/rooms/{slug}/decisions/{position}", call("GET", "/rooms/tour/decisions/1")),
         ("GET", "/rooms/{slug}/decisions/{position}", call("GET", "/rooms/tour/decisions/1.md")),
         ("GET", "/rooms/{slug}/decision-chain", call("GET", "/rooms/tour/decision-chain")),
+    ]
+
+
+def _directory_steps(call: Callable[..., Step]) -> list[tuple[str, str, Step]]:
+    async def add(http: httpx.AsyncClient, s: dict[str, Any]) -> None:
+        body = {"name": "Сдружение Обиколка", "kind": "ngo", "municipality": "SML31"}
+        answer = await http.post("/directory/organisations", json=body, headers=s["owner"])
+        s["organisation"] = answer.json()["slug"]
+        s["outsider_id"] = (await http.get("/me", headers=s["outsider"])).json()["id"]
+
+    csv_file = "name,kind\nЧиталище Обиколка,ngo\n"
+    organisation = "/directory/organisations/{organisation}"
+    return [
+        ("POST", "/directory/organisations", add),
+        ("GET", "/directory/organisations", call("GET", "/directory/organisations?q=обик")),
+        ("GET", "/directory/organisations/{organisation}", call("GET", organisation)),
+        (
+            "PATCH",
+            "/directory/organisations/{organisation}",
+            call("PATCH", organisation, json={"sectors": ["youth"]}),
+        ),
+        (
+            "PUT",
+            "/directory/organisations/{organisation}/verification",
+            call("PUT", organisation + "/verification", "session_auth", json={"verified": True}),
+        ),
+        (
+            "POST",
+            "/directory/organisations/{organisation}/representatives",
+            call("POST", organisation + "/representatives", "outsider"),
+        ),
+        (
+            "GET",
+            "/directory/organisations/{organisation}/representatives",
+            call("GET", organisation + "/representatives"),
+        ),
+        (
+            "PUT",
+            "/directory/organisations/{organisation}/representatives/{user_id}",
+            call("PUT", organisation + "/representatives/{outsider_id}"),
+        ),
+        (
+            "DELETE",
+            "/directory/organisations/{organisation}/representatives/{user_id}",
+            call("DELETE", organisation + "/representatives/{outsider_id}", "outsider"),
+        ),
+        ("GET", "/directory/mine", call("GET", "/directory/mine")),
+        ("GET", "/directory/export", call("GET", "/directory/export?oblast=SML")),
+        (
+            "POST",
+            "/directory/imports",
+            call("POST", "/directory/imports", "session_auth", json={"csv": csv_file}),
+        ),
+        ("GET", "/directory/terms", call("GET", "/directory/terms")),
+        ("GET", "/directory/regions", call("GET", "/directory/regions")),
     ]
 
 

@@ -189,6 +189,16 @@ async def test_openapi_document_lists_the_routes(server: RunningServer) -> None:
         "/api/v1/rooms/{slug}/decisions",
         "/api/v1/rooms/{slug}/decisions/{position}",
         "/api/v1/rooms/{slug}/decision-chain",
+        "/api/v1/directory/organisations",
+        "/api/v1/directory/organisations/{organisation}",
+        "/api/v1/directory/organisations/{organisation}/verification",
+        "/api/v1/directory/organisations/{organisation}/representatives",
+        "/api/v1/directory/organisations/{organisation}/representatives/{user_id}",
+        "/api/v1/directory/export",
+        "/api/v1/directory/imports",
+        "/api/v1/directory/mine",
+        "/api/v1/directory/terms",
+        "/api/v1/directory/regions",
     }
     # and every REST route of the application is in it (nothing added without its entry)
     app: Starlette = server.app  # type: ignore[assignment]

@@ -76,11 +76,12 @@ class Contract:
 
     def _spec(self, routes: list[BaseRoute]) -> OpenAPI:
         if self._openapi is None:
-            # problem documents are JSON too (RFC 9457); Markdown is text
+            # problem documents are JSON too (RFC 9457); Markdown and CSV are text
             config = Config(
                 extra_media_type_deserializers={
                     "application/problem+json": json.loads,
                     "text/markdown": lambda data: data.decode(),
+                    "text/csv": lambda data: data.decode(),
                 }
             )
             self._openapi = OpenAPI.from_dict(build(routes), config=config)
