@@ -14,6 +14,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from server.http import (
     amendments,
     auth,
+    consultations,
     decisions,
     directory,
     health,
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         *messages.routes,
         *decisions.routes,
         *directory.routes,
+        *consultations.routes,
     ]
     routes = [
         Route("/healthz", health.healthz),

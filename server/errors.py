@@ -20,13 +20,17 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+from server.i18n import translatable
+
+N_ = translatable("problems")
+
 
 class DomainError(Exception):
     """A refusal a client can act on: a stable ``slug`` (the problem type), a ``detail`` for
     people and ``extra`` members for the problem document."""
 
     default_slug: ClassVar[str] = "error"
-    title: ClassVar[str] = "Error"
+    title: ClassVar[str] = N_("Error")  # a text of the `problems` catalog (server/i18n)
 
     def __init__(self, detail: str, *, slug: str | None = None, **extra: Any) -> None:
         super().__init__(detail)
@@ -36,23 +40,23 @@ class DomainError(Exception):
 
 
 class NotFound(DomainError):
-    default_slug, title = "not-found", "Not found"
+    default_slug, title = "not-found", N_("Not found")
 
 
 class Denied(DomainError):
-    default_slug, title = "forbidden", "Forbidden"
+    default_slug, title = "forbidden", N_("Forbidden")
 
 
 class Unauthenticated(DomainError):
-    default_slug, title = "unauthorized", "Unauthorized"
+    default_slug, title = "unauthorized", N_("Unauthorized")
 
 
 class Conflict(DomainError):
-    default_slug, title = "conflict", "Conflict"
+    default_slug, title = "conflict", N_("Conflict")
 
 
 class Invalid(DomainError):
-    default_slug, title = "invalid-parameter", "Invalid parameter"
+    default_slug, title = "invalid-parameter", N_("Invalid parameter")
 
     def __init__(self, field: str, detail: str, *, slug: str | None = None) -> None:
         super().__init__(detail, slug=slug, parameter=field)
@@ -60,11 +64,11 @@ class Invalid(DomainError):
 
 
 class Gone(DomainError):
-    default_slug, title = "gone", "Gone"
+    default_slug, title = "gone", N_("Gone")
 
 
 class Throttled(DomainError):
-    default_slug, title = "throttled", "Too many requests"
+    default_slug, title = "throttled", N_("Too many requests")
 
     def __init__(self, detail: str, retry_after: float, *, slug: str | None = None) -> None:
         super().__init__(detail, slug=slug)
@@ -72,4 +76,4 @@ class Throttled(DomainError):
 
 
 class Unavailable(DomainError):
-    default_slug, title = "unavailable", "Service unavailable"
+    default_slug, title = "unavailable", N_("Service unavailable")

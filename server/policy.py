@@ -41,6 +41,9 @@ import enum
 from dataclasses import dataclass
 
 from server.errors import Denied, DomainError, Unauthenticated
+from server.i18n import translatable
+
+N_ = translatable("problems")
 
 
 class Role(enum.StrEnum):
@@ -170,7 +173,7 @@ class Refused(PolicyRefusal, Denied):
 class RoomArchived(Refused):
     """The room is archived: read-only for everyone."""
 
-    title = "Room archived"
+    title = N_("Room archived")
 
     def __init__(self, decision: Decision) -> None:
         PolicyRefusal.__init__(self, decision, "the room is archived", slug="room-archived")

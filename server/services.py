@@ -18,6 +18,7 @@ from server.accounts.ratelimit import SlidingWindow
 from server.accounts.service import Accounts, SignIn
 from server.accounts.signing import TokenSigner
 from server.accounts.throttle import LocalThrottle, LoginThrottle, SharedThrottle
+from server.consultations.service import Consultations
 from server.decisions.context import DecisionsContext
 from server.decisions.schedule import RECHECK_SECONDS
 from server.decisions.service import Decisions
@@ -44,13 +45,14 @@ from server.live.tallies import BallotBatches
 from server.metrics import Metrics
 from server.rooms.service import Rooms
 from server.settings import Settings
-from server.supervisor import TaskSupervisor
+from server.supervisor import TaskSupervisor, every
 from server.write_coalescer import WriteCoalescer
 from storage.access import AccessStore
 from storage.accounts import AccountStore
 from storage.amendments import AmendmentStore
 from storage.audit import AuditLog
 from storage.bus import Bus, LocalBus, new_node_id
+from storage.consultations import ConsultationStore
 from storage.database import Database, upgrade
 from storage.directory import DirectoryStore
 from storage.discussion import DiscussionStore
@@ -69,6 +71,9 @@ log = logging.getLogger(__name__)
 ACCESS_CHANNEL = "access"  # "review your open connections": a role or token changed
 DEADLINES_CHANNEL = "deadlines"  # a vote opens or closes at this time
 SQL_CHECK_SECONDS = 5.0  # several nodes: how often open rooms look in SQL for missed events
+# a passed deadline is closed and announced within this; comments are refused from the
+# deadline itself (storage/consultations.py)
+CONSULTATION_CHECK_SECONDS = 5.0
 
 
 class RedisProbe:
@@ -117,6 +122,7 @@ class Services:
     messages: MessageHistory
     live_sessions: LiveSessionStore
     directory: Directory
+    consultations: Consultations
     clock: Callable[[], datetime] = utc_now
     coalescer: WriteCoalescer = field(default_factory=WriteCoalescer)
 
@@ -250,10 +256,26 @@ class Services:
                 lambda _node, at: decisions.deadlines.note(datetime.fromisoformat(at.decode())),
             )
         await decisions.start()
+        directory = Directory(DirectoryStore(database), audit)
+        consultations = Consultations(
+            store=ConsultationStore(database),
+            proposals=ProposalStore(database),
+            rooms=rooms.store,
+            forks=forks,
+            directory=directory,
+            live_rooms=live_rooms,
+            audit=audit,
+            clock=utc_now,
+        )
+        tasks.spawn(
+            every(CONSULTATION_CHECK_SECONDS, consultations.close, "consultations: close"),
+            name="consultations: close at the deadline",
+        )
         return cls(
             settings=settings,
             tasks=tasks,
-            directory=Directory(DirectoryStore(database), audit),
+            directory=directory,
+            consultations=consultations,
             database=database,
             log=document_log,
             committer=committer,

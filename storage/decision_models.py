@@ -146,7 +146,10 @@ class DecisionRecord(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     room_id: Mapped[int] = mapped_column(ForeignKey("rooms.id", ondelete="CASCADE"))
     position: Mapped[int] = mapped_column(Integer)  # 1, 2, 3 … in the room's chain
-    poll_id: Mapped[int] = mapped_column(ForeignKey("polls.id", ondelete="CASCADE"), unique=True)
+    # the poll it closed; None for a record of another kind (a consultation report)
+    poll_id: Mapped[int | None] = mapped_column(
+        ForeignKey("polls.id", ondelete="CASCADE"), unique=True
+    )
     previous_sha256: Mapped[str | None] = mapped_column(String(HASH_LENGTH))
     record_json: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
     record_sha256: Mapped[str] = mapped_column(String(HASH_LENGTH))

@@ -451,5 +451,7 @@ class DocumentCommentRecord(Base):
 
 
 # the decision models live in their own module; importing it here puts them in Base.metadata
+from storage import consultation_models as _consultation_models  # noqa: E402, F401
 from storage import decision_models as _decision_models  # noqa: E402, F401
 from storage import directory_models as _directory_models  # noqa: E402, F401
+from storage import outreach_models as _outreach_models  # noqa: E402, F401

@@ -103,7 +103,7 @@ class NewPoll:
 class StoredDecision:
     room_id: int
     position: int
-    poll_id: int
+    poll_id: int | None
     previous_sha256: str | None
     record_json: str
     record_sha256: str

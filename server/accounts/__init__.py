@@ -23,6 +23,9 @@ import math
 
 from server.errors import Denied as _Denied
 from server.errors import DomainError, Invalid, NotFound, Throttled, Unauthenticated
+from server.i18n import translatable
+
+N_ = translatable("problems")
 
 
 class AccountsError(DomainError):
@@ -32,7 +35,7 @@ class AccountsError(DomainError):
 class InvalidCredentials(AccountsError, Unauthenticated):
     """The name or the password is wrong."""
 
-    title = "Invalid credentials"
+    title = N_("Invalid credentials")
 
     def __init__(self, detail: str = "wrong name or password") -> None:
         super().__init__(detail, slug="invalid-credentials")
@@ -54,7 +57,7 @@ class InvalidToken(AccountsError, Unauthenticated):
 class LoginThrottled(AccountsError, Throttled):
     """Too many failed logins for this account or address."""
 
-    title = "Too many failed logins"
+    title = N_("Too many failed logins")
 
     def __init__(self, retry_after: float) -> None:
         seconds = math.ceil(retry_after)
@@ -66,7 +69,7 @@ class LoginThrottled(AccountsError, Throttled):
 
 
 class NotASession(AccountsError, Invalid):
-    title = "Not a session"
+    title = N_("Not a session")
 
     def __init__(self, detail: str) -> None:
         super().__init__("token", detail, slug="not-a-session")
@@ -80,7 +83,7 @@ class AdminOnly(AccountsError, _Denied):
 class CrossSiteRequest(AccountsError, _Denied):
     """A request authenticated by the session cookie without this site's Origin (CSRF)."""
 
-    title = "Cross-site request"
+    title = N_("Cross-site request")
 
     def __init__(self) -> None:
         super().__init__(
@@ -90,7 +93,7 @@ class CrossSiteRequest(AccountsError, _Denied):
 
 
 class TokenNotFound(AccountsError, NotFound):
-    title = "Token not found"
+    title = N_("Token not found")
 
     def __init__(self, token_id: str) -> None:
         super().__init__(f"you have no live token with id {token_id}", slug="token-not-found")

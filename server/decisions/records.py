@@ -84,6 +84,8 @@ def markdown(record: dict[str, Any], sha256: str) -> str:
     comment that hides what follows, or a link. The record's hash covers its JSON, not this
     page, so the escaping changes no hash.
     """
+    if record.get("kind") == "consultation-report":
+        return _report_markdown(record, sha256)
     poll = record["poll"]
     lines = [f"# {text(poll['title'])}", ""]
     proposal = record.get("proposal")
@@ -124,6 +126,26 @@ def markdown(record: dict[str, Any], sha256: str) -> str:
         lines.append("")
     lines += ["## Count", "", "```json", canonical_json(record["tally"]), "```", ""]
     return "\n".join(lines)
+
+
+def _report_markdown(record: dict[str, Any], sha256: str) -> str:
+    """A consultation report in the chain: what it is about and its counts; the report
+    itself is served by the consultation (docs/consultations.md)."""
+    proposal, counts = record["proposal"], record["counts"]
+    return "\n".join(
+        [
+            f"# Consultation report: {text(proposal['title'])}",
+            "",
+            f"- Room: {code(record['room'])}, decision {record['position']}",
+            f"- Consultation {record['consultation']['id']}, open "
+            f"{record['consultation']['opened_at']} to {record['consultation']['closes_at']}",
+            f"- Comments: {counts['comments']}; accepted {counts['accepted']}, partly accepted "
+            f"{counts['partly_accepted']}, not accepted {counts['not_accepted']}",
+            f"- Text version {proposal['seq']}, SHA-256 `{proposal['text_sha256']}`",
+            f"- Record SHA-256: `{sha256}`; previous: `{record['previous_sha256'] or '—'}`",
+            "",
+        ]
+    )
 
 
 # Characters with a meaning in CommonMark or GFM inline text: escapes, code, emphasis,

@@ -19,6 +19,9 @@ from __future__ import annotations
 from typing import Any
 
 from server.errors import Conflict, Denied, DomainError, Invalid, NotFound
+from server.i18n import translatable
+
+N_ = translatable("problems")
 
 
 class DirectoryError(DomainError):
@@ -26,14 +29,14 @@ class DirectoryError(DomainError):
 
 
 class OrganisationNotFound(DirectoryError, NotFound):
-    title = "Organisation not found"
+    title = N_("Organisation not found")
 
     def __init__(self, slug: str) -> None:
         super().__init__(f"there is no organisation {slug!r}", slug="organisation-not-found")
 
 
 class RepresentativeNotFound(DirectoryError, NotFound):
-    title = "Representative not found"
+    title = N_("Representative not found")
 
     def __init__(self) -> None:
         super().__init__(

@@ -22,7 +22,9 @@ refusals are ``server.policy.PolicyRefusal`` (``decision.reason`` says why).
 from __future__ import annotations
 
 from server.errors import Conflict, DomainError, Invalid, NotFound, Unavailable
+from server.i18n import translatable
 
+N_ = translatable("problems")
 DOCUMENT_NOT_FOUND = "document-not-found"
 
 
@@ -33,21 +35,21 @@ class DocumentsError(DomainError):
 class NoSuchDocument(DocumentsError, NotFound):
     """No document by that name, or one in a private room the caller may not know of."""
 
-    title = "Document not found"
+    title = N_("Document not found")
 
     def __init__(self, name: str) -> None:
         super().__init__(f"no document named {name!r}", slug=DOCUMENT_NOT_FOUND)
 
 
 class NotAFork(DocumentsError, Conflict):
-    title = "Not a fork"
+    title = N_("Not a fork")
 
     def __init__(self, name: str) -> None:
         super().__init__(f"{name!r} was not forked from a document", slug="not-a-fork")
 
 
 class MergeRefused(DocumentsError, Conflict):
-    title = "Merge refused"
+    title = N_("Merge refused")
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, slug="merge-refused")
@@ -56,7 +58,7 @@ class MergeRefused(DocumentsError, Conflict):
 class DocumentOutsideRooms(DocumentsError, Invalid):
     """A fork is made in its base's room, and this document belongs to none."""
 
-    title = "Document outside rooms"
+    title = N_("Document outside rooms")
 
     def __init__(self) -> None:
         detail = "a fork is made in its base's room, and this document belongs to none"
@@ -71,7 +73,7 @@ class InvalidDocumentInput(DocumentsError, Invalid):
 class DocumentTooCostly(DocumentsError, Unavailable):
     """Loading the document (replaying its updates) would cost more than allowed."""
 
-    title = "Document too costly to load"
+    title = N_("Document too costly to load")
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, slug="document-too-costly")

@@ -20,11 +20,14 @@ from server.closecodes import CloseCode
 from server.documents import DOCUMENT_NOT_FOUND, DocumentsError, NoSuchDocument
 from server.documents.connection import Access
 from server.errors import Denied, NotFound, Unauthenticated
+from server.i18n import translatable
 from server.policy import Action, Decision, Reason, Role, decide, refusal
 from server.rooms.service import RoomView, state_of
 from storage.access import AccessStore, DocumentPlace
 from storage.models import utc_now
 from storage.rooms import StoredRoom
+
+N_ = translatable("problems")
 
 
 class Refusal(enum.Enum):
@@ -52,7 +55,7 @@ class TokenRefused(AdmissionRefused, Unauthenticated):
 class DocumentHidden(AdmissionRefused, NotFound):
     """Unknown, or in a private room the caller may not know of: as if unknown."""
 
-    default_slug, title = DOCUMENT_NOT_FOUND, "Document not found"
+    default_slug, title = DOCUMENT_NOT_FOUND, N_("Document not found")
 
 
 class ReadRefused(AdmissionRefused, Denied):

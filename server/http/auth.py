@@ -15,9 +15,11 @@ from server.http.browser_session import COOKIE, cookie_token, end_session, keep_
 from server.http.endpoint import Api, Call, NoBody, NoQuery, Reply
 from server.http.params import invalid_parameter, path_id
 from server.http.types import OptionalTime, Time, iso, optional_iso
+from server.i18n import translatable
 from storage.accounts import StoredApiToken, StoredUser
 from storage.audit import AuditEvent
 
+N_ = translatable("problems")
 MAX_AUDIT_LIMIT = 200
 NO_STORE = {"Cache-Control": "no-store"}
 api = Api("accounts")
@@ -216,7 +218,7 @@ def _decode_cursor(cursor: str) -> int:
         text = ""
     prefix, _, number = text.partition(":")
     if prefix != "audit" or path_id(number) < 0:
-        raise invalid_parameter("cursor", "cursor is not one this API issued")
+        raise invalid_parameter("cursor", N_("cursor is not one this API issued"))
     return int(number)
 
 

@@ -15,35 +15,42 @@ import math
 from typing import Any
 
 from server.http.problems import Problem
+from server.i18n import translatable
 from server.json_text import has_lone_surrogate, may_hold_surrogates
 
+N_ = translatable("problems")
 MAX_DEPTH = 32  # the deepest body the API takes (a ranked ballot) is 3 levels
 INT64 = 2**63
 _INT64_DIGITS = len(str(INT64))
 
 
 class _Refused(ValueError):
-    """A value the JSON grammar allows but the API does not take."""
+    """A value the JSON grammar allows but the API does not take; ``detail`` is a text of the
+    `problems` catalog, its placeholders filled from ``values``."""
+
+    def __init__(self, detail: str, **values: object) -> None:
+        super().__init__(detail)
+        self.detail, self.values = detail, values
 
 
 def _integer(text: str) -> int:
     if len(text.lstrip("-")) > _INT64_DIGITS:  # before int(): 5,000 digits cost CPU
-        raise _Refused("integers must fit in 64 bits")
+        raise _Refused(N_("the body must be JSON: integers must fit in 64 bits"))
     value = int(text)
     if not -INT64 <= value < INT64:
-        raise _Refused("integers must fit in 64 bits")
+        raise _Refused(N_("the body must be JSON: integers must fit in 64 bits"))
     return value
 
 
 def _number(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise _Refused("numbers must be finite")
+        raise _Refused(N_("the body must be JSON: numbers must be finite"))
     return value
 
 
 def _constant(name: str) -> Any:
-    raise _Refused(f"{name} is not JSON")
+    raise _Refused(N_("the body must be JSON: {name} is not JSON"), name=name)
 
 
 def _deeper_than(value: Any, limit: int) -> bool:
@@ -60,8 +67,13 @@ def _deeper_than(value: Any, limit: int) -> bool:
     return False
 
 
-def invalid_body(detail: str) -> Problem:
-    return Problem(400, "invalid-body", "Invalid body", detail)
+_TOO_DEEP = N_("the body must nest at most {depth} levels")
+
+
+def invalid_body(detail: str, **values: object) -> Problem:
+    """400 `invalid-body`: ``detail`` is a text of the `problems` catalog (mark it with `N_`),
+    its `{placeholders}` filled from ``values``."""
+    return Problem(400, "invalid-body", N_("Invalid body"), detail, values=values or None)
 
 
 def parse_json(raw: bytes) -> Any:
@@ -69,14 +81,14 @@ def parse_json(raw: bytes) -> Any:
     try:
         value = json.loads(raw, parse_int=_integer, parse_float=_number, parse_constant=_constant)
     except _Refused as refused:
-        raise invalid_body(f"the body must be JSON: {refused}") from None
+        raise invalid_body(refused.detail, **refused.values) from None
     except RecursionError:
-        raise invalid_body(f"the body must nest at most {MAX_DEPTH} levels") from None
+        raise invalid_body(_TOO_DEEP, depth=MAX_DEPTH) from None
     except ValueError:  # JSONDecodeError, UnicodeDecodeError, digit limits
-        raise invalid_body("the body must be JSON") from None
+        raise invalid_body(N_("the body must be JSON")) from None
     # counting brackets is fast C; only a body with many of them is walked
     if raw.count(b"[") + raw.count(b"{") > MAX_DEPTH and _deeper_than(value, MAX_DEPTH):
-        raise invalid_body(f"the body must nest at most {MAX_DEPTH} levels")
+        raise invalid_body(_TOO_DEEP, depth=MAX_DEPTH)
     if may_hold_surrogates(raw) and has_lone_surrogate(value):
-        raise invalid_body("the body must be JSON: a string holds a lone UTF-16 surrogate")
+        raise invalid_body(N_("the body must be JSON: a string holds a lone UTF-16 surrogate"))
     return value

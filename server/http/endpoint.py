@@ -24,6 +24,7 @@ from server.accounts import BearerRequired
 from server.http.bodies import invalid_body, parse_json
 from server.http.params import invalid_parameter, path_id
 from server.http.problems import Problem
+from server.i18n import translatable
 
 if TYPE_CHECKING:
     from server.accounts.service import Principal
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from server.services import Services
     from storage.accounts import StoredUser
 
+N_ = translatable("problems")
 B = TypeVar("B")
 Q = TypeVar("Q")
 Auth = Literal["bearer", "optional", "none"]
@@ -196,7 +198,7 @@ class Api:
 async def _body(request: Request, kind: type[B]) -> B:
     value = parse_json(await request.body())
     if not isinstance(value, dict):
-        raise invalid_body("the body must be a JSON object")
+        raise invalid_body(N_("the body must be a JSON object"))
     try:
         return msgspec.convert(value, kind)
     except msgspec.ValidationError as exc:

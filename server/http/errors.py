@@ -2,6 +2,8 @@
 
 Domain packages raise errors of the family in server/errors.py; this module maps each kind to
 its status and each error's slug to the problem type. Handlers do not catch and translate.
+An error's `title` is a text of the `problems` catalog, answered in the request's language
+(server/http/problems.py).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from server.http.problems import (
     handle_problem,
     handle_unexpected,
     problem_response,
+    request_locale,
 )
 
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="veche"'}
@@ -70,7 +73,7 @@ def problem_of(error: DomainError) -> Problem:
 
 async def handle_domain_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, DomainError)
-    return problem_response(problem_of(exc), request.url.path)
+    return problem_response(problem_of(exc), request.url.path, request_locale(request.headers))
 
 
 EXCEPTION_HANDLERS = {

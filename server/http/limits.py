@@ -16,9 +16,13 @@ takes user text (a decision record's Markdown, a problem body) for HTML or scrip
 
 from __future__ import annotations
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from server.http.problems import Problem, problem_response
+from server.http.problems import Problem, problem_response, request_locale
+from server.i18n import translatable
+
+N_ = translatable("problems")
 
 AUTH_PREFIX = "/api/v1/auth/"
 NOSNIFF = (b"x-content-type-options", b"nosniff")
@@ -32,8 +36,9 @@ def too_large(limit: int) -> Problem:
     return Problem(
         413,
         "body-too-large",
-        "Request body too large",
-        f"the request body must be at most {limit} bytes",
+        N_("Request body too large"),
+        N_("the request body must be at most {limit} bytes"),
+        values={"limit": limit},
         limit=limit,
         headers={"Connection": "close"},
     )
@@ -63,7 +68,7 @@ class BodyLimit:
         limit = self.auth_limit if path.startswith(AUTH_PREFIX) else self.limit
         declared = _declared_length(scope)
         if declared is not None and not 0 <= declared <= limit:
-            await problem_response(too_large(limit), path)(scope, receive, send)
+            await _refuse(scope, receive, send, limit)
             return
         received = 0
         started = False
@@ -87,7 +92,12 @@ class BodyLimit:
         except BodyTooLarge:
             if started:  # an answer is under way; the connection can only be dropped
                 raise
-            await problem_response(too_large(limit), path)(scope, receive, send)
+            await _refuse(scope, receive, send, limit)
+
+
+async def _refuse(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    locale = request_locale(Headers(scope=scope))
+    await problem_response(too_large(limit), scope["path"], locale)(scope, receive, send)
 
 
 class SecurityHeaders:

@@ -7,13 +7,17 @@ from __future__ import annotations
 import re
 
 from server.http.problems import Problem
+from server.i18n import translatable
 
+N_ = translatable("problems")
 MAX_ID = 2**31 - 1  # row ids are 32-bit integers in PostgreSQL
 _INTEGER = re.compile(r"-?[0-9]{1,19}")  # ASCII only: int() would take "١٢" or "1_0"
 
 
 def invalid_parameter(name: str, detail: str) -> Problem:
-    return Problem(422, "invalid-parameter", "Invalid parameter", detail, parameter=name)
+    """422 `invalid-parameter` naming ``name``; ``detail`` is translated when the `problems`
+    catalog has it (a fixed sentence marked with `N_`), else kept as it is."""
+    return Problem(422, "invalid-parameter", N_("Invalid parameter"), detail, parameter=name)
 
 
 def path_id(raw: str) -> int:

@@ -15,6 +15,9 @@ Errors of the REST reads (kinds from ``server.errors``; the socket's are ``LiveE
 from __future__ import annotations
 
 from server.errors import DomainError, Invalid, NotFound
+from server.i18n import translatable
+
+N_ = translatable("problems")
 
 
 class DiscussionError(DomainError):
@@ -22,7 +25,7 @@ class DiscussionError(DomainError):
 
 
 class MessageNotFound(DiscussionError, NotFound):
-    title = "Message not found"
+    title = N_("Message not found")
 
     def __init__(self, message_id: int) -> None:
         super().__init__(f"no message {message_id}", slug="message-not-found")

@@ -18,6 +18,9 @@ The policy's refusals are ``server.policy.Refused`` (``decision.reason`` says wh
 from __future__ import annotations
 
 from server.errors import Conflict, DomainError, Gone, Invalid, NotFound
+from server.i18n import translatable
+
+N_ = translatable("problems")
 
 
 class RoomsError(DomainError):
@@ -27,28 +30,28 @@ class RoomsError(DomainError):
 class RoomNotFound(RoomsError, NotFound):
     """No room with this slug, or a private room the caller is not a member of."""
 
-    title = "Room not found"
+    title = N_("Room not found")
 
     def __init__(self, slug: str) -> None:
         super().__init__(f"there is no room {slug!r}", slug="room-not-found")
 
 
 class MemberNotFound(RoomsError, NotFound):
-    title = "Member not found"
+    title = N_("Member not found")
 
     def __init__(self, name: str) -> None:
         super().__init__(f"{name!r} is not a member", slug="member-not-found")
 
 
 class InvitationNotFound(RoomsError, NotFound):
-    title = "Invitation not found"
+    title = N_("Invitation not found")
 
     def __init__(self) -> None:
         super().__init__("no such invitation", slug="invitation-not-found")
 
 
 class InvitationUnusable(RoomsError, Gone):
-    title = "Invitation unusable"
+    title = N_("Invitation unusable")
 
     def __init__(self, outcome: str) -> None:
         super().__init__(f"the invitation is {outcome}", slug=f"invitation-{outcome}")

@@ -8,6 +8,7 @@ and answers successfully, at least once.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -18,6 +19,7 @@ from starlette.applications import Starlette
 
 from client import DocumentClient, LiveClient
 from server.http.openapi import build
+from storage.models import utc_now
 from tests.support.contract import CONTRACT, Exchange
 from tests.support.rooms import People, make_people, services_of
 from tests.support.server import RunningServer
@@ -141,6 +143,7 @@ def _tour() -> list[tuple[str, str, Step]]:
         *_document_steps(call),
         *_decision_steps(call),
         *_directory_steps(call),
+        *_consultation_steps(call),
         ("POST", "/rooms/{slug}/archive", call("POST", "/rooms/tour/archive")),
         ("POST", "/auth/logout", call("POST", "/auth/logout", "session_auth")),
     ]
@@ -243,6 +246,58 @@ def _decision_steps(call: Callable[..., Step]) -> list[tuple[str, str, Step]]:
         ("GET", "/rooms/{slug}/decisions/{position}", call("GET", "/rooms/tour/decisions/1")),
         ("GET", "/rooms/{slug}/decisions/{position}", call("GET", "/rooms/tour/decisions/1.md")),
         ("GET", "/rooms/{slug}/decision-chain", call("GET", "/rooms/tour/decision-chain")),
+    ]
+
+
+def _consultation_steps(call: Callable[..., Step]) -> list[tuple[str, str, Step]]:
+    async def open_(http: httpx.AsyncClient, s: dict[str, Any]) -> None:
+        body = {"title": "Наредба"}
+        proposal = (await http.post("/rooms/tour/proposals", json=body, headers=s["owner"])).json()
+        server: RunningServer = s["server"]
+        async with DocumentClient(server.yjs, proposal["document"], token=s["owner_token"]) as c:
+            c.doc.get("content", type=Text).insert(0, "Член 1. Такса.")
+            await c.wait_saved()
+        path = f"/rooms/tour/proposals/{proposal['id']}/consultation"
+        s["consultation"] = (await http.post(path, json={}, headers=s["owner"])).json()["id"]
+
+    async def comment(http: httpx.AsyncClient, s: dict[str, Any]) -> None:
+        body = {"start": 0, "end": 7, "body": "Ясно."}
+        path = f"/consultations/{s['consultation']}/comments"
+        s["comment"] = (await http.post(path, json=body, headers=s["outsider"])).json()["id"]
+
+    async def close(http: httpx.AsyncClient, s: dict[str, Any]) -> None:
+        consultations = services_of(s["server"]).consultations
+        consultations.clock = lambda: utc_now() + timedelta(days=31)
+        await consultations.close_due()
+        answer = {"response": "partly_accepted", "reason": "Отчасти."}
+        path = f"/consultations/{s['consultation']}/comments/{s['comment']}/response"
+        await http.put(path, json=answer, headers=s["owner"])
+
+    here = "/consultations/{consultation}"
+    return [
+        ("POST", "/rooms/{slug}/proposals/{proposal_id}/consultation", open_),
+        ("GET", "/consultations", call("GET", "/consultations")),
+        ("GET", "/consultations/{consultation_id}", call("GET", here)),
+        ("POST", "/consultations/{consultation_id}/comments", comment),
+        ("GET", "/consultations/{consultation_id}/comments", call("GET", here + "/comments")),
+        ("PUT", "/consultations/{consultation_id}/comments/{comment_id}/response", close),
+        ("POST", "/consultations/{consultation_id}/report", call("POST", here + "/report")),
+        ("GET", "/consultations/{consultation_id}/report", call("GET", here + "/report")),
+        (
+            "GET",
+            "/consultations/{consultation_id}/report",
+            call("GET", here + "/report?format=md"),
+        ),
+        (
+            "GET",
+            "/consultations/{consultation_id}/report",
+            call("GET", here + "/report?format=html"),
+        ),
+        (
+            "GET",
+            "/consultations/{consultation_id}/report",
+            call("GET", here + "/report?format=csv"),
+        ),
     ]
 
 

@@ -199,6 +199,12 @@ async def test_openapi_document_lists_the_routes(server: RunningServer) -> None:
         "/api/v1/directory/mine",
         "/api/v1/directory/terms",
         "/api/v1/directory/regions",
+        "/api/v1/rooms/{slug}/proposals/{proposal_id}/consultation",
+        "/api/v1/consultations",
+        "/api/v1/consultations/{consultation_id}",
+        "/api/v1/consultations/{consultation_id}/comments",
+        "/api/v1/consultations/{consultation_id}/comments/{comment_id}/response",
+        "/api/v1/consultations/{consultation_id}/report",
     }
     # and every REST route of the application is in it (nothing added without its entry)
     app: Starlette = server.app  # type: ignore[assignment]

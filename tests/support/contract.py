@@ -82,6 +82,7 @@ class Contract:
                     "application/problem+json": json.loads,
                     "text/markdown": lambda data: data.decode(),
                     "text/csv": lambda data: data.decode(),
+                    "text/html": lambda data: data.decode(),
                 }
             )
             self._openapi = OpenAPI.from_dict(build(routes), config=config)

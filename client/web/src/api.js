@@ -1,5 +1,8 @@
 // The REST client. The access token lives only in this module's memory; the refresh token is
 // an HttpOnly cookie the page never sees. A 401 triggers one silent refresh, then a retry.
+// Every call sends the language the person chose as Accept-Language, so the server's problem
+// titles come in that language (docs/i18n.md).
+import { locale } from "./i18n/index.js";
 
 let accessToken = null;
 let accessExpiresAt = 0;
@@ -86,7 +89,7 @@ export async function logout() {
 /** One API call: JSON in, JSON (or text for non-JSON answers) out; ApiError on failure. */
 export async function request(method, path, body, { auth = true, accept } = {}) {
   const send = () => {
-    const headers = {};
+    const headers = { "Accept-Language": locale() };
     if (body !== undefined) headers["Content-Type"] = "application/json";
     if (accept) headers.Accept = accept;
     if (auth && accessToken) headers.Authorization = `Bearer ${accessToken}`;
