@@ -17,9 +17,11 @@ from server.http import (
     consultations,
     decisions,
     directory,
+    feeds,
     health,
     history,
     messages,
+    notices,
     rooms,
     web,
 )
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         *decisions.routes,
         *directory.routes,
         *consultations.routes,
+        *notices.routes,
     ]
     routes = [
         Route("/healthz", health.healthz),
@@ -68,6 +71,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         Route("/metrics", health.metrics),
         Mount("/api/v1", routes=api),
         WebSocketRoute("/live/{room}", live_socket),
+        *feeds.routes,
         *web.routes,
     ]
     return Starlette(

@@ -43,6 +43,7 @@ from server.live.session import timer_keeper
 from server.live.shared_presence import SharedPresence
 from server.live.tallies import BallotBatches
 from server.metrics import Metrics
+from server.notices.wiring import NoticeServices, start_notices
 from server.rooms.service import Rooms
 from server.settings import Settings
 from server.supervisor import TaskSupervisor, every
@@ -123,6 +124,7 @@ class Services:
     live_sessions: LiveSessionStore
     directory: Directory
     consultations: Consultations
+    notices: NoticeServices
     clock: Callable[[], datetime] = utc_now
     coalescer: WriteCoalescer = field(default_factory=WriteCoalescer)
 
@@ -276,6 +278,14 @@ class Services:
             tasks=tasks,
             directory=directory,
             consultations=consultations,
+            notices=start_notices(
+                settings,
+                database,
+                tasks,
+                key=signing_key(settings),
+                rooms=rooms.store,
+                directory=directory.store,
+            ),
             database=database,
             log=document_log,
             committer=committer,
@@ -321,6 +331,7 @@ class Services:
         await self.live_rooms.stop()
         await self.documents.stop()
         await self.tasks.stop()  # nothing supervised submits while the committer drains
+        await self.notices.close()
         await self.committer.stop()
         await self.bus.stop()
         if isinstance(self.presence, SharedPresence):

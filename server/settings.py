@@ -146,6 +146,20 @@ class Settings:
     max_auth_body_bytes: int = 16 * 1024
     # The built browser application (client/web/dist); None: the checkout's own
     web_dir: str | None = None
+    # Notices (docs/notifications.md): the address people reach this server at, for links in
+    # e-mails and feeds (None: http://HOST:PORT); the SMTP server e-mails leave through (None:
+    # e-mails wait in the outbox for a node that has one); plain-HTTP webhook URLs (tests and
+    # development only); how long before a consultation's deadline its reminder goes out.
+    public_url: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 25
+    smtp_sender: str = "veche@localhost"
+    smtp_starttls: bool | None = None  # None: when the server offers it
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    allow_http_webhooks: bool = False
+    reminder_seconds: float = 3 * 24 * 3600.0
+    notice_every: float = 5.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -206,6 +220,18 @@ class Settings:
             max_body_bytes=_int(env, "VECHE_MAX_BODY_BYTES", 1024 * 1024, 1024),
             web_dir=env.get("VECHE_WEB_DIR") or None,
             max_auth_body_bytes=_int(env, "VECHE_MAX_AUTH_BODY_BYTES", 16 * 1024, 1024),
+            public_url=(env.get("VECHE_PUBLIC_URL") or "").rstrip("/") or None,
+            smtp_host=env.get("VECHE_SMTP_HOST") or None,
+            smtp_port=_int(env, "VECHE_SMTP_PORT", 25, 1),
+            smtp_sender=env.get("VECHE_SMTP_SENDER") or "veche@localhost",
+            smtp_starttls=(
+                None
+                if not env.get("VECHE_SMTP_STARTTLS")
+                else _bool(env, "VECHE_SMTP_STARTTLS", False)
+            ),
+            smtp_user=env.get("VECHE_SMTP_USER") or None,
+            smtp_password=env.get("VECHE_SMTP_PASSWORD") or None,
+            allow_http_webhooks=_bool(env, "VECHE_ALLOW_HTTP_WEBHOOKS", False),
         )
 
     @property
@@ -222,6 +248,11 @@ class Settings:
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with the given fields replaced; `None` values are ignored (unset CLI flags)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    @property
+    def base_url(self) -> str:
+        """The server's public address, without a trailing slash."""
+        return self.public_url or f"http://{self.host}:{self.port}"
 
     def sqlite_path(self) -> Path | None:
         """The SQLite file of the database URL, or None for other databases."""

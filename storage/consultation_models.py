@@ -45,6 +45,10 @@ class ConsultationRecord(Base):
     report_json: Mapped[str | None] = mapped_column(Text)  # canonical JSON, hashed as stored
     report_sha256: Mapped[str | None] = mapped_column(String(HASH_LENGTH))
     decision_position: Mapped[int | None] = mapped_column(Integer)  # in the room's chain
+    # when each event was turned into notices (None: not yet; docs/notifications.md)
+    opened_noticed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reported_noticed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class ConsultationCommentRecord(Base):

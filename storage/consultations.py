@@ -16,16 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.consultation_models import ConsultationCommentRecord, ConsultationRecord
 from storage.database import Database
-from storage.decision_models import DecisionRecord
+from storage.decision_models import DecisionRecord, ProposalRecord
 from storage.directory_models import OrganisationRecord
 from storage.discussion import StoredEvent, new_event, next_event_seq
 from storage.errors import StorageError
-from storage.models import DocumentCommentRecord, UserRecord
+from storage.models import DocumentCommentRecord, RoomRecord, UserRecord
 from storage.polls import canonical_json
 from storage.records import detached
 
@@ -166,6 +166,28 @@ class ConsultationStore:
         )
         async with self._sessions() as session:
             return [detached(StoredConsultation, r) for r in await session.scalars(query)]
+
+    async def published(
+        self, *, room_id: int | None, oblast: str | None, limit: int
+    ) -> list[tuple[StoredConsultation, str, str]]:
+        """The newest consultations (by opening) with their proposal's title and room's slug;
+        of one room, or of one oblast and the national ones."""
+        query = (
+            select(ConsultationRecord, ProposalRecord.title, RoomRecord.slug)
+            .join(ProposalRecord, ProposalRecord.id == ConsultationRecord.proposal_id)
+            .join(RoomRecord, RoomRecord.id == ConsultationRecord.room_id)
+            .order_by(ConsultationRecord.opened_at.desc(), ConsultationRecord.id.desc())
+            .limit(limit)
+        )
+        if room_id is not None:
+            query = query.where(ConsultationRecord.room_id == room_id)
+        if oblast is not None:
+            query = query.where(
+                or_(ConsultationRecord.oblast == oblast, ConsultationRecord.oblast.is_(None))
+            )
+        async with self._sessions() as session:
+            rows = (await session.execute(query)).all()
+        return [(detached(StoredConsultation, c), title, slug) for c, title, slug in rows]
 
     async def add_comment(
         self, consultation_id: int, document_id: int, comment: NewComment, now: datetime

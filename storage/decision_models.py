@@ -154,3 +154,4 @@ class DecisionRecord(Base):
     record_json: Mapped[str] = mapped_column(Text)  # canonical JSON, hashed as stored
     record_sha256: Mapped[str] = mapped_column(String(HASH_LENGTH))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    noticed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())  # notices queued

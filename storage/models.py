@@ -454,4 +454,5 @@ class DocumentCommentRecord(Base):
 from storage import consultation_models as _consultation_models  # noqa: E402, F401
 from storage import decision_models as _decision_models  # noqa: E402, F401
 from storage import directory_models as _directory_models  # noqa: E402, F401
+from storage import notice_models as _notice_models  # noqa: E402, F401
 from storage import outreach_models as _outreach_models  # noqa: E402, F401

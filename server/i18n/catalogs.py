@@ -23,7 +23,11 @@ from babel.support import Translations
 
 LOCALES = ("bg", "en")
 DEFAULT_LOCALE = "bg"  # the product's home language
-DOMAINS = ("problems", "consultations")  # a new domain: add its name here and its two .po files
+DOMAINS = (
+    "problems",
+    "consultations",
+    "outreach",
+)  # a new domain: add its name here and its two .po files
 
 
 def catalog_file(locale: str, domain: str) -> Traversable:

@@ -144,6 +144,7 @@ def _tour() -> list[tuple[str, str, Step]]:
         *_decision_steps(call),
         *_directory_steps(call),
         *_consultation_steps(call),
+        *_notice_steps(call),
         ("POST", "/rooms/{slug}/archive", call("POST", "/rooms/tour/archive")),
         ("POST", "/auth/logout", call("POST", "/auth/logout", "session_auth")),
     ]
@@ -246,6 +247,47 @@ def _decision_steps(call: Callable[..., Step]) -> list[tuple[str, str, Step]]:
         ("GET", "/rooms/{slug}/decisions/{position}", call("GET", "/rooms/tour/decisions/1")),
         ("GET", "/rooms/{slug}/decisions/{position}", call("GET", "/rooms/tour/decisions/1.md")),
         ("GET", "/rooms/{slug}/decision-chain", call("GET", "/rooms/tour/decision-chain")),
+    ]
+
+
+def _notice_steps(call: Callable[..., Step]) -> list[tuple[str, str, Step]]:
+    async def follow(http: httpx.AsyncClient, s: dict[str, Any]) -> None:
+        body = {"kind": "sector", "target": "youth"}
+        s["subscription"] = (
+            await http.post("/me/subscriptions", json=body, headers=s["owner"])
+        ).json()["id"]
+
+    async def hook(http: httpx.AsyncClient, s: dict[str, Any]) -> None:
+        # https only (no delivery is attempted: it wants decisions of public rooms, and the
+        # tour's room is private)
+        body = {"url": "https://hooks.invalid/veche", "event_types": ["decision.recorded"]}
+        s["endpoint"] = (await http.post("/me/webhooks", json=body, headers=s["owner"])).json()[
+            "id"
+        ]
+
+    endpoint = "/me/webhooks/{endpoint}"
+    return [
+        ("PUT", "/me/notices/email", call("PUT", "/me/notices/email", json={"email": "o@x.bg"})),
+        ("POST", "/me/subscriptions", follow),
+        ("GET", "/me/notices", call("GET", "/me/notices")),
+        (
+            "DELETE",
+            "/me/subscriptions/{subscription_id}",
+            call("DELETE", "/me/subscriptions/{subscription}"),
+        ),
+        ("POST", "/me/webhooks", hook),
+        ("GET", "/me/webhooks", call("GET", "/me/webhooks")),
+        (
+            "POST",
+            "/me/webhooks/{endpoint_id}/rotation",
+            call("POST", endpoint + "/rotation", json={"overlap_seconds": 0}),
+        ),
+        (
+            "GET",
+            "/me/webhooks/{endpoint_id}/deliveries",
+            call("GET", endpoint + "/deliveries"),
+        ),
+        ("DELETE", "/me/webhooks/{endpoint_id}", call("DELETE", endpoint)),
     ]
 
 

@@ -205,6 +205,14 @@ async def test_openapi_document_lists_the_routes(server: RunningServer) -> None:
         "/api/v1/consultations/{consultation_id}/comments",
         "/api/v1/consultations/{consultation_id}/comments/{comment_id}/response",
         "/api/v1/consultations/{consultation_id}/report",
+        "/api/v1/me/notices",
+        "/api/v1/me/notices/email",
+        "/api/v1/me/subscriptions",
+        "/api/v1/me/subscriptions/{subscription_id}",
+        "/api/v1/me/webhooks",
+        "/api/v1/me/webhooks/{endpoint_id}",
+        "/api/v1/me/webhooks/{endpoint_id}/rotation",
+        "/api/v1/me/webhooks/{endpoint_id}/deliveries",
     }
     # and every REST route of the application is in it (nothing added without its entry)
     app: Starlette = server.app  # type: ignore[assignment]

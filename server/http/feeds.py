@@ -1,0 +1,158 @@
+"""Feeds and the unsubscribe page, outside the JSON API (docs/notifications.md):
+
+- `/feeds/consultations.atom` — consultations, newest first; `?oblast=` (that oblast's and
+  the national ones), `?sector=`, `?room=`; `?lang=bg|en` or `Accept-Language`;
+- `/feeds/consultations.ics` — their deadlines as an iCalendar feed, same filters;
+- `/unsubscribe/{token}` — GET shows a page with a button, POST stops the notices (what a
+  mail client's one-click unsubscribe sends, RFC 8058).
+"""
+
+from __future__ import annotations
+
+from html import escape
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from server.directory.kinds import SECTOR_SLUGS
+from server.directory.regions import oblast
+from server.i18n import negotiate, translator
+from server.notices.texts import feed_titles
+from server.outreach import InvalidUnsubscribeLink
+from server.outreach.feeds import (
+    CalendarEvent,
+    CalendarHead,
+    FeedEntry,
+    FeedHead,
+    atom_feed,
+    icalendar_feed,
+)
+from server.services import Services
+from storage.consultations import StoredConsultation
+
+MAX_ITEMS = 100
+Listed = list[tuple[StoredConsultation, str, str]]
+
+
+def _services(request: Request) -> Services:
+    services: Services = request.app.state.services
+    return services
+
+
+def _locale(request: Request) -> str:
+    return negotiate(request.headers.get("accept-language"), request.query_params.get("lang"))
+
+
+async def _listed(request: Request) -> Listed | Response:
+    """The consultations the query asks for, or a 400 page naming the bad parameter."""
+    services, query = _services(request), request.query_params
+    region, sector, slug = query.get("oblast"), query.get("sector"), query.get("room")
+    if region is not None and oblast(region) is None:
+        return Response(f"no oblast {region!r}\n", 400, media_type="text/plain")
+    if sector is not None and sector not in SECTOR_SLUGS:
+        return Response(f"no sector {sector!r}\n", 400, media_type="text/plain")
+    room_id = None
+    if slug is not None:
+        room = await services.rooms.store.find_room(slug)
+        if room is None:
+            return Response(f"no room {slug!r}\n", 404, media_type="text/plain")
+        room_id = room.id
+    found = await services.consultations.store.published(
+        room_id=room_id, oblast=region, limit=MAX_ITEMS * 5
+    )
+    if sector is not None:
+        found = [item for item in found if sector in item[0].sectors]
+    return found[:MAX_ITEMS]
+
+
+async def consultations_atom(request: Request) -> Response:
+    listed = await _listed(request)
+    if isinstance(listed, Response):
+        return listed
+    locale, base = _locale(request), _services(request).settings.base_url
+    words = feed_titles(locale)
+    entries = []
+    for consultation, title, room in listed:
+        url = f"{base}/consultations/{consultation.id}"
+        state = words["reported"] if consultation.state == "reported" else words["opened"]
+        deadline = consultation.closes_at.date().isoformat()
+        entries.append(
+            FeedEntry(
+                id=f"{base}/consultations/{consultation.id}",
+                title=title,
+                summary=f"{state}: {room}, {words['deadline']} {deadline}",
+                link=url + ("/report" if consultation.state == "reported" else ""),
+                updated=consultation.reported_at
+                or consultation.closed_at
+                or consultation.opened_at,
+                published=consultation.opened_at,
+            )
+        )
+    self_link = str(request.url)
+    head = FeedHead(
+        id=f"{base}/feeds/consultations.atom",
+        title=words["consultations"],
+        self_link=self_link,
+        language=locale,
+        link=f"{base}/consultations",
+    )
+    return Response(atom_feed(head, entries), media_type="application/atom+xml")
+
+
+async def consultations_calendar(request: Request) -> Response:
+    listed = await _listed(request)
+    if isinstance(listed, Response):
+        return listed
+    locale, base = _locale(request), _services(request).settings.base_url
+    words = feed_titles(locale)
+    events = [
+        CalendarEvent(
+            uid=f"consultation-{consultation.id}-deadline@veche",
+            summary=f"{words['deadline']}: {title}",
+            description=f"{room}: {base}/consultations/{consultation.id}",
+            start=consultation.closes_at,
+            end=None,
+            url=f"{base}/consultations/{consultation.id}",
+            updated=consultation.opened_at,
+        )
+        for consultation, title, room in listed
+    ]
+    body = icalendar_feed(CalendarHead(name=words["calendar"], language=locale), events)
+    return Response(body, media_type="text/calendar; charset=utf-8")
+
+
+def _page(locale: str, title: str, body: str, status: int = 200) -> HTMLResponse:
+    page = (
+        f'<!doctype html><html lang="{locale}"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{escape(title)}</title></head><body><main><h1>{escape(title)}</h1>"
+        f"{body}</main></body></html>"
+    )
+    return HTMLResponse(page, status, headers={"Cache-Control": "no-store"})
+
+
+async def unsubscribe(request: Request) -> Response:
+    services, locale = _services(request), _locale(request)
+    t = translator(locale, "outreach")
+    token = request.path_params["token"]
+    try:
+        asked = services.notices.outreach.unsubscription(token)
+    except InvalidUnsubscribeLink:
+        return _page(locale, t.gettext("This link is not valid"), "", 400)
+    if request.method == "GET":
+        form = (
+            f'<form method="post" action="/unsubscribe/{escape(token)}">'
+            f'<button type="submit">{escape(t.gettext("Stop these notices"))}</button></form>'
+        )
+        return _page(locale, t.gettext("Stop the notices?"), form)
+    subscription = None if asked.subscription == "all" else asked.subscription
+    await services.notices.notices.store.unsubscribe(asked.user_id, subscription)
+    return _page(locale, t.gettext("You will not get these notices any more"), "")
+
+
+routes = [
+    Route("/feeds/consultations.atom", consultations_atom),
+    Route("/feeds/consultations.ics", consultations_calendar),
+    Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
+]
