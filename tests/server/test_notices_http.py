@@ -16,10 +16,12 @@ import httpx
 import icalendar
 import pytest
 from pycrdt import Text
+from sqlalchemy import func, select
 
 from client import DocumentClient
 from server.settings import Settings
 from storage.models import utc_now
+from storage.outreach_models import OutboxRecord
 from tests.server.test_auth_http import KEY, assert_problem, bearer
 from tests.support.outreach import MailSink, WebhookReceiver
 from tests.support.rooms import services_of
@@ -196,3 +198,41 @@ async def test_a_consultation_is_announced_once_by_mail_webhook_and_feeds(
         events = icalendar.Calendar.from_ical(calendar.content).walk("VEVENT")
         assert len(events) == 1
         assert events[0].decoded("dtstart").isoformat()[:16] == consultation["closes_at"][:16]
+
+
+async def test_a_public_rooms_decision_is_announced_and_a_private_rooms_is_not(
+    server: RunningServer, auth: dict[str, dict[str, str]], sink: MailSink
+) -> None:
+    async with httpx.AsyncClient(base_url=server.http + "/api/v1") as http:
+        for slug, visibility in (("open-council", "public"), ("closed-board", "private")):
+            room = {"slug": slug, "title": f"Съвет {slug}", "visibility": visibility}
+            await http.post("/rooms", json=room, headers=auth["owner"])
+        for slug in ("open-council", "closed-board"):  # the owner follows both rooms
+            await _follow(http, auth["owner"], "room", slug)
+        for slug in ("open-council", "closed-board"):
+            body = {"title": "Бюджет 2027", "method": "approval", "options": ["да", "не"]}
+            poll = (
+                await http.post(f"/rooms/{slug}/polls", json=body, headers=auth["owner"])
+            ).json()
+            await http.post(
+                f"/rooms/{slug}/polls/{poll['id']}/ballots",
+                json={"choice": ["да"]},
+                headers=auth["owner"],
+            )
+            closed = await http.post(
+                f"/rooms/{slug}/polls/{poll['id']}/close", headers=auth["owner"]
+            )
+            assert closed.status_code == 200, closed.text
+    notices = services_of(server).notices.notices
+    assert await notices.announce_due() == 2  # both records are looked at, once
+    assert await notices.announce_due() == 0
+    [mail] = await sink.wait_for(1)
+    assert mail["Subject"] == "Решение в Съвет open-council: Бюджет 2027"
+    text = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert "http://veche.test/rooms/open-council/decisions/1" in text
+    # the private room's decision stays in it: one e-mail was queued, not two
+    async with services_of(server).database.sessionmaker() as session:
+        queued = await session.scalar(
+            select(func.count()).select_from(OutboxRecord).where(OutboxRecord.channel == "email")
+        )
+    assert queued == 1
