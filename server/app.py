@@ -23,6 +23,7 @@ from server.http import (
     messages,
     notices,
     rooms,
+    schedule,
     web,
 )
 from server.http.errors import EXCEPTION_HANDLERS
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         *directory.routes,
         *consultations.routes,
         *notices.routes,
+        *schedule.routes,
     ]
     routes = [
         Route("/healthz", health.healthz),

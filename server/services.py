@@ -37,6 +37,7 @@ from server.live.events import present
 from server.live.history import MessageHistory
 from server.live.presence import LocalPresence
 from server.live.room import LiveRooms
+from server.live.schedule import SessionPlans
 from server.live.service import LiveDispatcher, redact_replay
 from server.live.session import describe as describe_session
 from server.live.session import timer_keeper
@@ -65,6 +66,7 @@ from storage.moderation import ModerationStore
 from storage.polls import PollStore
 from storage.proposals import ProposalStore
 from storage.rooms import RoomStore
+from storage.schedule import PlannedSessionStore
 from storage.search import MessageSearch
 
 log = logging.getLogger(__name__)
@@ -125,6 +127,7 @@ class Services:
     directory: Directory
     consultations: Consultations
     notices: NoticeServices
+    session_plans: SessionPlans
     clock: Callable[[], datetime] = utc_now
     coalescer: WriteCoalescer = field(default_factory=WriteCoalescer)
 
@@ -278,6 +281,7 @@ class Services:
             tasks=tasks,
             directory=directory,
             consultations=consultations,
+            session_plans=SessionPlans(PlannedSessionStore(database), audit, utc_now),
             notices=start_notices(
                 settings,
                 database,

@@ -456,3 +456,4 @@ from storage import decision_models as _decision_models  # noqa: E402, F401
 from storage import directory_models as _directory_models  # noqa: E402, F401
 from storage import notice_models as _notice_models  # noqa: E402, F401
 from storage import outreach_models as _outreach_models  # noqa: E402, F401
+from storage import schedule_models as _schedule_models  # noqa: E402, F401

@@ -3,6 +3,8 @@
 - `/feeds/consultations.atom` — consultations, newest first; `?oblast=` (that oblast's and
   the national ones), `?sector=`, `?room=`; `?lang=bg|en` or `Accept-Language`;
 - `/feeds/consultations.ics` — their deadlines as an iCalendar feed, same filters;
+- `/feeds/calendar.ics` — those deadlines and the public rooms' planned live sessions
+  (`?room=` for one room's);
 - `/unsubscribe/{token}` — GET shows a page with a button, POST stops the notices (what a
   mail client's one-click unsubscribe sends, RFC 8058).
 """
@@ -32,6 +34,7 @@ from server.services import Services
 from storage.consultations import StoredConsultation
 
 MAX_ITEMS = 100
+CALENDAR = "text/calendar; charset=utf-8"
 Listed = list[tuple[StoredConsultation, str, str]]
 
 
@@ -100,13 +103,8 @@ async def consultations_atom(request: Request) -> Response:
     return Response(atom_feed(head, entries), media_type="application/atom+xml")
 
 
-async def consultations_calendar(request: Request) -> Response:
-    listed = await _listed(request)
-    if isinstance(listed, Response):
-        return listed
-    locale, base = _locale(request), _services(request).settings.base_url
-    words = feed_titles(locale)
-    events = [
+def _deadlines(listed: Listed, base: str, words: dict[str, str]) -> list[CalendarEvent]:
+    return [
         CalendarEvent(
             uid=f"consultation-{consultation.id}-deadline@veche",
             summary=f"{words['deadline']}: {title}",
@@ -118,8 +116,51 @@ async def consultations_calendar(request: Request) -> Response:
         )
         for consultation, title, room in listed
     ]
-    body = icalendar_feed(CalendarHead(name=words["calendar"], language=locale), events)
-    return Response(body, media_type="text/calendar; charset=utf-8")
+
+
+async def consultations_calendar(request: Request) -> Response:
+    listed = await _listed(request)
+    if isinstance(listed, Response):
+        return listed
+    locale, base = _locale(request), _services(request).settings.base_url
+    words = feed_titles(locale)
+    body = icalendar_feed(
+        CalendarHead(name=words["calendar"], language=locale), _deadlines(listed, base, words)
+    )
+    return Response(body, media_type=CALENDAR)
+
+
+async def calendar(request: Request) -> Response:
+    """Consultation deadlines and planned live sessions of public rooms."""
+    listed = await _listed(request)
+    if isinstance(listed, Response):
+        return listed
+    services, locale = _services(request), _locale(request)
+    base, words = services.settings.base_url, feed_titles(locale)
+    room = request.query_params.get("room")
+    room_id = None
+    if room is not None:
+        found = await services.rooms.store.find_room(room)
+        room_id = None if found is None else found.id
+    planned = await services.session_plans.store.public(
+        room_id=room_id, since=services.clock(), limit=MAX_ITEMS
+    )
+    sessions = [
+        CalendarEvent(
+            uid=f"session-{session.id}@veche",
+            summary=f"{session.title} ({room_title})",
+            description=f"{words['session']}: {base}/rooms/{slug}",
+            start=session.starts_at,
+            end=session.ends_at,
+            url=f"{base}/rooms/{slug}",
+            updated=session.created_at,
+        )
+        for session, slug, room_title in planned
+    ]
+    head = CalendarHead(name=words["everything"], language=locale)
+    return Response(
+        icalendar_feed(head, [*sessions, *_deadlines(listed, base, words)]), media_type=CALENDAR
+    )
 
 
 def _page(locale: str, title: str, body: str, status: int = 200) -> HTMLResponse:
@@ -154,5 +195,6 @@ async def unsubscribe(request: Request) -> Response:
 routes = [
     Route("/feeds/consultations.atom", consultations_atom),
     Route("/feeds/consultations.ics", consultations_calendar),
+    Route("/feeds/calendar.ics", calendar),
     Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),
 ]

@@ -9,7 +9,9 @@ Errors of the REST reads (kinds from ``server.errors``; the socket's are ``LiveE
 
     DiscussionError            root
      ├── MessageNotFound       NotFound: no such message in the room
-     └── InvalidSearch         Invalid: a search query that cannot be run (``field`` q)
+     ├── InvalidSearch         Invalid: a search query that cannot be run (``field`` q)
+     ├── PlannedSessionNotFound  NotFound: no such planned session in the room
+     └── InvalidPlan           Invalid: a planned session's times; ``field`` names it
 """
 
 from __future__ import annotations
@@ -34,3 +36,16 @@ class MessageNotFound(DiscussionError, NotFound):
 class InvalidSearch(DiscussionError, Invalid):
     def __init__(self, detail: str) -> None:
         super().__init__("q", detail)
+
+
+class PlannedSessionNotFound(DiscussionError, NotFound):
+    title = N_("Planned session not found")
+
+    def __init__(self, session_id: int) -> None:
+        super().__init__(
+            f"no planned session {session_id} in this room", slug="planned-session-not-found"
+        )
+
+
+class InvalidPlan(DiscussionError, Invalid):
+    """A planned session's value that cannot be accepted; ``field`` names it."""

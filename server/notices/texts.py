@@ -99,4 +99,6 @@ def feed_titles(locale: str) -> dict[str, str]:
         "deadline": t.gettext("Deadline of the consultation"),
         "opened": t.gettext("Open for consultation"),
         "reported": t.gettext("Report published"),
+        "session": t.gettext("Live session"),
+        "everything": t.gettext("Veche: live sessions and consultation deadlines"),
     }

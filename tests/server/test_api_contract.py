@@ -265,8 +265,25 @@ def _notice_steps(call: Callable[..., Step]) -> list[tuple[str, str, Step]]:
             "id"
         ]
 
+    async def plan(http: httpx.AsyncClient, s: dict[str, Any]) -> None:
+        start = utc_now() + timedelta(days=1)
+        body = {
+            "title": "Заседание",
+            "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=1)).isoformat(),
+        }
+        answer = await http.post("/rooms/tour/sessions", json=body, headers=s["owner"])
+        s["planned"] = answer.json()["id"]
+
     endpoint = "/me/webhooks/{endpoint}"
     return [
+        ("POST", "/rooms/{slug}/sessions", plan),
+        ("GET", "/rooms/{slug}/sessions", call("GET", "/rooms/tour/sessions")),
+        (
+            "DELETE",
+            "/rooms/{slug}/sessions/{session_id}",
+            call("DELETE", "/rooms/tour/sessions/{planned}"),
+        ),
         ("PUT", "/me/notices/email", call("PUT", "/me/notices/email", json={"email": "o@x.bg"})),
         ("POST", "/me/subscriptions", follow),
         ("GET", "/me/notices", call("GET", "/me/notices")),

@@ -213,6 +213,8 @@ async def test_openapi_document_lists_the_routes(server: RunningServer) -> None:
         "/api/v1/me/webhooks/{endpoint_id}",
         "/api/v1/me/webhooks/{endpoint_id}/rotation",
         "/api/v1/me/webhooks/{endpoint_id}/deliveries",
+        "/api/v1/rooms/{slug}/sessions",
+        "/api/v1/rooms/{slug}/sessions/{session_id}",
     }
     # and every REST route of the application is in it (nothing added without its entry)
     app: Starlette = server.app  # type: ignore[assignment]

@@ -236,3 +236,47 @@ async def test_a_public_rooms_decision_is_announced_and_a_private_rooms_is_not(
             select(func.count()).select_from(OutboxRecord).where(OutboxRecord.channel == "email")
         )
     assert queued == 1
+
+
+async def test_planned_live_sessions_of_public_rooms_are_in_the_calendar(
+    server: RunningServer, auth: dict[str, dict[str, str]]
+) -> None:
+    start = (utc_now() + timedelta(days=2)).replace(microsecond=0)
+    session = {
+        "title": "Заседание на съвета",
+        "starts_at": start.isoformat(),
+        "ends_at": (start + timedelta(hours=2)).isoformat(),
+    }
+    async with httpx.AsyncClient(base_url=server.http + "/api/v1") as http:
+        for slug, visibility in (("open-council", "public"), ("closed-board", "private")):
+            room = {"slug": slug, "title": f"Съвет {slug}", "visibility": visibility}
+            await http.post("/rooms", json=room, headers=auth["owner"])
+            made = await http.post(f"/rooms/{slug}/sessions", json=session, headers=auth["owner"])
+            assert made.status_code == 201, made.text
+        backwards = session | {"ends_at": (start - timedelta(hours=1)).isoformat()}
+        refused = await http.post(
+            "/rooms/open-council/sessions", json=backwards, headers=auth["owner"]
+        )
+        assert assert_problem(refused, 422, "invalid-parameter")["parameter"] == "ends_at"
+        outsider = await http.post(
+            "/rooms/open-council/sessions", json=session, headers=auth["anna"]
+        )
+        assert outsider.status_code == 403
+        listed = (await http.get("/rooms/open-council/sessions")).json()["sessions"]
+        assert [s["title"] for s in listed] == ["Заседание на съвета"]
+
+    async with httpx.AsyncClient(base_url=server.http) as web:
+        answer = await web.get("/feeds/calendar.ics", params={"lang": "bg"})
+        events = icalendar.Calendar.from_ical(answer.content).walk("VEVENT")
+        assert [str(e["summary"]) for e in events] == ["Заседание на съвета (Съвет open-council)"]
+        assert events[0].decoded("dtstart") == start
+        assert events[0].decoded("dtend") == start + timedelta(hours=2)
+
+    async with httpx.AsyncClient(base_url=server.http + "/api/v1") as http:
+        cancelled = await http.delete(
+            f"/rooms/open-council/sessions/{listed[0]['id']}", headers=auth["owner"]
+        )
+        assert cancelled.status_code == 204
+    async with httpx.AsyncClient(base_url=server.http) as web:
+        answer = await web.get("/feeds/calendar.ics")
+        assert icalendar.Calendar.from_ical(answer.content).walk("VEVENT") == []

@@ -50,6 +50,7 @@ TABLES = {
     "consultation_comments",
     "notice_addresses",
     "subscriptions",
+    "planned_sessions",
     "webhook_endpoints",
     "outbox",
     "outbox_attempts",
@@ -94,7 +95,7 @@ async def test_upgrade_creates_the_tables_and_matches_the_models(empty_database_
             assert await connection.run_sync(_diff) == []
             hidden = {("remove_table", name) for name in search} | SEARCH_INDEXES[dialect]
             assert await connection.run_sync(_hidden_from_diff) == hidden
-            assert await connection.run_sync(_revision) == "0013"
+            assert await connection.run_sync(_revision) == "0014"
     finally:
         await engine.dispose()
 
@@ -109,7 +110,7 @@ async def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
             )
         await upgrade(database_url)
         async with engine.connect() as connection:
-            assert await connection.run_sync(_revision) == "0013"
+            assert await connection.run_sync(_revision) == "0014"
             names = (await connection.execute(text("SELECT name FROM documents"))).scalars()
             assert list(names) == ["kept"]
     finally:
@@ -117,7 +118,7 @@ async def test_upgrade_twice_is_a_no_op(database_url: str) -> None:
 
 
 def test_the_package_has_a_single_head() -> None:
-    assert ScriptDirectory.from_config(alembic_config()).get_heads() == ["0013"]
+    assert ScriptDirectory.from_config(alembic_config()).get_heads() == ["0014"]
 
 
 def test_the_repository_alembic_ini_points_at_the_package_migrations() -> None:
