@@ -26,7 +26,7 @@ from storage.directory_models import OrganisationRecord
 from storage.discussion import StoredEvent, new_event, next_event_seq
 from storage.errors import StorageError
 from storage.models import DocumentCommentRecord, RoomRecord, UserRecord
-from storage.polls import canonical_json
+from storage.polls import canonical_json, next_in_chain
 from storage.records import detached
 
 __all__ = [
@@ -369,16 +369,7 @@ class ConsultationStore:
             await session.refresh(record)
             if record.state != "closed":
                 raise _Unchanged
-            last = (
-                await session.execute(
-                    select(DecisionRecord.position, DecisionRecord.record_sha256)
-                    .where(DecisionRecord.room_id == record.room_id)
-                    .order_by(DecisionRecord.position.desc())
-                    .limit(1)
-                )
-            ).first()
-            position = 1 if last is None else last[0] + 1
-            previous = None if last is None else last[1]
+            position, previous = await next_in_chain(session, record.room_id)
             content, type_, payload = build(position, previous)
             text = canonical_json(content)
             digest = hashlib.sha256(text.encode()).hexdigest()

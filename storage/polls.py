@@ -44,6 +44,7 @@ __all__ = [
     "StoredDecision",
     "StoredPoll",
     "canonical_json",
+    "next_in_chain",
     "receipt_hash",
 ]
 
@@ -142,6 +143,20 @@ class Closing:
 
 # (record as a dict, the proposal's new state or None, the room event's type and payload)
 Decide = Callable[[Closing], tuple[dict[str, Any], str | None, str, dict[str, Any]]]
+
+
+async def next_in_chain(session: AsyncSession, room_id: int) -> tuple[int, str | None]:
+    """The position of the room's next decision record and its predecessor's hash, read
+    under the room's lock (the caller took it with ``next_event_seq``)."""
+    last = (
+        await session.execute(
+            select(DecisionRecord.position, DecisionRecord.record_sha256)
+            .where(DecisionRecord.room_id == room_id)
+            .order_by(DecisionRecord.position.desc())
+            .limit(1)
+        )
+    ).first()
+    return (1, None) if last is None else (last[0] + 1, last[1])
 
 
 def canonical_json(value: Any) -> str:
@@ -400,16 +415,7 @@ class PollStore:
                     )
                 )
                 named = {int(user_id): choice for user_id, choice in rows.all()}
-            last = (
-                await session.execute(
-                    select(DecisionRecord.position, DecisionRecord.record_sha256)
-                    .where(DecisionRecord.room_id == record.room_id)
-                    .order_by(DecisionRecord.position.desc())
-                    .limit(1)
-                )
-            ).first()
-            position = 1 if last is None else last[0] + 1
-            previous = None if last is None else last[1]
+            position, previous = await next_in_chain(session, record.room_id)
             closing = Closing(poll, choices, voters, named, now, previous, position)
             content, proposal_state, event_type, payload = decide(closing)
             text = canonical_json(content)

@@ -30,6 +30,7 @@ from server.consultations.report import PlacedComment, ReportSource, build_repor
 from server.decisions.context import body_text
 from server.directory.regions import oblast
 from server.directory.service import Directory
+from server.documents.comments import anchor_of
 from server.documents.forks import Forks
 from server.live.room import LiveRooms
 from server.policy import Action, Role
@@ -276,11 +277,9 @@ class Consultations:
         positions = TextPositions(document)  # a copy: read before the next await
         placed = []
         for comment in stored:
-            anchor = None
-            if positions.is_text(comment.root):
-                anchor = positions.resolve_range(
-                    comment.root, comment.start_position, comment.end_position
-                )
+            anchor = anchor_of(
+                positions, comment.root, comment.start_position, comment.end_position
+            )
             placed.append(PlacedComment(comment, anchor))
         return placed
 

@@ -33,6 +33,13 @@ class AnchoredComment:
         return self.anchor is None or self.anchor[0] == self.anchor[1]
 
 
+def anchor_of(
+    positions: TextPositions, root: str, start: bytes, end: bytes
+) -> tuple[int, int] | None:
+    """Where a comment's range is in the text now; None when its root is no Y.Text."""
+    return positions.resolve_range(root, start, end) if positions.is_text(root) else None
+
+
 class Comments:
     def __init__(
         self, *, forks: Forks, store: AmendmentStore, clock: Callable[[], datetime]
@@ -48,11 +55,9 @@ class Comments:
         positions = TextPositions(document)  # a copy: read before the next await
         listed = []
         for comment in stored:
-            anchor = None
-            if positions.is_text(comment.root):
-                anchor = positions.resolve_range(
-                    comment.root, comment.start_position, comment.end_position
-                )
+            anchor = anchor_of(
+                positions, comment.root, comment.start_position, comment.end_position
+            )
             text = "" if anchor is None else positions.text(comment.root)[anchor[0] : anchor[1]]
             listed.append(AnchoredComment(comment, anchor, text))
         return listed
