@@ -18,9 +18,9 @@ from pycrdt import Text
 from client import DocumentClient
 from server.settings import Settings
 from storage.models import utc_now
-from tests.server.test_auth_http import KEY, assert_problem, bearer
+from tests.server.test_auth_http import KEY, assert_problem
 from tests.server.test_cli import clean_env, run_veche
-from tests.support.rooms import services_of
+from tests.support.rooms import bearer_headers, services_of
 from tests.support.server import RunningServer, serve_in_process
 
 TEXT = "Член 1. Общината събира такса.\nЧлен 2. Таксата е 5 лева."
@@ -35,20 +35,7 @@ async def server(database_url: str) -> AsyncIterator[RunningServer]:
 
 @pytest.fixture
 async def auth(server: RunningServer) -> dict[str, dict[str, str]]:
-    accounts = services_of(server).accounts
-    headers = {}
-    for name in ("owner", "anna", "boris"):
-        user = await accounts.store.create_user(
-            name,
-            display_name=name.title(),
-            locale="bg",
-            password_hash=None,
-            is_admin=False,
-            created_at=utc_now(),
-        )
-        _, secret = await accounts.issue_api_token(user, "test")
-        headers[name] = bearer(secret)
-    return headers
+    return await bearer_headers(server, {"owner": "bg", "anna": "bg", "boris": "bg"})
 
 
 async def _edit(server: RunningServer, document: str, token: str, at: int, text: str) -> None:

@@ -9,9 +9,8 @@ import httpx
 import pytest
 
 from server.directory.registration import with_check_digit
-from storage.models import utc_now
-from tests.server.test_auth_http import assert_problem, bearer
-from tests.support.rooms import services_of
+from tests.server.test_auth_http import assert_problem
+from tests.support.rooms import bearer_headers, services_of
 from tests.support.server import RunningServer
 
 EIK = with_check_digit("17512934")
@@ -23,20 +22,8 @@ FILE = f"""name,kind,registration_number,oblast,municipality,sectors
 
 @pytest.fixture
 async def auth(server: RunningServer) -> dict[str, dict[str, str]]:
-    accounts = services_of(server).accounts
-    headers = {}
-    for name in ("admin", "ana", "boris"):
-        user = await accounts.store.create_user(
-            name,
-            display_name=name.title(),
-            locale="bg",
-            password_hash=None,
-            is_admin=name == "admin",
-            created_at=utc_now(),
-        )
-        _, secret = await accounts.issue_api_token(user, "test")
-        headers[name] = bearer(secret)
-    return headers
+    people = {"admin": "bg", "ana": "bg", "boris": "bg"}
+    return await bearer_headers(server, people, admins=("admin",))
 
 
 @pytest.fixture

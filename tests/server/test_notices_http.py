@@ -22,9 +22,9 @@ from client import DocumentClient
 from server.settings import Settings
 from storage.models import utc_now
 from storage.outreach_models import OutboxRecord
-from tests.server.test_auth_http import KEY, assert_problem, bearer
+from tests.server.test_auth_http import KEY, assert_problem
 from tests.support.outreach import MailSink, WebhookReceiver
-from tests.support.rooms import services_of
+from tests.support.rooms import bearer_headers, services_of
 from tests.support.server import RunningServer, serve_in_process
 
 PEOPLE = {"owner": "bg", "anna": "bg", "ben": "en", "carl": "bg", "dora": "bg", "eve": "en"}
@@ -54,20 +54,7 @@ async def server(database_url: str, sink: MailSink) -> AsyncIterator[RunningServ
 
 @pytest.fixture
 async def auth(server: RunningServer) -> dict[str, dict[str, str]]:
-    accounts = services_of(server).accounts
-    headers = {}
-    for name, locale in PEOPLE.items():
-        user = await accounts.store.create_user(
-            name,
-            display_name=name.title(),
-            locale=locale,
-            password_hash=None,
-            is_admin=False,
-            created_at=utc_now(),
-        )
-        _, secret = await accounts.issue_api_token(user, "test")
-        headers[name] = bearer(secret)
-    return headers
+    return await bearer_headers(server, PEOPLE)
 
 
 async def _follow(http: httpx.AsyncClient, who: dict[str, str], kind: str, target: str) -> None:

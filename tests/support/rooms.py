@@ -93,3 +93,24 @@ async def make_room(
     if archived:
         await rooms.archive(view, None)
     return view
+
+
+async def bearer_headers(
+    server: RunningServer, locales: dict[str, str], *, admins: tuple[str, ...] = ()
+) -> dict[str, dict[str, str]]:
+    """One user per name (in its locale; administrators among ``admins``), without a
+    password, and the `Authorization` header of an API token of each."""
+    accounts = services_of(server).accounts
+    headers = {}
+    for name, locale in locales.items():
+        user = await accounts.store.create_user(
+            name,
+            display_name=name.title(),
+            locale=locale,
+            password_hash=None,
+            is_admin=name in admins,
+            created_at=utc_now(),
+        )
+        _, secret = await accounts.issue_api_token(user, "tests")
+        headers[name] = {"Authorization": f"Bearer {secret}"}
+    return headers
