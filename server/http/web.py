@@ -1,7 +1,9 @@
 """The browser application at `/` (client/web/, built by esbuild into client/web/dist).
 
-`index.html` answers `/` and the app's own paths (`/login`, `/invite/…`, `/rooms/…`), never
-cached, with the Content-Security-Policy; `/assets/{name}` answers the bundle's files, whose
+`index.html` answers `/` and the app's own paths (`/login`, `/invite/…`, `/rooms/…`,
+`/consultations…`, `/directory…`), never cached, with the Content-Security-Policy; for the pages
+of a consultation, its report, an organisation and a decision record it carries a link preview
+(Open Graph tags, `previews.py`); `/assets/{name}` answers the bundle's files, whose
 names carry a hash of their content, cached for a year, gzip-compressed when the build made a
 `.gz` beside them and the browser accepts it. Without a bundle, `/` explains how to build it.
 """
@@ -15,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, HTMLResponse, Response
 from starlette.routing import Route
 
+from server.http.previews import preview_for, with_preview
 from server.settings import Settings
 
 # Scripts only from this origin (no inline script, no eval); styles from this origin, plus
@@ -67,6 +70,9 @@ async def page(request: Request) -> Response:
     except FileNotFoundError:
         missing = MISSING.replace("{folder}", str(folder))
         return HTMLResponse(missing, status_code=503, headers=PAGE_HEADERS)
+    preview = await preview_for(request)
+    if preview is not None:
+        body = with_preview(body, preview)
     return HTMLResponse(body, headers=PAGE_HEADERS)
 
 
@@ -99,5 +105,10 @@ routes = [
     Route("/login", page),
     Route("/invite/{token}", page),
     Route("/rooms/{rest:path}", page),
+    Route("/consultations", page),
+    Route("/consultations/{rest:path}", page),
+    Route("/directory", page),
+    Route("/directory/{rest:path}", page),
+    Route("/notices", page),
     Route("/assets/{name}", asset),
 ]

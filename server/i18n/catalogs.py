@@ -27,6 +27,7 @@ DOMAINS = (
     "problems",
     "consultations",
     "outreach",
+    "previews",
 )  # a new domain: add its name here and its two .po files
 
 

@@ -9,6 +9,12 @@ import { showLogin } from "./screens/login.js";
 import { showRooms } from "./screens/rooms.js";
 import { showInvitation } from "./screens/invite.js";
 import { showRoom } from "./screens/room.js";
+import { showConsultations } from "./screens/consultations.js";
+import { showConsultation } from "./screens/consultation.js";
+import { showReport } from "./screens/report.js";
+import { showDirectory } from "./screens/directory.js";
+import { showOrganisation } from "./screens/organisation.js";
+import { showNotices } from "./screens/notices.js";
 import { showNotFound } from "./screens/notfound.js";
 import { session } from "./session.js";
 
@@ -19,6 +25,12 @@ route("/rooms/:slug", showRoom);
 route("/rooms/:slug/:view", showRoom);
 route("/rooms/:slug/:view/:id", showRoom);
 route("/rooms/:slug/:view/:id/:sub", showRoom);
+route("/consultations", showConsultations);
+route("/consultations/:id", showConsultation);
+route("/consultations/:id/report", showReport);
+route("/directory", showDirectory);
+route("/directory/:slug", showOrganisation);
+route("/notices", showNotices);
 
 const app = document.getElementById("app");
 app.replaceChildren();

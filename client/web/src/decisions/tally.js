@@ -2,6 +2,7 @@
 // quorum, then the method's own detail — counts with bars, score statistics, and the
 // round-by-round tables of instant-runoff and STV, or Schulze's pairwise matrices.
 import { html } from "lit";
+import { reportCounts } from "../consultations/format.js";
 import { formatDate, formatNumber, t } from "../i18n/index.js";
 import { fraction, fractionValue, optionLabel, outcomeLabel, percent, recordPath } from "./format.js";
 
@@ -25,16 +26,31 @@ export function outcomeText(method, outcome, winners = []) {
 }
 
 // One decision record in a list: its number and title, linking to its page, then its outcome
-// and when it was decided (the polls panel and the room's overview).
-export const recordSummary = (slug, record) => html`<li data-testid="record-item" data-position=${record.position}>
-  <div class="line">
-    <a href=${recordPath(slug, record.position)}>${t("decisions.record.kicker", { position: record.position })}: ${record.poll.title}</a>
-  </div>
-  <div class="line meta">
-    <span>${outcomeText(record.poll.method, record.outcome, record.winners)}</span>
-    <span>${formatDate(record.poll.closed_at)}</span>
-  </div>
-</li>`;
+// and when it was decided (the polls panel and the room's overview); a consultation's report
+// says its counts instead.
+export const recordSummary = (slug, record) =>
+  record.kind === "consultation-report"
+    ? html`<li data-testid="record-item" data-position=${record.position}>
+        <div class="line">
+          <a href=${recordPath(slug, record.position)}
+            >${t("decisions.record.kicker", { position: record.position })}:
+            ${t("consultations.report.title", { title: record.proposal.title })}</a
+          >
+        </div>
+        <div class="line meta">
+          <span>${reportCounts(record.counts)}</span>
+          <span>${formatDate(record.published_at)}</span>
+        </div>
+      </li>`
+    : html`<li data-testid="record-item" data-position=${record.position}>
+        <div class="line">
+          <a href=${recordPath(slug, record.position)}>${t("decisions.record.kicker", { position: record.position })}: ${record.poll.title}</a>
+        </div>
+        <div class="line meta">
+          <span>${outcomeText(record.poll.method, record.outcome, record.winners)}</span>
+          <span>${formatDate(record.poll.closed_at)}</span>
+        </div>
+      </li>`;
 
 function counts(method, tally, options) {
   const values = tally.counts || {};

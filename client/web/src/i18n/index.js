@@ -8,9 +8,12 @@ import { catalog as room } from "./room.js";
 import { catalog as editor } from "./editor.js";
 import { catalog as discussion } from "./discussion.js";
 import { catalog as decisions } from "./decisions.js";
+import { catalog as consultations } from "./consultations.js";
+import { catalog as directory } from "./directory.js";
+import { catalog as notices } from "./notices.js";
 
 export const LOCALES = ["bg", "en"];
-const AREAS = [common, rooms, room, editor, discussion, decisions];
+const AREAS = [common, rooms, room, editor, discussion, decisions, consultations, directory, notices];
 const messages = Object.fromEntries(
   LOCALES.map((locale) => [locale, Object.assign({}, ...AREAS.map((area) => area[locale]))]),
 );

@@ -3,12 +3,16 @@
 // amendments. Read-only for observers and for frozen proposals, with the reason, and it
 // follows the proposal's state live (the room's proposal and poll events).
 import { html, render } from "lit";
-import { get } from "../api.js";
+import { get, post } from "../api.js";
+import { consultationOf, consultationPath } from "../consultations/format.js";
+import { OpenConsultationForm } from "../consultations/open-form.js";
+import { reference } from "../directory/reference.js";
 import { mountAmendments } from "../editor/amendments.js";
 import { mountEditor } from "../editor/codemirror.js";
 import { CommentsMargin } from "../editor/comments.js";
 import { DocumentSession } from "../editor/session.js";
-import { onLocale, t } from "../i18n/index.js";
+import { formatDate, onLocale, t } from "../i18n/index.js";
+import { navigate } from "../router.js";
 import { colourFor, errorText, markdownHtml } from "../ui/dom.js";
 
 const WRITABLE = ["draft", "discussion"];
@@ -35,6 +39,9 @@ export function showProposal(container, ctx, params) {
     save: "connecting",
     // text and preview side by side when the proposal is wide enough for both (editor.css)
     mode: container.getBoundingClientRect().width >= 1000 ? "split" : "edit",
+    consultation: undefined, // its public consultation: undefined until known, null when none
+    consulting: null, // the owner's form that opens one
+    ref: null,
   };
   let session = null;
   let editor = null;
@@ -86,7 +93,9 @@ export function showProposal(container, ctx, params) {
         <nav class="proposal-links" aria-label=${t("editor.links")}>
           <a href="${path}/history" data-testid="history-link">${t("editor.history")}</a>
           <a href="#amendments-title">${t("editor.amendments")}</a>
+          ${consultationLink()}
         </nav>
+        ${state.consulting ? state.consulting.template(state.ref) : ""}
         ${why ? html`<p class="frozen" data-testid="frozen-reason" role="note">${why}</p>` : ""}
         ${state.denied
           ? html`<p class="error" role="alert" data-testid="edits-refused">
@@ -115,6 +124,56 @@ export function showProposal(container, ctx, params) {
       `,
       head,
     );
+  };
+
+  /** The link to the proposal's public consultation, or (owners, while the text may change)
+   * the button that opens the form to publish one. */
+  const consultationLink = () => {
+    const consultation = state.consultation;
+    if (consultation) {
+      const label =
+        consultation.state === "open"
+          ? t("consultations.proposal.open", { date: formatDate(consultation.closes_at, { dateStyle: "medium" }) })
+          : t(`consultations.proposal.${consultation.state}`);
+      return html`<a href=${consultationPath(consultation.id)} data-testid="consultation-link">${label}</a>`;
+    }
+    if (consultation === null && ctx.can("owner") && WRITABLE.includes(state.proposal.state) && !state.consulting) {
+      return html`<button type="button" class="link" data-testid="open-consultation" @click=${startConsulting}>
+        ${t("consultations.proposal.start")}
+      </button>`;
+    }
+    return "";
+  };
+
+  const startConsulting = () => {
+    state.consulting = new OpenConsultationForm({
+      redraw: drawHead,
+      cancel: () => {
+        state.consulting = null;
+        drawHead();
+      },
+      submit: async (body) => {
+        const opened = await post(`${path}/consultation`, body);
+        state.consulting = null;
+        navigate(consultationPath(opened.id));
+      },
+    });
+    drawHead();
+    reference()
+      .then((ref) => {
+        state.ref = ref;
+        drawHead();
+      })
+      .catch(() => {});
+  };
+
+  const loadConsultation = async () => {
+    try {
+      state.consultation = await consultationOf(ctx.slug, params.id);
+    } catch {
+      state.consultation = undefined; // unknown: neither a link nor the button
+    }
+    if (!disposed) drawHead();
   };
 
   const drawPreview = () => {
@@ -215,6 +274,7 @@ export function showProposal(container, ctx, params) {
       if (first) {
         setMode(state.mode);
         amendments = mountAmendments(amendmentsHost, ctx, proposal);
+        loadConsultation();
         await open(proposal);
       } else {
         amendments?.update(proposal);

@@ -7,6 +7,7 @@ import { html } from "lit";
 import { get } from "../api.js";
 import { canonicalJson, choiceText, methodLabel, optionLabel, percent, pollPath, proposalPath, recordPath, sha256Hex } from "../decisions/format.js";
 import { outcomeText, tallyTemplate } from "../decisions/tally.js";
+import { reportCounts, reportPath } from "../consultations/format.js";
 import { formatDate, t } from "../i18n/index.js";
 import { errorText, markdownHtml } from "../ui/dom.js";
 import { mountView } from "../ui/screen.js";
@@ -116,7 +117,8 @@ export function showRecord(container, ctx, params) {
     return html`<p class=${kind} data-testid="record-check" data-result=${result} role=${result === "mismatch" ? "alert" : "status"}>${text}</p>`;
   };
 
-  const textTemplate = (proposal) => {
+  /** `heading`: what the text is (the text voted on, or the text when a report was published). */
+  const textTemplate = (proposal, heading = t("decisions.record.text")) => {
     const verdict = {
       match: html`<p class="check check-ok" data-testid="text-check" data-result="match">${t("decisions.record.textMatches")}</p>`,
       mismatch: html`<p class="check check-bad" data-testid="text-check" data-result="mismatch" role="alert">
@@ -126,7 +128,7 @@ export function showRecord(container, ctx, params) {
       pending: html`<p class="loading" data-testid="text-check" data-result="pending">${t("decisions.record.textChecking")}</p>`,
     }[state.textCheck];
     return html`<section class="card" aria-labelledby="voted-text">
-      <h2 id="voted-text">${t("decisions.record.text")}</h2>
+      <h2 id="voted-text">${heading}</h2>
       <p class="meta">
         ${t("decisions.record.proposal")}:
         <a href=${proposalPath(ctx.slug, proposal.id)}>${proposal.title}</a>
@@ -134,17 +136,46 @@ export function showRecord(container, ctx, params) {
       </p>
       <dl class="facts">
         <dt>${t("decisions.record.textHash")}</dt><dd>${hash(proposal.text_sha256)}</dd>
-        <dt>${t("decisions.record.stateHash")}</dt><dd>${hash(proposal.state_sha256)}</dd>
+        ${proposal.state_sha256 === undefined
+          ? ""
+          : html`<dt>${t("decisions.record.stateHash")}</dt><dd>${hash(proposal.state_sha256)}</dd>`}
       </dl>
       ${verdict}
       <div class="markdown voted-text" data-testid="voted-text" .innerHTML=${markdownHtml(proposal.text ?? "")}></div>
     </section>`;
   };
 
+  const integrity = (record) => html`<section class="card" aria-labelledby="record-hashes">
+    <h2 id="record-hashes">${t("decisions.record.integrity")}</h2>
+    <dl class="facts">
+      <dt>${t("decisions.record.hash")}</dt><dd data-testid="record-hash">${hash(record.sha256)}</dd>
+      <dt>${t("decisions.record.previous")}</dt>
+      <dd>
+        ${record.previous_sha256
+          ? html`<a href=${recordPath(ctx.slug, record.position - 1)}>${hash(record.previous_sha256)}</a>`
+          : t("decisions.record.first")}
+      </dd>
+    </dl>
+    ${recordCheckTemplate()}
+    ${chainTemplate()}
+  </section>`;
+
+  // a consultation's report is a record of the chain too: its summary, the link to the
+  // report's own page, the same checks
+  const reportTemplate = (record) => html`<article class="record" data-testid="record">
+    <p class="meta">${t("decisions.record.kicker", { position: record.position })}</p>
+    <h1>${t("consultations.report.title", { title: record.proposal.title })}</h1>
+    <p class="outcome final"><strong>${reportCounts(record.counts)}</strong></p>
+    <p><a href=${reportPath(record.consultation.id)}>${t("consultations.record.open")}</a></p>
+    ${integrity(record)}
+    ${textTemplate(record.proposal, t("consultations.record.text"))}
+  </article>`;
+
   const template = () => {
     const record = state.record;
     if (state.error) return html`<p class="error" role="alert">${state.error}</p>`;
     if (!record) return html`<p class="loading">${t("common.loading")}</p>`;
+    if (record.kind === "consultation-report") return reportTemplate(record);
     const poll = record.poll;
     return html`<article class="record" data-testid="record">
       <p class="meta">${t("decisions.record.kicker", { position: record.position })}</p>
@@ -163,20 +194,7 @@ export function showRecord(container, ctx, params) {
         <dt>${t("decisions.record.closed")}</dt><dd><time datetime=${poll.closed_at}>${formatDate(poll.closed_at)}</time></dd>
         <dt>${t("decisions.record.poll")}</dt><dd><a href=${pollPath(ctx.slug, poll.id)}>${t("decisions.record.pollLink", { id: poll.id })}</a></dd>
       </dl>
-      <section class="card" aria-labelledby="record-hashes">
-        <h2 id="record-hashes">${t("decisions.record.integrity")}</h2>
-        <dl class="facts">
-          <dt>${t("decisions.record.hash")}</dt><dd data-testid="record-hash">${hash(record.sha256)}</dd>
-          <dt>${t("decisions.record.previous")}</dt>
-          <dd>
-            ${record.previous_sha256
-              ? html`<a href=${recordPath(ctx.slug, record.position - 1)}>${hash(record.previous_sha256)}</a>`
-              : t("decisions.record.first")}
-          </dd>
-        </dl>
-        ${recordCheckTemplate()}
-        ${chainTemplate()}
-      </section>
+      ${integrity(record)}
       ${record.proposal ? textTemplate(record.proposal) : ""}
       <section class="card" aria-labelledby="record-voters">
         <h2 id="record-voters">${t("decisions.record.voters", { count: record.voters.length })}</h2>
