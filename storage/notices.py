@@ -31,12 +31,14 @@ __all__ = [
     "ConsultationFacts",
     "DecisionFacts",
     "NoticeStore",
+    "PublicDecision",
     "Recipient",
     "StoredSubscription",
     "concerned_organisations",
     "consultation_facts",
     "decision_facts",
     "mark",
+    "public_decisions",
     "recipients",
 ]
 
@@ -287,3 +289,33 @@ async def decision_facts(session: AsyncSession, decision_id: int) -> DecisionFac
         decision.record_sha256,
         json.loads(decision.record_json),
     )
+
+
+@dataclass(frozen=True)
+class PublicDecision:
+    room: str
+    room_title: str
+    position: int
+    record: dict[str, Any]
+    created_at: datetime
+
+
+async def public_decisions(
+    database: Database, *, room_id: int | None, limit: int
+) -> list[PublicDecision]:
+    """The newest decision records of public rooms (votes; reports are the consultations')."""
+    query = (
+        select(DecisionRecord, RoomRecord.slug, RoomRecord.title)
+        .join(RoomRecord, RoomRecord.id == DecisionRecord.room_id)
+        .where(RoomRecord.visibility == "public", DecisionRecord.poll_id.is_not(None))
+        .order_by(DecisionRecord.created_at.desc(), DecisionRecord.id.desc())
+        .limit(limit)
+    )
+    if room_id is not None:
+        query = query.where(DecisionRecord.room_id == room_id)
+    async with database.sessionmaker() as session:
+        rows = (await session.execute(query)).all()
+    return [
+        PublicDecision(slug, title, d.position, json.loads(d.record_json), d.created_at)
+        for d, slug, title in rows
+    ]

@@ -2,6 +2,8 @@
 
 - `/feeds/consultations.atom` — consultations, newest first; `?oblast=` (that oblast's and
   the national ones), `?sector=`, `?room=`; `?lang=bg|en` or `Accept-Language`;
+- `/feeds/news.atom` — consultations and the public rooms' decisions, newest first; `?room=`
+  for one room's (with `?oblast=` or `?sector=`, consultations only: decisions have neither);
 - `/feeds/consultations.ics` — their deadlines as an iCalendar feed, same filters;
 - `/feeds/calendar.ics` — those deadlines and the public rooms' planned live sessions
   (`?room=` for one room's);
@@ -32,6 +34,7 @@ from server.outreach.feeds import (
 )
 from server.services import Services
 from storage.consultations import StoredConsultation
+from storage.notices import public_decisions
 
 MAX_ITEMS = 100
 CALENDAR = "text/calendar; charset=utf-8"
@@ -69,12 +72,7 @@ async def _listed(request: Request) -> Listed | Response:
     return found[:MAX_ITEMS]
 
 
-async def consultations_atom(request: Request) -> Response:
-    listed = await _listed(request)
-    if isinstance(listed, Response):
-        return listed
-    locale, base = _locale(request), _services(request).settings.base_url
-    words = feed_titles(locale)
+def _consultation_entries(listed: Listed, base: str, words: dict[str, str]) -> list[FeedEntry]:
     entries = []
     for consultation, title, room in listed:
         url = f"{base}/consultations/{consultation.id}"
@@ -82,7 +80,7 @@ async def consultations_atom(request: Request) -> Response:
         deadline = consultation.closes_at.date().isoformat()
         entries.append(
             FeedEntry(
-                id=f"{base}/consultations/{consultation.id}",
+                id=url,
                 title=title,
                 summary=f"{state}: {room}, {words['deadline']} {deadline}",
                 link=url + ("/report" if consultation.state == "reported" else ""),
@@ -92,15 +90,60 @@ async def consultations_atom(request: Request) -> Response:
                 published=consultation.opened_at,
             )
         )
-    self_link = str(request.url)
+    return entries
+
+
+def _atom(request: Request, path: str, title: str, entries: list[FeedEntry]) -> Response:
+    base, locale = _services(request).settings.base_url, _locale(request)
+    entries = sorted(entries, key=lambda e: e.updated, reverse=True)[:MAX_ITEMS]
     head = FeedHead(
-        id=f"{base}/feeds/consultations.atom",
-        title=words["consultations"],
-        self_link=self_link,
+        id=f"{base}{path}",
+        title=title,
+        self_link=str(request.url),
         language=locale,
         link=f"{base}/consultations",
     )
     return Response(atom_feed(head, entries), media_type="application/atom+xml")
+
+
+async def consultations_atom(request: Request) -> Response:
+    listed = await _listed(request)
+    if isinstance(listed, Response):
+        return listed
+    words = feed_titles(_locale(request))
+    entries = _consultation_entries(listed, _services(request).settings.base_url, words)
+    return _atom(request, "/feeds/consultations.atom", words["consultations"], entries)
+
+
+async def news_atom(request: Request) -> Response:
+    """Consultations and the decisions of public rooms."""
+    listed = await _listed(request)
+    if isinstance(listed, Response):
+        return listed
+    services, words = _services(request), feed_titles(_locale(request))
+    base = services.settings.base_url
+    entries = _consultation_entries(listed, base, words)
+    query = request.query_params
+    if "oblast" not in query and "sector" not in query:
+        room = query.get("room")
+        found = None if room is None else await services.rooms.store.find_room(room)
+        decided = await public_decisions(
+            services.database, room_id=None if found is None else found.id, limit=MAX_ITEMS
+        )
+        for decision in decided:
+            record = decision.record
+            title = (record.get("proposal") or {}).get("title") or record["poll"]["title"]
+            url = f"{base}/rooms/{decision.room}/decisions/{decision.position}"
+            entries.append(
+                FeedEntry(
+                    id=url,
+                    title=title,
+                    summary=f"{words['decision']}: {decision.room_title}, {record['outcome']}",
+                    link=url,
+                    updated=decision.created_at,
+                )
+            )
+    return _atom(request, "/feeds/news.atom", words["news"], entries)
 
 
 def _deadlines(listed: Listed, base: str, words: dict[str, str]) -> list[CalendarEvent]:
@@ -194,6 +237,7 @@ async def unsubscribe(request: Request) -> Response:
 
 routes = [
     Route("/feeds/consultations.atom", consultations_atom),
+    Route("/feeds/news.atom", news_atom),
     Route("/feeds/consultations.ics", consultations_calendar),
     Route("/feeds/calendar.ics", calendar),
     Route("/unsubscribe/{token}", unsubscribe, methods=["GET", "POST"]),

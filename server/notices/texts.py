@@ -100,5 +100,7 @@ def feed_titles(locale: str) -> dict[str, str]:
         "opened": t.gettext("Open for consultation"),
         "reported": t.gettext("Report published"),
         "session": t.gettext("Live session"),
+        "decision": t.gettext("Decision"),
+        "news": t.gettext("Veche: consultations and decisions"),
         "everything": t.gettext("Veche: live sessions and consultation deadlines"),
     }

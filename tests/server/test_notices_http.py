@@ -223,6 +223,15 @@ async def test_a_public_rooms_decision_is_announced_and_a_private_rooms_is_not(
             select(func.count()).select_from(OutboxRecord).where(OutboxRecord.channel == "email")
         )
     assert queued == 1
+    # and in the news feed: the public room's decision only
+    async with httpx.AsyncClient(base_url=server.http) as web:
+        news: Any = feedparser.parse((await web.get("/feeds/news.atom")).content)
+        assert not news.bozo
+        assert [(e.title, e.link) for e in news.entries] == [
+            ("Бюджет 2027", "http://veche.test/rooms/open-council/decisions/1")
+        ]
+        private = await web.get("/feeds/news.atom", params={"room": "closed-board"})
+        assert feedparser.parse(private.content).entries == []
 
 
 async def test_planned_live_sessions_of_public_rooms_are_in_the_calendar(
