@@ -18,6 +18,7 @@ to a status and the error's ``slug`` to a problem type, so handlers never catch 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from server.i18n import translatable
@@ -27,14 +28,26 @@ N_ = translatable("problems")
 
 class DomainError(Exception):
     """A refusal a client can act on: a stable ``slug`` (the problem type), a ``detail`` for
-    people and ``extra`` members for the problem document."""
+    people and ``extra`` members for the problem document.
+
+    With ``values``, ``detail`` is a text of the `problems` catalog with ``{placeholders}``
+    (marked with ``N_``), answered in the client's language; ``self.detail`` is its English."""
 
     default_slug: ClassVar[str] = "error"
     title: ClassVar[str] = N_("Error")  # a text of the `problems` catalog (server/i18n)
 
-    def __init__(self, detail: str, *, slug: str | None = None, **extra: Any) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    def __init__(
+        self,
+        detail: str,
+        *,
+        slug: str | None = None,
+        values: Mapping[str, object] | None = None,
+        **extra: Any,
+    ) -> None:
+        english = detail if values is None else detail.format(**values)
+        super().__init__(english)
+        self.template, self.values = detail, values
+        self.detail = english
         self.slug = slug or self.default_slug
         self.extra = extra
 
@@ -58,8 +71,15 @@ class Conflict(DomainError):
 class Invalid(DomainError):
     default_slug, title = "invalid-parameter", N_("Invalid parameter")
 
-    def __init__(self, field: str, detail: str, *, slug: str | None = None) -> None:
-        super().__init__(detail, slug=slug, parameter=field)
+    def __init__(
+        self,
+        field: str,
+        detail: str,
+        *,
+        slug: str | None = None,
+        values: Mapping[str, object] | None = None,
+    ) -> None:
+        super().__init__(detail, slug=slug, values=values, parameter=field)
         self.field = field
 
 

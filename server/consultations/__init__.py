@@ -13,6 +13,7 @@ enters the room's decision chain. Errors (kinds from ``server.errors``)::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from server.errors import Conflict, Denied, DomainError, Invalid, NotFound
@@ -28,13 +29,15 @@ class ConsultationsError(DomainError):
 class ConsultationNotFound(ConsultationsError, NotFound):
     title = N_("Consultation not found")
 
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, slug="consultation-not-found")
+    def __init__(self, detail: str, values: Mapping[str, object] | None = None) -> None:
+        super().__init__(detail, slug="consultation-not-found", values=values)
 
 
 class ConsultationConflict(ConsultationsError, Conflict):
-    def __init__(self, slug: str, detail: str, **extra: Any) -> None:
-        super().__init__(detail, slug=slug, **extra)
+    def __init__(
+        self, slug: str, detail: str, values: Mapping[str, object] | None = None, **extra: Any
+    ) -> None:
+        super().__init__(detail, slug=slug, values=values, **extra)
 
 
 class ConsultationDenied(ConsultationsError, Denied):

@@ -32,6 +32,7 @@ from server.directory.regions import oblast
 from server.directory.service import Directory
 from server.documents.comments import anchor_of
 from server.documents.forks import Forks
+from server.i18n import translatable
 from server.live.room import LiveRooms
 from server.policy import Action, Role
 from server.rooms.service import RoomView
@@ -49,6 +50,7 @@ from storage.discussion import StoredEvent
 from storage.proposals import ProposalStore, StoredProposal
 from storage.rooms import RoomStore
 
+N_ = translatable("problems")
 ROOT = "content"  # the proposal's text: the convention of every Veche client
 DEFAULT_DAYS = 30
 SHORTEST_DAYS = 14
@@ -91,27 +93,34 @@ class Consultations:
     ) -> StoredConsultation:
         view.require(Action.MANAGE_PROPOSALS)
         if view.role is not Role.OWNER or view.actor is None:
-            raise ConsultationDenied("only the room's owners publish a consultation")
+            raise ConsultationDenied(N_("only the room's owners publish a consultation"))
         if proposal.state not in WRITABLE_STATES:
             raise ConsultationConflict(
-                "proposal-state", f"a {proposal.state} proposal cannot go to consultation"
+                "proposal-state",
+                N_("a {state} proposal cannot go to consultation"),
+                {"state": proposal.state},
             )
         now = self.clock()
         closes_at = new.closes_at or now + timedelta(days=DEFAULT_DAYS)
         if closes_at.tzinfo is None:
-            raise InvalidConsultation("closes_at", "closes_at: give the time zone (e.g. Z)")
+            raise InvalidConsultation("closes_at", N_("closes_at: give the time zone (e.g. Z)"))
         days = days_between(now, closes_at)
         if days < SHORTEST_DAYS:
             raise InvalidConsultation(
                 "closes_at",
-                f"closes_at: a consultation lasts at least {SHORTEST_DAYS} days, not {days}",
+                N_("closes_at: a consultation lasts at least {least} days, not {days}"),
+                values={"least": SHORTEST_DAYS, "days": days},
             )
         if days < DEFAULT_DAYS and new.reason is None:
             raise InvalidConsultation(
-                "reason", f"reason: a consultation shorter than {DEFAULT_DAYS} days needs one"
+                "reason",
+                N_("reason: a consultation shorter than {days} days needs one"),
+                values={"days": DEFAULT_DAYS},
             )
         if new.oblast is not None and oblast(new.oblast) is None:
-            raise InvalidConsultation("oblast", f"oblast: no oblast {new.oblast!r}")
+            raise InvalidConsultation(
+                "oblast", N_("oblast: no oblast {oblast}"), values={"oblast": new.oblast}
+            )
         if proposal.state == "draft":
             await self._proposals.move(proposal.id, ("draft",), "discussion", now)
         shown = {"proposal": {"id": proposal.id, "title": proposal.title}}
@@ -141,7 +150,7 @@ class Consultations:
             )
         except ConsultationExists:
             raise ConsultationConflict(
-                "consultation-exists", "the proposal has a consultation already"
+                "consultation-exists", N_("the proposal has a consultation already")
             ) from None
         await self._announced(stored_event, view.actor.id, address)
         return consultation
@@ -168,9 +177,11 @@ class Consultations:
         if not done:
             if consultation.state == "reported":
                 raise ConsultationConflict(
-                    "consultation-reported", "the report is published: responses are final"
+                    "consultation-reported", N_("the report is published: responses are final")
                 )
-            raise ConsultationNotFound(f"no comment {comment_id} in this consultation")
+            raise ConsultationNotFound(
+                N_("no comment {comment} in this consultation"), {"comment": comment_id}
+            )
         await self._audit.record(
             "consultation.responded",
             actor_user_id=view.actor.id,
@@ -190,14 +201,15 @@ class Consultations:
         assert view.actor is not None
         if consultation.state == "open":
             raise ConsultationConflict(
-                "consultation-open", "the consultation is open until its deadline"
+                "consultation-open", N_("the consultation is open until its deadline")
             )
         placed = await self.placed_comments(consultation)
         unanswered = [p.comment.id for p in placed if p.comment.response is None]
         if unanswered:
             raise ConsultationConflict(
                 "comments-unanswered",
-                f"{len(unanswered)} comments have no response yet",
+                N_("comments without a response yet: {count}"),
+                {"count": len(unanswered)},
                 comments=unanswered,
             )
         proposal = await self._proposal(consultation)
@@ -221,7 +233,9 @@ class Consultations:
 
         done = await self.store.publish(consultation.id, view.actor.id, now, build)
         if done is None:
-            raise ConsultationConflict("consultation-reported", "the report is published already")
+            raise ConsultationConflict(
+                "consultation-reported", N_("the report is published already")
+            )
         published, event = done
         await self._announced(event, view.actor.id, address)
         return published
@@ -248,7 +262,7 @@ class Consultations:
     async def get(self, consultation_id: int) -> StoredConsultation:
         found = await self.store.get(consultation_id)
         if found is None:
-            raise ConsultationNotFound(f"there is no consultation {consultation_id}")
+            raise ConsultationNotFound(N_("there is no consultation {id}"), {"id": consultation_id})
         return found
 
     async def of_proposal(self, proposal: StoredProposal) -> StoredConsultation | None:
@@ -302,7 +316,9 @@ class Consultations:
         text = positions.text(ROOT) if positions.is_text(ROOT) else ""
         if not new.start < new.end <= len(text):
             raise InvalidConsultation(
-                "end", f"the passage must satisfy start < end <= {len(text)} (the text's length)"
+                "end",
+                N_("the passage must satisfy start < end <= {length} (the text's length)"),
+                values={"length": len(text)},
             )
         stored = NewComment(
             root=ROOT,
@@ -318,7 +334,7 @@ class Consultations:
         )
         if comment_id is None:
             raise ConsultationConflict(
-                "consultation-closed", "the consultation is closed: no more comments"
+                "consultation-closed", N_("the consultation is closed: no more comments")
             )
         await self._audit.record(
             "consultation.commented",
@@ -339,7 +355,7 @@ class Consultations:
 
     def _in_room(self, view: RoomView, consultation: StoredConsultation) -> None:
         if consultation.room_id != view.room.id:
-            raise ConsultationNotFound(f"there is no consultation {consultation.id} here")
+            raise ConsultationNotFound(N_("there is no consultation {id}"), {"id": consultation.id})
 
     async def _announced(self, event: StoredEvent, actor: int | None, address: str | None) -> None:
         self._live.publish(event)

@@ -32,7 +32,11 @@ class OrganisationNotFound(DirectoryError, NotFound):
     title = N_("Organisation not found")
 
     def __init__(self, slug: str) -> None:
-        super().__init__(f"there is no organisation {slug!r}", slug="organisation-not-found")
+        super().__init__(
+            N_("there is no organisation {slug}"),
+            slug="organisation-not-found",
+            values={"slug": slug},
+        )
 
 
 class RepresentativeNotFound(DirectoryError, NotFound):
@@ -40,19 +44,24 @@ class RepresentativeNotFound(DirectoryError, NotFound):
 
     def __init__(self) -> None:
         super().__init__(
-            "the user neither represents the organisation nor asked to",
+            N_("the user neither represents the organisation nor asked to"),
             slug="representative-not-found",
         )
 
 
 class DirectoryConflict(DirectoryError, Conflict):
-    def __init__(self, detail: str, **extra: Any) -> None:
-        super().__init__(detail, slug="registration-number-taken", **extra)
+    def __init__(self, number: str) -> None:
+        super().__init__(
+            N_("an organisation with registration number {number} is already in the directory"),
+            slug="registration-number-taken",
+            values={"number": number},
+            registration_number=number,
+        )
 
 
 class DirectoryDenied(DirectoryError, Denied):
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, slug="directory-forbidden")
+    def __init__(self, detail: str, values: dict[str, object] | None = None) -> None:
+        super().__init__(detail, slug="directory-forbidden", values=values)
 
 
 class InvalidOrganisation(DirectoryError, Invalid):

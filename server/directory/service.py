@@ -48,6 +48,7 @@ from server.directory.import_rows import (
 )
 from server.directory.regions import OBLASTS, municipality, oblast
 from server.directory.transliteration import index_words, search_key
+from server.i18n import translatable
 from storage.accounts import StoredUser
 from storage.audit import AuditLog
 from storage.directory import (
@@ -60,6 +61,7 @@ from storage.directory import (
 )
 from storage.models import utc_now
 
+N_ = translatable("problems")
 MAX_QUERY_WORDS = 8
 MAX_EXPORT = 50_000
 EXPORT_PAGE = 1_000
@@ -182,7 +184,7 @@ class Directory:
         """The organisation, if the user is its confirmed representative (else Denied)."""
         organisation = await self.get(slug)
         if await self.store.standing(organisation.id, user.id) != "confirmed":
-            raise DirectoryDenied(f"you do not represent {organisation.name!r}")
+            raise DirectoryDenied(N_("you do not represent {name}"), {"name": organisation.name})
         return organisation
 
     # -- writing -------------------------------------------------------------------------
@@ -244,7 +246,7 @@ class Directory:
         address: str | None,
     ) -> StoredOrganisation:
         if not caller.is_admin:
-            raise DirectoryDenied("only administrators verify organisations")
+            raise DirectoryDenied(N_("only administrators verify organisations"))
         at = self._clock() if verified else None
         if verified and organisation.verified_at is not None:
             return organisation
@@ -258,7 +260,7 @@ class Directory:
     ) -> ImportOutcome:
         """Check the whole file; store every row, or nothing (docs/directory.md)."""
         if not caller.is_admin:
-            raise DirectoryDenied("only administrators import organisations")
+            raise DirectoryDenied(N_("only administrators import organisations"))
         report = check_file(text)
         await self._mark_registered(report)
         if dry_run:
@@ -313,7 +315,7 @@ class Directory:
     async def _require_manager(self, caller: StoredUser, organisation: StoredOrganisation) -> None:
         if not await self._may_manage(caller, organisation):
             raise DirectoryDenied(
-                "only the organisation's confirmed representatives and administrators may"
+                N_("only the organisation's confirmed representatives and administrators may")
             )
 
     async def _mark_registered(self, report: ImportReport) -> None:
@@ -395,7 +397,4 @@ def _csv_row(organisation: StoredOrganisation) -> Sequence[str]:
 
 
 def _taken(number: str) -> DirectoryConflict:
-    return DirectoryConflict(
-        f"an organisation with registration number {number} is already in the directory",
-        registration_number=number,
-    )
+    return DirectoryConflict(number)

@@ -65,8 +65,9 @@ def problem_of(error: DomainError) -> Problem:
         status_of(error),
         error.slug,
         error.title,
-        error.detail,
+        error.template,
         headers=headers or None,
+        values=error.values,
         **error.extra,
     )
 

@@ -63,8 +63,14 @@ async def test_a_consultation_from_publishing_to_its_report_in_the_chain(
 
         now = utc_now()
         too_short = {"closes_at": (now + timedelta(days=10)).isoformat(), "reason": "спешно"}
-        refused = await http.post(path, json=too_short, headers=auth["owner"])
-        assert assert_problem(refused, 422, "invalid-parameter")["parameter"] == "closes_at"
+        for language, detail in (
+            ("bg", "closes_at: консултацията трае най-малко 14 дни, а не 10"),
+            ("en", "closes_at: a consultation lasts at least 14 days, not 10"),
+        ):
+            headers = auth["owner"] | {"Accept-Language": language}
+            refused = await http.post(path, json=too_short, headers=headers)
+            problem = assert_problem(refused, 422, "invalid-parameter")
+            assert (problem["parameter"], problem["detail"]) == ("closes_at", detail)
         short = {"closes_at": (now + timedelta(days=20)).isoformat()}
         unexplained = await http.post(path, json=short, headers=auth["owner"])
         assert assert_problem(unexplained, 422, "invalid-parameter")["parameter"] == "reason"

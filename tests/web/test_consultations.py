@@ -43,7 +43,7 @@ def test_a_consultation_from_the_proposal_page_to_its_report(
     day.fill((date.today() + timedelta(days=10)).isoformat())
     form.locator("button[type=submit]").click()
     # the server's rule, in its words
-    expect(form.get_by_test_id("consultation-error")).to_contain_text("at least 14 days")
+    expect(form.get_by_test_id("consultation-error")).to_contain_text("най-малко 14 дни")
     day.fill((date.today() + timedelta(days=20)).isoformat())
     expect(form.get_by_test_id("consultation-days")).to_contain_text("20 дни от днес")
     form.locator("textarea[name=reason]").fill("Законът влиза в сила на 1 януари.")
@@ -106,7 +106,7 @@ def test_a_consultation_from_the_proposal_page_to_its_report(
     page.reload()
     expect(page.get_by_test_id("countdown")).to_have_text("Консултацията е приключила")
     page.get_by_test_id("publish-report").click()
-    expect(page.get_by_test_id("publish-error")).to_contain_text("no response")
+    expect(page.get_by_test_id("publish-error")).to_contain_text("без отговор")
     expect(page.locator(".comment-unanswered")).to_have_count(2)
     answers = [("accepted", "Ще намалим таксата."), ("not_accepted", "Извозва ги общината.")]
     for response, reason in answers:
