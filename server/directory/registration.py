@@ -10,6 +10,8 @@ first nine must be valid themselves.
 
 from __future__ import annotations
 
+from server.i18n import translator
+
 _NINE = ((1, 2, 3, 4, 5, 6, 7, 8), (3, 4, 5, 6, 7, 8, 9, 10))
 _THIRTEEN = ((2, 7, 3, 5), (4, 9, 5, 7))
 
@@ -22,18 +24,22 @@ def _check_digit(digits: list[int], weights: tuple[tuple[int, ...], tuple[int, .
     return 0
 
 
-def check_registration_number(value: str) -> str | None:
-    """Why ``value`` is no valid ЕИК/БУЛСТАТ (a sentence for the person who typed it), or
-    None when it is one. Spaces around it are the caller's to strip."""
+def check_registration_number(value: str, locale: str = "en") -> str | None:
+    """Why ``value`` is no valid ЕИК/БУЛСТАТ (a sentence for the person who typed it, in
+    ``locale``), or None when it is one. Spaces around it are the caller's to strip."""
+    t = translator(locale, "directory")
     if not value.isascii() or not value.isdigit():
-        return "a registration number (ЕИК/БУЛСТАТ) has digits only"
+        return t.gettext("a registration number (ЕИК/БУЛСТАТ) has digits only")
     if len(value) not in (9, 13):
-        return f"a registration number (ЕИК/БУЛСТАТ) has 9 or 13 digits, not {len(value)}"
+        return t.format(
+            "a registration number (ЕИК/БУЛСТАТ) has 9 or 13 digits, not {count}",
+            count=len(value),
+        )
     digits = [int(c) for c in value]
     if _check_digit(digits[:8], _NINE) != digits[8]:
-        return "the check digit (the 9th) does not match: a digit is mistyped"
+        return t.gettext("the check digit (the 9th) does not match: a digit is mistyped")
     if len(digits) == 13 and _check_digit(digits[8:12], _THIRTEEN) != digits[12]:
-        return "the check digit (the 13th) does not match: a digit is mistyped"
+        return t.gettext("the check digit (the 13th) does not match: a digit is mistyped")
     return None
 
 

@@ -43,6 +43,7 @@ from server.directory.import_rows import (
     EXPORT_ONLY,
     ImportReport,
     OrganisationRow,
+    already_registered,
     check_file,
     check_row,
 )
@@ -256,13 +257,19 @@ class Directory:
         return await self.get(organisation.slug)
 
     async def import_file(
-        self, caller: StoredUser, text: str, *, dry_run: bool, address: str | None
+        self,
+        caller: StoredUser,
+        text: str,
+        *,
+        dry_run: bool,
+        address: str | None,
+        locale: str = "en",
     ) -> ImportOutcome:
         """Check the whole file; store every row, or nothing (docs/directory.md)."""
         if not caller.is_admin:
             raise DirectoryDenied(N_("only administrators import organisations"))
-        report = check_file(text)
-        await self._mark_registered(report)
+        report = check_file(text, locale)
+        await self._mark_registered(report, locale)
         if dry_run:
             return ImportOutcome(report, [], dry_run=True)
         if not report.valid:
@@ -318,14 +325,14 @@ class Directory:
                 N_("only the organisation's confirmed representatives and administrators may")
             )
 
-    async def _mark_registered(self, report: ImportReport) -> None:
+    async def _mark_registered(self, report: ImportReport, locale: str) -> None:
         """A row whose registration number is already in the directory is a problem of
         that row: an import adds organisations, it does not overwrite them."""
         numbered = {r.row.registration_number: r for r in report.rows if r.row}
         numbers = [n for n in numbered if n is not None]
         for number, name in (await self.store.registered(numbers)).items():
             row = numbered[number]
-            row.errors.append(f"registration_number: {number} is already in the directory ({name})")
+            row.errors.append(already_registered(number, name, locale))
             row.row = None
 
     async def _record(

@@ -22,6 +22,7 @@ from server.directory.kinds import KINDS, SECTORS
 from server.directory.regions import municipalities, municipality, oblast, oblasts
 from server.http.endpoint import Api, Call, NoBody, NoQuery, Reply
 from server.http.types import OptionalTime, Time, iso, optional_iso
+from server.i18n import negotiate
 from storage.directory import StoredOrganisation, StoredRepresentative
 
 api = Api("directory")
@@ -323,7 +324,11 @@ async def import_file(call: Call[ImportFile, NoQuery]) -> Reply:
     """Import organisations from a CSV file, every row or none (administrators)"""
     caller = (await call.principal()).user
     outcome = await call.services.directory.import_file(
-        caller, call.body.csv, dry_run=call.body.dry_run, address=call.address
+        caller,
+        call.body.csv,
+        dry_run=call.body.dry_run,
+        address=call.address,
+        locale=negotiate(call.request.headers.get("accept-language")),
     )
     report = outcome.report
     result = ImportResult(

@@ -28,6 +28,7 @@ DOMAINS = (
     "consultations",
     "outreach",
     "previews",
+    "directory",
 )  # a new domain: add its name here and its two .po files
 
 

@@ -47,6 +47,20 @@ async def test_import_dry_run_then_store_then_read_anonymously(
         "created": [],
     }
     assert dry.json()["invalid_rows"][0]["line"] == 4
+    # the report in the language of the request
+    for language, sentence in (
+        (
+            "bg",
+            "registration_number: контролната цифра (деветата) не съвпада: някоя цифра е сгрешена",
+        ),
+        (
+            "en",
+            "registration_number: the check digit (the 9th) does not match: a digit is mistyped",
+        ),
+    ):
+        headers = auth["admin"] | {"Accept-Language": language}
+        report = await http.post("/imports", json={"csv": bad, "dry_run": True}, headers=headers)
+        assert report.json()["invalid_rows"] == [{"line": 4, "errors": [sentence]}]
     refused = await http.post("/imports", json={"csv": bad}, headers=auth["admin"])
     problem = assert_problem(refused, 422, "import-refused")
     assert problem["rows"] == [{"line": 4, "errors": dry.json()["invalid_rows"][0]["errors"]}]
