@@ -12,15 +12,16 @@ from typing import Annotated, Any, Literal
 import msgspec
 from starlette.responses import HTMLResponse, PlainTextResponse, Response
 
-from server.consultations import ConsultationConflict
+from server.consultations import ConsultationConflict, ConsultationNotFound
 from server.consultations.commands import CommentResponse, NewConsultation, NewConsultationComment
 from server.consultations.report import PlacedComment, csv_text, html_page, markdown
 from server.http.endpoint import Api, Call, NoBody, NoQuery
 from server.http.types import OptionalTime, Time, iso, optional_iso
-from server.i18n import negotiate
+from server.i18n import negotiate, translatable
 from server.rooms.service import RoomView
 from storage.consultations import StoredConsultation
 
+N_ = translatable("problems")
 api = Api("consultations")
 CONSULTATION = "/consultations/{consultation_id}"
 IDS = ("consultation_id",)
@@ -150,6 +151,23 @@ async def open_consultation(call: Call[NewConsultation, NoQuery]) -> Consultatio
     view = await call.room()
     proposal = await call.services.decisions.proposals.get(view, call.path_id("proposal_id"))
     found = await call.services.consultations.open(view, proposal, call.body, call.address)
+    return await _shown(call, found)
+
+
+@api.get(
+    "/rooms/{slug}/proposals/{proposal_id}/consultation",
+    answer=Consultation,
+    errors=(401, 404),
+    auth="optional",
+    ids=("proposal_id",),
+)
+async def proposal_consultation(call: Call[NoBody, NoQuery]) -> Consultation:
+    """The proposal's consultation (404 when it has none)"""
+    view = await call.room()
+    proposal = await call.services.decisions.proposals.get(view, call.path_id("proposal_id"))
+    found = await call.services.consultations.of_proposal(proposal)
+    if found is None:
+        raise ConsultationNotFound(N_("the proposal has no consultation"))
     return await _shown(call, found)
 
 

@@ -318,6 +318,7 @@ def _consultation_steps(call: Callable[..., Step]) -> list[tuple[str, str, Step]
             await c.wait_saved()
         path = f"/rooms/tour/proposals/{proposal['id']}/consultation"
         s["consultation"] = (await http.post(path, json={}, headers=s["owner"])).json()["id"]
+        s["consultation_proposal"] = proposal["id"]
 
     async def comment(http: httpx.AsyncClient, s: dict[str, Any]) -> None:
         body = {"start": 0, "end": 7, "body": "Ясно."}
@@ -335,6 +336,11 @@ def _consultation_steps(call: Callable[..., Step]) -> list[tuple[str, str, Step]
     here = "/consultations/{consultation}"
     return [
         ("POST", "/rooms/{slug}/proposals/{proposal_id}/consultation", open_),
+        (
+            "GET",
+            "/rooms/{slug}/proposals/{proposal_id}/consultation",
+            call("GET", "/rooms/tour/proposals/{consultation_proposal}/consultation"),
+        ),
         ("GET", "/consultations", call("GET", "/consultations")),
         ("GET", "/consultations/{consultation_id}", call("GET", here)),
         ("POST", "/consultations/{consultation_id}/comments", comment),

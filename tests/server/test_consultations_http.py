@@ -87,6 +87,17 @@ async def test_a_consultation_from_publishing_to_its_report_in_the_chain(
         assert (consultation["oblast"], consultation["sectors"]) == ("SML", ["governance"])
         again = await http.post(path, json={}, headers=auth["owner"])
         assert_problem(again, 409, "consultation-exists")
+        of_proposal = await http.get(path, headers=auth["owner"])
+        assert of_proposal.json()["id"] == consultation["id"]
+        other = (
+            await http.post(
+                "/rooms/obshtina/proposals", json={"title": "Друго"}, headers=auth["owner"]
+            )
+        ).json()
+        none = await http.get(
+            f"/rooms/obshtina/proposals/{other['id']}/consultation", headers=auth["owner"]
+        )
+        assert_problem(none, 404, "consultation-not-found")
         here = f"/consultations/{consultation['id']}"
 
         # anyone reads it, the room being private notwithstanding

@@ -104,15 +104,14 @@ export function daysBetween(from, to) {
   return Math.round((day(to) - day(from)) / 86_400_000);
 }
 
-/** The consultation of a room's proposal, or null: the API has no direct question for it, so
- * the (short) lists of every state are read and matched. */
+/** The consultation of a room's proposal, or null when it has none. */
 export async function consultationOf(room, proposalId) {
-  const lists = await Promise.all(STATES.map((state) => get(`/consultations?state=${state}&limit=200`, { auth: false })));
-  for (const list of lists) {
-    const found = list.consultations.find((c) => c.room === room && c.proposal.id === Number(proposalId));
-    if (found) return found;
+  try {
+    return await get(`/rooms/${encodeURIComponent(room)}/proposals/${encodeURIComponent(proposalId)}/consultation`);
+  } catch (error) {
+    if (error.status === 404) return null;
+    throw error;
   }
-  return null;
 }
 
 /** A report's counts in one line: "2 comments: 1 accepted, 1 partly, 0 not accepted". */
