@@ -260,6 +260,7 @@ class Services:
                 DEADLINES_CHANNEL,
                 lambda _node, at: decisions.deadlines.note(datetime.fromisoformat(at.decode())),
             )
+        live_rooms.node_news = decisions.live_tally.heard  # ballots stored on other nodes
         await decisions.start()
         directory = Directory(DirectoryStore(database), audit)
         consultations = Consultations(

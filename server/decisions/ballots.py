@@ -50,7 +50,7 @@ class Ballots:
             raise DecisionConflict("already-voted", detail)
         if outcome is Cast.UNKNOWN_RECEIPT:
             raise InvalidDecisionInput("receipt", "no ballot of this vote has that receipt")
-        self._tally.changed(view.room.id, poll.id, secret=poll.secret)
+        self._tally.cast(view.room.id, poll.id, secret=poll.secret)
         answer = CastOutcome(outcome.value)
         if code is not None:
             answer.receipt = code

@@ -12,10 +12,12 @@ from typing import Any
 
 from server.decisions.context import DecisionsContext
 from server.decisions.rules import VoteRules
+from server.live.room import NODE_ONLY
 from server.live.tallies import BallotBatches, PushedTallies, PushedTally
 from storage.polls import StoredPoll
 
 PUSH_DELAY = 0.05
+BALLOT_NEWS = NODE_ONLY + "ballot"  # between nodes: a ballot of this vote was stored
 Vote = tuple[int, int]  # (room id, poll id)
 Spawn = Callable[[Coroutine[Any, Any, None]], object]
 
@@ -43,6 +45,18 @@ class LiveTally:
         for timer in self._secret_timers.values():
             timer.cancel()
         self._secret_timers.clear()
+
+    def cast(self, room_id: int, poll_id: int, *, secret: bool) -> None:
+        """A ballot was stored here: push the tally here, and tell the other nodes that have
+        the room open to push theirs (their connections are theirs to tell)."""
+        self.changed(room_id, poll_id, secret=secret)
+        message = {"type": BALLOT_NEWS, "poll_id": poll_id, "secret": secret}
+        self._ctx.live_rooms.tell_nodes(room_id, message)
+
+    def heard(self, room_id: int, message: dict[str, Any]) -> None:
+        """Another node's news: a ballot stored there (committed before it was told)."""
+        if message.get("type") == BALLOT_NEWS and isinstance(message.get("poll_id"), int):
+            self.changed(room_id, message["poll_id"], secret=bool(message.get("secret")))
 
     def changed(self, room_id: int, poll_id: int, *, secret: bool = False) -> None:
         """Push the tally to the room soon; ballots arriving meanwhile share one push. A

@@ -34,6 +34,7 @@ TYPING_SECONDS = 6.0
 # typing and idle frames check the room as read at most this long ago: a flood of them costs
 # one room query a second, not one a frame (issue 10)
 ROOM_RECHECK = 1.0
+NODE_ONLY = "node."  # the type prefix of messages between nodes' services (tell_nodes)
 
 
 @dataclass(frozen=True)
@@ -312,6 +313,9 @@ class LiveRooms:
         self._rooms: dict[int, LiveRoom] = {}
         self._lock = asyncio.Lock()
         self.watch: EventWatch | None = None  # given to every room opened here
+        # told by other nodes for this node's services, not its connections: (room id, the
+        # message) for a message whose type starts with NODE_ONLY
+        self.node_news: Callable[[int, dict[str, Any]], None] | None = None
 
     def get(self, room_id: int) -> LiveRoom | None:
         return self._rooms.get(room_id)
@@ -377,8 +381,19 @@ class LiveRooms:
         if room is not None:
             room.publish(event)
 
+    def tell_nodes(self, room_id: int, message: dict[str, Any]) -> None:
+        """A message for the services of the other nodes that have the room open (its type
+        starts with NODE_ONLY: never handed to a connection)."""
+        assert str(message.get("type", "")).startswith(NODE_ONLY)
+        if self._links is not None:
+            self._links.told(room_id, message)
+
     def _hearer(self, room_id: int) -> Callable[[dict[str, Any]], None]:
         def hear(message: dict[str, Any]) -> None:
+            if str(message.get("type", "")).startswith(NODE_ONLY):
+                if self.node_news is not None:
+                    self.node_news(room_id, message)
+                return
             room = self._rooms.get(room_id)
             if room is not None:
                 room.hear(message)

@@ -146,3 +146,25 @@ async def test_a_deadline_set_on_a_replica_that_dies_is_kept_by_another(
         # announced on the bus, or read at replica two's next check (5 s with several nodes):
         # not at the one-node recheck, 30 s away
         assert took < 3 + SQL_CHECK_SECONDS + 4, took
+
+
+async def test_a_ballot_cast_on_one_replica_updates_the_running_tally_on_another(
+    postgres_url: str,
+) -> None:
+    """The watcher's replica stores no ballot: the tally it shows must come from the others'."""
+    people, _ = await seed_room(postgres_url, "veche")
+    async with replicas(postgres_url, 2) as (one, two):
+        body = {"title": "Пейки в парка", "method": "approval", "options": ["да", "не"]}
+        made = await call(one, people, "owner", "/polls", body)
+        assert made.status_code == 201, made.text
+        poll = made.json()["id"]
+        async with LiveClient(two.live, "veche", token=people.token("observer")) as watcher:
+            for number, caller in enumerate(("owner", "moderator"), start=1):
+                cast = await call(one, people, caller, f"/polls/{poll}/ballots", {"choice": ["да"]})
+                assert cast.status_code == 201, cast.text
+
+                def counted(message: dict[str, Any], n: int = number) -> bool:
+                    return bool(message["type"] == "poll.tally" and message["ballots"] == n)
+
+                tally = await watcher.next_event(counted, timeout=10)
+                assert tally["poll_id"] == poll
