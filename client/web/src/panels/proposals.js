@@ -11,6 +11,7 @@ import { VoteForm } from "../decisions/vote-form.js";
 import { t } from "../i18n/index.js";
 import { navigate } from "../router.js";
 import { errorText, notify } from "../ui/dom.js";
+import { acting } from "../ui/acting.js";
 import { mountView } from "../ui/screen.js";
 
 export function mountProposals(container, ctx) {
@@ -34,20 +35,9 @@ export function mountProposals(container, ctx) {
     redraw();
   };
 
-  const act = async (work, done) => {
-    state.busy = true;
-    redraw();
-    try {
-      await work();
-      if (done) notify(done);
-      state.confirm = null;
-    } catch (error) {
-      notify(errorText(error, t("common.failed")), "error");
-    } finally {
-      state.busy = false;
-      await load();
-    }
-  };
+  const act = acting(state, redraw, load, () => {
+    state.confirm = null;
+  });
 
   const create = (event) => {
     event.preventDefault();

@@ -4,6 +4,7 @@ import { html } from "lit";
 import { del, get, post, put } from "../api.js";
 import { formatDate, t } from "../i18n/index.js";
 import { errorText, notify } from "../ui/dom.js";
+import { acting } from "../ui/acting.js";
 import { mountView } from "../ui/screen.js";
 
 const ROLES = ["owner", "moderator", "participant", "observer"];
@@ -32,19 +33,7 @@ export function showMembers(container, ctx) {
     view.redraw();
   };
 
-  const act = async (work, done) => {
-    state.busy = true;
-    view.redraw();
-    try {
-      await work();
-      if (done) notify(done);
-    } catch (error) {
-      notify(errorText(error, t("common.failed")), "error");
-    } finally {
-      state.busy = false;
-      await load();
-    }
-  };
+  const act = acting(state, () => view.redraw(), load);
 
   const setRole = (member, role) =>
     act(() => put(`${base}/members/${encodeURIComponent(member.name)}`, { role }), t("members.roleChanged", { name: member.display_name || member.name }));

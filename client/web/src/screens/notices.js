@@ -8,6 +8,7 @@ import { oblastName, reference, sortedOblasts, termName } from "../directory/ref
 import { formatDate, t } from "../i18n/index.js";
 import { session } from "../session.js";
 import { errorText, notify } from "../ui/dom.js";
+import { acting } from "../ui/acting.js";
 import { mountView } from "../ui/screen.js";
 
 const KINDS = ["all", "region", "sector", "room", "organisation"];
@@ -46,19 +47,7 @@ export function showNotices(container) {
     if (!disposed) view.redraw();
   };
 
-  const act = async (work, done) => {
-    state.busy = true;
-    view.redraw();
-    try {
-      await work();
-      if (done) notify(done);
-    } catch (error) {
-      notify(errorText(error, t("common.failed")), "error");
-    } finally {
-      state.busy = false;
-      await load();
-    }
-  };
+  const act = acting(state, () => view.redraw(), load);
 
   const saveAddress = (event) => {
     event.preventDefault();

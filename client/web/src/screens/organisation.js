@@ -11,6 +11,7 @@ import { formatDate, t } from "../i18n/index.js";
 import { navigate } from "../router.js";
 import { session } from "../session.js";
 import { errorText, notify } from "../ui/dom.js";
+import { acting } from "../ui/acting.js";
 import { mountView } from "../ui/screen.js";
 
 /** Only web addresses become links (the server accepts no other, but the page checks too). */
@@ -34,20 +35,9 @@ export function showOrganisation(container, params) {
     redraw();
   };
 
-  const act = async (work, done) => {
-    state.busy = true;
-    redraw();
-    try {
-      await work();
-      if (done) notify(done);
-      state.removing = null;
-    } catch (error) {
-      notify(errorText(error, t("common.failed")), "error");
-    } finally {
-      state.busy = false;
-      await load();
-    }
-  };
+  const act = acting(state, redraw, load, () => {
+    state.removing = null;
+  });
 
   const me = () => session.user;
   const standing = () => state.profile?.representatives.find((r) => r.user_id === me()?.id)?.state ?? null;
