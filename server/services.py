@@ -18,6 +18,7 @@ from server.accounts.ratelimit import SlidingWindow
 from server.accounts.service import Accounts, SignIn
 from server.accounts.signing import TokenSigner
 from server.accounts.throttle import LocalThrottle, LoginThrottle, SharedThrottle
+from server.cached_reads import ReadMemory
 from server.consultations.service import Consultations
 from server.decisions.context import DecisionsContext
 from server.decisions.schedule import RECHECK_SECONDS
@@ -72,6 +73,19 @@ from storage.search import MessageSearch
 log = logging.getLogger(__name__)
 
 ACCESS_CHANNEL = "access"  # "review your open connections": a role or token changed
+# Audited events that take no access away from anyone: they neither wake the access review
+# nor empty the admission answers kept in memory. Every other audited event does both.
+GRANTS_ONLY = frozenset(
+    {
+        "auth.login",
+        "auth.login_failed",
+        "auth.login_throttled",
+        "token.issued",
+        "user.created",
+        "consultation.commented",
+        "consultation.responded",
+    }
+)
 DEADLINES_CHANNEL = "deadlines"  # a vote opens or closes at this time
 SQL_CHECK_SECONDS = 5.0  # several nodes: how often open rooms look in SQL for missed events
 # a passed deadline is closed and announced within this; comments are refused from the
@@ -169,17 +183,25 @@ class Services:
         redis = RedisProbe(settings.redis_url) if settings.redis_url else None
         audit = AuditLog(database)
         accounts = Accounts(AccountStore(database), audit)
+        # admission answers (credentials, places, roles, rooms) kept as long as the access
+        # review's period, and not at all while other nodes' changes cannot be heard
+        memory = ReadMemory(
+            settings.access_review_every, trusted=lambda: not bus.shared or bus.connected
+        )
         sign_in = SignIn(
             accounts,
             TokenSigner(signing_key(settings)),
             access_ttl=timedelta(seconds=settings.access_token_ttl),
             session_ttl=timedelta(seconds=settings.session_ttl),
             throttle=login_throttle(settings),
+            memory=memory,
         )
         rooms = Rooms(RoomStore(database), accounts.store, document_log, audit)
         access_store = AccessStore(database)
         await access_store.place_of("")  # compiles the admission query now, as above
-        admission = Admission(sign_in, access_store, open_documents=settings.open_documents)
+        admission = Admission(
+            sign_in, access_store, open_documents=settings.open_documents, memory=memory
+        )
         discussion = DiscussionStore(database)
         presence = start_presence(settings, bus)
         live_rooms = LiveRooms(
@@ -203,13 +225,24 @@ class Services:
             tasks=tasks,
             hurried=lambda: bus.shared and not bus.connected,  # cut off from the other nodes
         )
+
         # a revoked token, a removed member, an archived room: every such change is audited,
         # so an audit event is the cue to re-check the open connections at once
-        audit.listen(lambda _action: access_review.wake())
-        if bus.shared:  # and on every other node: a change made here is theirs to review too
-            audit.listen(lambda _action: bus.publish(ACCESS_CHANNEL, b"review"))
-            await bus.subscribe(ACCESS_CHANNEL, lambda _node, _news: access_review.wake())
-            bus.on_reconnect(access_review.wake)
+        def access_changed() -> None:
+            memory.forget()
+            access_review.wake()
+
+        def audited(action: str) -> None:
+            if action in GRANTS_ONLY:
+                return
+            access_changed()
+            if bus.shared:  # and on every other node: a change made here is theirs too
+                bus.publish(ACCESS_CHANNEL, b"review")
+
+        audit.listen(audited)
+        if bus.shared:
+            await bus.subscribe(ACCESS_CHANNEL, lambda _node, _news: access_changed())
+            bus.on_reconnect(access_changed)
         await access_review.start()
         live_sessions = LiveSessionStore(database, describe_session)
         live_rooms.watch = timer_keeper(live_sessions, utc_now)
@@ -224,7 +257,7 @@ class Services:
                 live_rooms,
                 utc_now,
             ),
-            rooms.store,
+            admission,
             access_store,
             settings.max_live_frame_bytes,
         )

@@ -43,23 +43,33 @@ class AccessStore:
     """Reads for admission and its periodic review; every method is one query."""
 
     def __init__(self, database: Database) -> None:
-        self._sessions = database.sessionmaker
+        self._sessions = database.single_reads  # one statement each: no transaction needed
 
     async def place_of(self, name: str) -> DocumentPlace | None:
         """The document called ``name`` and its room; None if no such document is stored."""
+        return (await self.places_of({name})).get(name)
+
+    async def places_of(self, names: Collection[str]) -> dict[str, DocumentPlace]:
+        """The stored documents among ``names`` and their rooms, by name."""
+        if not names:
+            return {}
         query = (
-            select(DocumentRecord.id, RoomRecord, ProposalRecord.state)
+            select(DocumentRecord.name, DocumentRecord.id, RoomRecord, ProposalRecord.state)
             .outerjoin(RoomDocumentRecord, RoomDocumentRecord.document_id == DocumentRecord.id)
             .outerjoin(RoomRecord, RoomRecord.id == RoomDocumentRecord.room_id)
             .outerjoin(ProposalRecord, ProposalRecord.document_id == DocumentRecord.id)
-            .where(DocumentRecord.name == name)
+            .where(DocumentRecord.name.in_(names))
         )
         async with self._sessions() as session:
-            row = (await session.execute(query)).first()
-        if row is None:
-            return None
-        room = None if row[1] is None else detached(StoredRoom, row[1])
-        return DocumentPlace(row[0], room, frozen=row[2] not in (None, *WRITABLE_STATES))
+            rows = (await session.execute(query)).all()
+        places: dict[str, DocumentPlace] = {}
+        for name, document_id, room, state in rows:
+            places[name] = DocumentPlace(
+                document_id,
+                None if room is None else detached(StoredRoom, room),
+                frozen=state not in (None, *WRITABLE_STATES),
+            )
+        return places
 
     async def frozen(self, document_ids: Collection[int]) -> set[int]:
         """The documents among these that are proposal bodies past discussion."""
@@ -79,6 +89,14 @@ class AccessStore:
         query = select(RoomRecord).where(RoomRecord.id.in_(room_ids))
         async with self._sessions() as session:
             return {r.id: detached(StoredRoom, r) for r in await session.scalars(query)}
+
+    async def rooms_by_slug(self, slugs: Collection[str]) -> dict[str, StoredRoom]:
+        """The rooms among ``slugs`` that exist, by slug."""
+        if not slugs:
+            return {}
+        query = select(RoomRecord).where(RoomRecord.slug.in_(slugs))
+        async with self._sessions() as session:
+            return {r.slug: detached(StoredRoom, r) for r in await session.scalars(query)}
 
     async def roles(self, pairs: Collection[tuple[int, int]]) -> dict[tuple[int, int], str]:
         """The role of each (room id, user id) pair that is a membership."""

@@ -144,20 +144,30 @@ class AccountStore:
         self, session_id: str, now: datetime
     ) -> tuple[StoredSession, StoredUser] | None:
         """The session and its user, unless the session is unknown, revoked or expired."""
+        return (await self.active_sessions({session_id}, now)).get(session_id)
+
+    async def active_sessions(
+        self, session_ids: Collection[str], now: datetime
+    ) -> dict[str, tuple[StoredSession, StoredUser]]:
+        """The sessions among ``session_ids`` that are neither revoked nor expired, with
+        their users, by id: one query for many (admission gathers a storm's reads)."""
+        if not session_ids:
+            return {}
         query = (
             select(AuthSessionRecord, UserRecord)
             .join(UserRecord, UserRecord.id == AuthSessionRecord.user_id)
             .where(
-                AuthSessionRecord.id == session_id,
+                AuthSessionRecord.id.in_(session_ids),
                 AuthSessionRecord.revoked_at.is_(None),
                 AuthSessionRecord.expires_at > now,
             )
         )
         async with self._single_reads() as session:
-            row = (await session.execute(query)).first()
-        return (
-            None if row is None else (detached(StoredSession, row[0]), detached(StoredUser, row[1]))
-        )
+            rows = (await session.execute(query)).all()
+        return {
+            row[0].id: (detached(StoredSession, row[0]), detached(StoredUser, row[1]))
+            for row in rows
+        }
 
     async def rotate_refresh_token(
         self, session_id: str, old_hash: str, new_hash: str, now: datetime, grace: timedelta
@@ -250,32 +260,53 @@ class AccountStore:
     async def use_api_token(
         self, token_hash: str, now: datetime, *, touch_every: timedelta = TOUCH_EVERY
     ) -> tuple[StoredApiToken, StoredUser] | None:
-        """The live token with this hash and its user, None if none. Its `last_used_at`
-        is set to ``now`` when it is older than ``touch_every`` (or unset): one read per
-        request, and a write at most once a minute per token instead of on every request."""
+        """The live token with this hash and its user, None if none (see `use_api_tokens`)."""
+        found = await self.use_api_tokens({token_hash}, now, touch_every=touch_every)
+        return found.get(token_hash)
+
+    async def use_api_tokens(
+        self, token_hashes: Collection[str], now: datetime, *, touch_every: timedelta = TOUCH_EVERY
+    ) -> dict[str, tuple[StoredApiToken, StoredUser]]:
+        """The live tokens with these hashes and their users, by hash. A token's
+        `last_used_at` is set to ``now`` when it is older than ``touch_every`` (or unset): one
+        read for all the hashes, and one write for the tokens to touch, at most once a minute
+        per token instead of on every request."""
+        if not token_hashes:
+            return {}
         async with self._single_reads() as session:
-            row = (
+            rows = (
                 await session.execute(
                     select(ApiTokenRecord, UserRecord)
                     .join(UserRecord, UserRecord.id == ApiTokenRecord.user_id)
                     .where(
-                        ApiTokenRecord.token_hash == token_hash,
+                        ApiTokenRecord.token_hash.in_(token_hashes),
                         ApiTokenRecord.revoked_at.is_(None),
                     )
                 )
-            ).one_or_none()
-            if row is None:
-                return None
-            token, user = detached(StoredApiToken, row[0]), detached(StoredUser, row[1])
-        last = token.last_used_at
-        if last is not None and now - last < touch_every:
-            return token, user
+            ).all()
+            found = {
+                row[0].token_hash: (detached(StoredApiToken, row[0]), detached(StoredUser, row[1]))
+                for row in rows
+            }
+        stale = {
+            token.id: token_hash
+            for token_hash, (token, _) in found.items()
+            if token.last_used_at is None or now - token.last_used_at >= touch_every
+        }
+        if not stale:
+            return found
         async with self._sessions() as session, session.begin():
-            result = await session.execute(
+            touched = await session.scalars(
                 update(ApiTokenRecord)
-                .where(ApiTokenRecord.id == token.id, ApiTokenRecord.revoked_at.is_(None))
+                .where(ApiTokenRecord.id.in_(stale), ApiTokenRecord.revoked_at.is_(None))
                 .values(last_used_at=now)
+                .returning(ApiTokenRecord.id)
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                return None  # revoked meanwhile
-        return replace(token, last_used_at=now), user
+            still_live = set(touched)
+        for token_id, token_hash in stale.items():
+            if token_id not in still_live:  # revoked meanwhile
+                del found[token_hash]
+            else:
+                token, user = found[token_hash]
+                found[token_hash] = (replace(token, last_used_at=now), user)
+        return found

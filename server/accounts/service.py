@@ -19,7 +19,8 @@ from server.accounts.passwords import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, 
 from server.accounts.ratelimit import SlidingWindow
 from server.accounts.signing import TokenSigner, secret_hash
 from server.accounts.throttle import LocalThrottle, LoginThrottle, Reservation
-from storage.accounts import AccountStore, Rotation, StoredApiToken, StoredUser
+from server.cached_reads import ReadMemory, gathered
+from storage.accounts import AccountStore, Rotation, StoredApiToken, StoredSession, StoredUser
 from storage.audit import AuditLog
 from storage.errors import UserExists
 from storage.models import LOCALES, TOKEN_LABEL_LENGTH, USER_NAME_LENGTH, utc_now
@@ -141,13 +142,6 @@ class Accounts:
             )
         return revoked
 
-    async def principal_for_api_token(self, secret: str) -> Principal:
-        found = await self.store.use_api_token(secret_hash(secret), self.clock())
-        if found is None:
-            raise InvalidToken("unknown or revoked API token")
-        token, user = found
-        return Principal(user=user, api_token_id=token.id)
-
 
 class SignIn:
     """Login with a password, access tokens, rotating refresh tokens, logout."""
@@ -162,6 +156,7 @@ class SignIn:
         per_account: SlidingWindow | None = None,
         per_address: SlidingWindow | None = None,
         throttle: LoginThrottle | None = None,
+        memory: ReadMemory | None = None,
     ) -> None:
         self.accounts, self.signer = accounts, signer
         self.store, self.audit, self.clock = accounts.store, accounts.audit, accounts.clock
@@ -174,6 +169,21 @@ class SignIn:
         # One audit row per throttled account/address pair and window (on each node), so a
         # flood of refused attempts cannot flood the audit table.
         self._throttle_reports = SlidingWindow(1, self.throttle.window)
+        # Each request and each connection asks for its credential: the asks of a storm are
+        # gathered into one query, and the answers kept briefly when a memory is given
+        # (server/cached_reads.py; a revocation on any node empties it).
+        self._api_tokens = gathered(memory, self._read_api_tokens)
+        self._sessions = gathered(memory, self._read_sessions)
+
+    async def _read_api_tokens(
+        self, hashes: frozenset[str]
+    ) -> dict[str, tuple[StoredApiToken, StoredUser]]:
+        return await self.store.use_api_tokens(hashes, self.clock())
+
+    async def _read_sessions(
+        self, session_ids: frozenset[str]
+    ) -> dict[str, tuple[StoredSession, StoredUser]]:
+        return await self.store.active_sessions(session_ids, self.clock())
 
     async def login(self, name: str, password: str, address: str | None) -> IssuedTokens:
         """Tokens for a new session.
@@ -266,7 +276,10 @@ class SignIn:
     async def authenticate(self, bearer: str) -> Principal:
         """The principal of an access token or an API token; InvalidToken otherwise."""
         if bearer.startswith(API_TOKEN_PREFIX):
-            return await self.accounts.principal_for_api_token(bearer)
+            token = await self._api_tokens.get(secret_hash(bearer))
+            if token is None:
+                raise InvalidToken("unknown or revoked API token")
+            return Principal(user=token[1], api_token_id=token[0].id)
         payload = self.signer.verify(bearer)
         now = self.clock()
         expires, session_id, user_id = payload.get("exp"), payload.get("sid"), payload.get("sub")
@@ -279,8 +292,9 @@ class SignIn:
             raise InvalidToken("not an access token")
         if expires <= now.timestamp():
             raise InvalidToken("access token expired")
-        found = await self.store.active_session(session_id, now)
-        if found is None or found[1].id != user_id:
+        found = await self._sessions.get(session_id)
+        # a kept answer may be a few seconds old: the session's own expiry is checked again
+        if found is None or found[1].id != user_id or found[0].expires_at <= now:
             raise InvalidToken("session revoked or expired")
         return Principal(user=found[1], session_id=session_id)
 

@@ -16,6 +16,7 @@ from datetime import datetime
 
 from server.accounts import InvalidToken
 from server.accounts.service import Principal, SignIn
+from server.cached_reads import ReadMemory, gathered
 from server.closecodes import CloseCode
 from server.documents import DOCUMENT_NOT_FOUND, DocumentsError, NoSuchDocument
 from server.documents.connection import Access
@@ -141,10 +142,18 @@ class Admission:
         *,
         open_documents: bool,
         clock: Callable[[], datetime] = utc_now,
+        memory: ReadMemory | None = None,
     ) -> None:
         self._sign_in, self._store = sign_in, store
         self._open_documents = open_documents
         self._clock = clock
+        self._memory = memory
+        # where a document belongs and a member's role: asked by every connection, gathered
+        # and kept briefly (server/cached_reads.py). The periodic review reads afresh.
+        self._places = gathered(memory, store.places_of)
+        self._roles = gathered(memory, store.roles)
+        self._rooms = gathered(memory, store.rooms)
+        self._rooms_by_slug = gathered(memory, store.rooms_by_slug)
 
     async def authenticate(self, token: str | None) -> Principal | None:
         """The principal of a token (None for no token); TokenRefused for a bad one."""
@@ -158,12 +167,30 @@ class Admission:
 
     async def place_of(self, name: str) -> DocumentPlace | None:
         """Where the document belongs and whether a vote froze it (storage.access)."""
-        return await self._store.place_of(name)
+        place = await self._places.get(name)
+        if place is None:
+            self._places.forget(name)  # it may be created any moment: not kept unknown
+        return place
+
+    async def role(self, room_id: int, user_id: int) -> str | None:
+        """A member's role in a room, None for none (kept briefly, like every answer here)."""
+        return await self._roles.get((room_id, user_id))
+
+    async def room(self, room_id: int) -> StoredRoom | None:
+        """The room with this id, None if there is none."""
+        return await self._rooms.get(room_id)
+
+    async def room_named(self, slug: str) -> StoredRoom | None:
+        """The room with this slug, None if there is none (an unknown slug is not kept)."""
+        room = await self._rooms_by_slug.get(slug)
+        if room is None:
+            self._rooms_by_slug.forget(slug)
+        return room
 
     async def admit(self, name: str, token: str | None) -> Access:
         """The access of a caller with ``token`` to document ``name``; AdmissionRefused."""
         principal = await self.authenticate(token)
-        place = await self._store.place_of(name)
+        place = await self.place_of(name)
         room = None if place is None else place.room
         unknown = f"no document named {name!r}"
         if place is None or room is None:
@@ -182,13 +209,12 @@ class Admission:
     async def caller(self, name: str, principal: Principal | None) -> DocumentCaller:
         """The caller of document ``name`` for the document API, who may read it (else
         NoSuchDocument, or the policy's refusal): the rules of `admit`, from the same policy."""
-        place = await self._store.place_of(name)
+        place = await self.place_of(name)
         if place is None or (place.room is None and not self._open_documents):
             raise NoSuchDocument(name)
         role = None
         if place.room is not None and principal is not None:
-            pair = (place.room.id, principal.user.id)
-            found = (await self._store.roles([pair])).get(pair)
+            found = await self.role(place.room.id, principal.user.id)
             role = None if found is None else Role(found)
         caller = DocumentCaller(name, place.document_id, principal, place.room, role)
         caller.require(Action.READ_DOCUMENT)
@@ -196,10 +222,7 @@ class Admission:
 
     async def enter(self, principal: Principal | None, room: StoredRoom) -> Access:
         """The access of a caller to a room itself (its live room); AdmissionRefused."""
-        role = None
-        if principal is not None:
-            roles = await self._store.roles([(room.id, principal.user.id)])
-            role = roles.get((room.id, principal.user.id))
+        role = None if principal is None else await self.role(room.id, principal.user.id)
         return self._decide(principal, room, role)
 
     async def review(self, accesses: Collection[Access]) -> dict[Access, Review]:
@@ -243,6 +266,10 @@ class Admission:
                 continue
             can_write = can_write and access.document_id not in frozen
             verdicts[access] = Review(replace(access, can_write=can_write))
+        if self._memory is not None and any(
+            verdict.access != access for access, verdict in verdicts.items()
+        ):
+            self._memory.forget()  # a change no event told of (the CLI, another process)
         return verdicts
 
     def _decide(self, principal: Principal | None, room: StoredRoom, role: str | None) -> Access:

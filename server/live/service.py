@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from server.documents.admission import Admission
 from server.live import discussion as _discussion  # noqa: F401  (registers its commands)
 from server.live import moderation as _moderation  # noqa: F401  (registers its commands)
 from server.live import session as _session  # noqa: F401  (registers its commands)
@@ -20,7 +21,6 @@ from storage.access import AccessStore
 from storage.accounts import StoredUser
 from storage.discussion import DiscussionStore, StoredEvent
 from storage.errors import StorageError
-from storage.rooms import RoomStore
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +51,10 @@ async def redact_replay(
 
 class LiveDispatcher:
     def __init__(
-        self, services: LiveServices, rooms: RoomStore, access: AccessStore, max_frame: int
+        self, services: LiveServices, rooms: Admission, access: AccessStore, max_frame: int
     ) -> None:
+        # ``rooms`` answers the reads of every command (the room, the caller's role) from its
+        # short memory; ``access`` reads afresh for the access review
         self.services, self._rooms, self._access, self._max_frame = (
             services,
             rooms,
@@ -64,7 +66,7 @@ class LiveDispatcher:
     async def role_of_user(self, room_id: int, user: StoredUser | None) -> Role | None:
         if user is None:
             return None
-        value = (await self._access.roles([(room_id, user.id)])).get((room_id, user.id))
+        value = await self._rooms.role(room_id, user.id)
         return None if value is None else Role(value)
 
     async def role_of(self, room_id: int, connection: LiveConnection) -> Role | None:
@@ -96,7 +98,7 @@ class LiveDispatcher:
             ephemeral = command.type in EPHEMERAL
             room = live_room.recent_room() if ephemeral else None
             if room is None:
-                room = await self._rooms.get_room(live_room.room_id)
+                room = await self._rooms.room(live_room.room_id)
                 if room is None:
                     raise LiveError(ErrorCode.NOT_FOUND, "the room is gone")
                 live_room.room_read(room)

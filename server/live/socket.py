@@ -122,7 +122,7 @@ async def _live_socket(websocket: WebSocket) -> None:
         await websocket.close(CloseCode.UNAUTHENTICATED, refused.reason[:120])
         return
     user = None if principal is None else principal.user
-    room = await services.rooms.store.find_room(websocket.path_params["room"])
+    room = await services.admission.room_named(websocket.path_params["room"])
     if room is None:
         await websocket.close(CloseCode.UNKNOWN_DOCUMENT, "no such room")
         return
@@ -193,7 +193,7 @@ async def _serve(
 async def _welcome(
     services: Services, live_room: LiveRoom, connection: LiveConnection, last: int
 ) -> dict[str, Any]:
-    room = await services.rooms.store.get_room(live_room.room_id)
+    room = await services.admission.room(live_room.room_id)
     assert room is not None
     user: StoredUser | None = connection.user
     role = await services.live.role_of(room.id, connection)

@@ -6,10 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 
 from client import LiveClient, LiveClientError
-from storage.models import RoomRecord, utc_now
 from tests.support.room_server import strict_room_server  # noqa: F401  (fixtures)
 from tests.support.rooms import CALLERS, People, make_people, make_room, services_of
 from tests.support.server import RunningServer
@@ -62,13 +60,10 @@ async def set_up(server: RunningServer, state: str) -> tuple[People, int]:
     view = await make_room(services, people, "room", visibility=visibility)
     async with LiveClient(server.live, "room", token=people.token("owner")) as owner:
         message_id: int = (await owner.send("post", body="Дневен ред"))["message_id"]
+        if state == "locked":  # the way a moderator locks it, so every node hears of it
+            await owner.send("lock", locked=True)
     if state == "archived":
         await services.rooms.archive(view, None)
-    if state == "locked":
-        async with services.database.sessionmaker() as session, session.begin():
-            await session.execute(
-                update(RoomRecord).where(RoomRecord.id == view.room.id).values(locked_at=utc_now())
-            )
     return people, message_id
 
 
