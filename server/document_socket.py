@@ -24,6 +24,7 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy.exc import SQLAlchemyError
 from websockets.frames import Frame, Opcode
 from websockets.http11 import Request
+from websockets.protocol import State
 from websockets.server import ServerProtocol
 
 from crdt.errors import CostlyUpdate, ProtocolError, UnsupportedMessageError
@@ -59,13 +60,39 @@ PING_TIMEOUT = 20.0
 class DocumentSocket(asyncio.Protocol):
     """One WebSocket on `/yjs/{document}`; the document's `Channel` to that client."""
 
+    # thousands of idle connections per node: no instance dictionary (docs/benchmarks.md)
+    __slots__ = (
+        "_abort_timer",
+        "_awareness",
+        "_closing",
+        "_connection",
+        "_discarded",
+        "_fragments",
+        "_last_heard",
+        "_lingering",
+        "_load_queue_limits",
+        "_lost",
+        "_out",
+        "_out_bytes",
+        "_paused_loading",
+        "_pending",
+        "_pending_bytes",
+        "_ping_sent",
+        "_quota_user",
+        "_send_limit",
+        "_server_state",
+        "_services",
+        "_shared",
+        "_transport",
+        "_ws",
+    )
+
     def __init__(self, services: Services, server_state: Any) -> None:
         settings = services.settings
         self._services = services
         self._server_state = server_state
         self._ws = ServerProtocol(max_size=settings.max_frame_bytes)
         self._send_limit = settings.send_queue_bytes
-        self._crdt_limits = settings.crdt_limits
         self._transport: asyncio.Transport | None = None
         self._shared: SharedDocument | None = None
         self._connection: DocumentConnection | None = None
@@ -170,11 +197,15 @@ class DocumentSocket(asyncio.Protocol):
 
     # -- frames in -----------------------------------------------------------------------
     def _handle_events(self) -> None:
-        for event in self._ws.events_received():
-            if isinstance(event, Frame):
-                self._on_frame(event)
-            elif isinstance(event, Request):
-                self._on_request(event)
+        while True:
+            ws = self._ws
+            for event in ws.events_received():
+                if isinstance(event, Frame):
+                    self._on_frame(event)
+                elif isinstance(event, Request):
+                    self._on_request(event)
+            if self._ws is ws:  # else the handshake is done: read what followed it
+                break
         self._write_output()
 
     def _on_request(self, request: Request) -> None:
@@ -183,6 +214,7 @@ class DocumentSocket(asyncio.Protocol):
         self._write_output()
         if response.status_code != 101:
             return
+        self._frames_only()
         target = urlsplit(request.path)
         name = unquote(target.path[len(DOCUMENT_PATH) :])
         if not readable_document_name(name):
@@ -201,6 +233,16 @@ class DocumentSocket(asyncio.Protocol):
         )
         self._server_state.tasks.add(task)  # owned by the server: awaited on shutdown
         task.add_done_callback(self._server_state.tasks.discard)
+
+    def _frames_only(self) -> None:
+        """Go on with a protocol that reads frames only. The one that read the handshake
+        keeps the request and its headers alive in its parser for as long as the connection
+        lives, about 2.5 KiB per idle connection. Nothing is lost by the change: uvicorn hands
+        over exactly the request it parsed, and a client sends no frame before the server's
+        answer (RFC 6455, 4.1), so the old protocol holds no unread byte."""
+        self._ws = ServerProtocol(
+            max_size=self._services.settings.max_frame_bytes, state=State.OPEN
+        )
 
     async def _open(self, name: str, token: str | None) -> None:
         services = self._services
@@ -309,10 +351,10 @@ class DocumentSocket(asyncio.Protocol):
                 self._hold(message, delay)
                 return False
         if (
-            len(message) > self._crdt_limits.inline_bytes
+            len(message) > (limits := self._services.documents.loader.limits).inline_bytes
             and is_write(message)
             and connection.access.can_write
-            and not parse_here(message, self._crdt_limits)
+            and not parse_here(message, limits)
         ):
             self._try_costly(message)
             return False

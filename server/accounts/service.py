@@ -175,10 +175,10 @@ class SignIn:
         self._api_tokens = gathered(memory, self._read_api_tokens)
         self._sessions = gathered(memory, self._read_sessions)
 
-    async def _read_api_tokens(
-        self, hashes: frozenset[str]
-    ) -> dict[str, tuple[StoredApiToken, StoredUser]]:
-        return await self.store.use_api_tokens(hashes, self.clock())
+    async def _read_api_tokens(self, hashes: frozenset[str]) -> dict[str, tuple[int, StoredUser]]:
+        # only what a principal needs is kept: the token's id and its user
+        found = await self.store.use_api_tokens(hashes, self.clock())
+        return {key: (token.id, user) for key, (token, user) in found.items()}
 
     async def _read_sessions(
         self, session_ids: frozenset[str]
@@ -279,7 +279,7 @@ class SignIn:
             token = await self._api_tokens.get(secret_hash(bearer))
             if token is None:
                 raise InvalidToken("unknown or revoked API token")
-            return Principal(user=token[1], api_token_id=token[0].id)
+            return Principal(user=token[1], api_token_id=token[0])
         payload = self.signer.verify(bearer)
         now = self.clock()
         expires, session_id, user_id = payload.get("exp"), payload.get("sid"), payload.get("sub")
