@@ -8,6 +8,7 @@ review.py), which applies a change at once and tells the client (`role`).
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -23,11 +24,20 @@ from storage.discussion import StoredEvent
 _ids = itertools.count(1)
 
 
+def encode(message: dict[str, Any]) -> str:
+    """A message as the text of one frame."""
+    return json.dumps(message, ensure_ascii=False)
+
+
 class Outlet(Protocol):
     """The socket end of a live connection."""
 
     def send(self, message: dict[str, Any]) -> bool:
         """Queue a message; False when the client is too far behind to keep."""
+        ...
+
+    def send_text(self, text: str) -> bool:
+        """Queue a message already encoded (one encoding shared by many receivers)."""
         ...
 
     def close(self, code: CloseCode, reason: str) -> None: ...
@@ -93,18 +103,24 @@ class LiveConnection:
         if not self.outlet.send(message):
             self.outlet.close(CloseCode.SLOW_READER, "too slow to read; reconnect to resume")
 
-    def deliver(self, event: StoredEvent, present: Presenter) -> None:
+    def send_text(self, text: str) -> None:
+        if not self.outlet.send_text(text):
+            self.outlet.close(CloseCode.SLOW_READER, "too slow to read; reconnect to resume")
+
+    def deliver(self, event: StoredEvent, shown: Shown) -> None:
+        """Send a live event as this viewer is shown it (held during the replay)."""
         if self._held is not None:
             self._held.append(event)
         elif event.seq > self.cursor:
             self.cursor = event.seq
-            self.send(present(event, self.viewer))
+            self.send_text(shown(event, self.viewer))
 
-    def replayed(self, present: Presenter) -> None:
+    def replayed(self, shown: Shown) -> None:
         """The replay from SQL is done: send what was held back, then go live."""
         held, self._held = self._held or [], None
         for event in held:
-            self.deliver(event, present)
+            self.deliver(event, shown)
 
 
-Presenter = Callable[[StoredEvent, Viewer], dict[str, Any]]
+Presenter = Callable[[StoredEvent, Viewer], dict[str, Any]]  # an event as a viewer sees it
+Shown = Callable[[StoredEvent, Viewer], str]  # the same, encoded for the wire

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.closecodes import CloseCode
-from server.live.connection import LiveConnection, Presenter
+from server.live.connection import LiveConnection, Presenter, Shown, Viewer, encode
 from server.live.crossnode import RoomLinks
 from server.live.pacing import Pacer
 from server.live.presence import Presence, PresenceBoard
@@ -104,6 +104,20 @@ class LiveRoom:
         return room if asyncio.get_running_loop().time() - read_at < ROOM_RECHECK else None
 
     # -- events ----------------------------------------------------------------------------
+    def _encoded(self) -> Shown:
+        """Events encoded as each kind of viewer sees them, each encoding made once: what a
+        viewer is shown depends only on whether they moderate (server/live/events.py)."""
+        made: dict[tuple[int, bool], str] = {}
+
+        def shown(event: StoredEvent, viewer: Viewer) -> str:
+            key = (event.seq, viewer.moderator)
+            text = made.get(key)
+            if text is None:
+                text = made[key] = encode(self._present(event, viewer))
+            return text
+
+        return shown
+
     def publish(self, event: StoredEvent) -> None:
         """Deliver a committed event to every connection, in number order."""
         if event.seq < self._next or event.seq in self._waiting:
@@ -112,8 +126,9 @@ class LiveRoom:
         while self._next in self._waiting:
             ready = self._waiting.pop(self._next)
             self._next += 1
+            shown = self._encoded()  # encoded once per kind of viewer, not once per viewer
             for connection in list(self.connections.values()):
-                connection.deliver(ready, self._present)
+                connection.deliver(ready, shown)
             if self.watch is not None:
                 self.watch(self, ready)
         if self._waiting and self._gap_timer is None:
@@ -139,9 +154,10 @@ class LiveRoom:
 
     def hear(self, message: dict[str, Any], *, exclude: LiveConnection | None = None) -> None:
         """An ephemeral message to this node's connections (one told on another node)."""
+        text = encode(message)  # the same for everyone: encoded once
         for connection in list(self.connections.values()):
             if connection is not exclude:
-                connection.send(message)
+                connection.send_text(text)
 
     # -- connections -----------------------------------------------------------------------
     async def join(self, connection: LiveConnection, since: int | None) -> None:
@@ -155,7 +171,7 @@ class LiveRoom:
                 connection.send(self._present(event, connection.viewer))
             if len(page) < REPLAY_PAGE:
                 break
-        connection.replayed(self._present)
+        connection.replayed(self._encoded())
         user = connection.user
         if user is None:
             return

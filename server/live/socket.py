@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +21,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server.closecodes import CloseCode
 from server.documents.admission import CLOSE_CODES, AdmissionRefused
-from server.live.connection import LiveConnection, Viewer
+from server.live.connection import LiveConnection, Viewer, encode
 from server.live.protocol import ErrorCode, LiveError
 from server.live.room import LiveRoom, RoomLimits
 from server.live.seats import NoSeat, Seat, SeatKind, SeatLimits
@@ -69,9 +68,11 @@ class SocketOutlet:
         self._closing = False
 
     def send(self, message: dict[str, Any]) -> bool:
+        return self.send_text(encode(message))
+
+    def send_text(self, text: str) -> bool:
         if self._closing:
             return True
-        text = json.dumps(message, ensure_ascii=False)
         size = _utf8_size(text)
         if self._queue.qsize() >= self._limit or self._bytes + size > self._max_bytes:
             return False
