@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Mount, Route
 
 from server.http import (
     amendments,
@@ -29,7 +29,6 @@ from server.http import (
 from server.http.errors import EXCEPTION_HANDLERS
 from server.http.limits import BodyLimit, SecurityHeaders
 from server.http.openapi import openapi
-from server.live.socket import live_socket
 from server.services import Services
 from server.settings import Settings
 
@@ -72,7 +71,6 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         Route("/readyz", health.readyz),
         Route("/metrics", health.metrics),
         Mount("/api/v1", routes=api),
-        WebSocketRoute("/live/{room}", live_socket),
         *feeds.routes,
         *web.routes,
     ]

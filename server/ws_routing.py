@@ -1,4 +1,5 @@
-"""uvicorn's WebSocket protocol slot: `/yjs/` to Veche's own sockets, the rest to ASGI."""
+"""uvicorn's WebSocket protocol slot: `/yjs/` and `/live/` to Veche's own sockets, the rest
+to ASGI."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from server.document_socket import DOCUMENT_PATH, DocumentSocket
+from server.live.socket import live_session
+from server.live.wire import LIVE_PATH, LiveSocket
 
 
 class VecheWebSocketProtocol(asyncio.Protocol):
@@ -56,4 +59,6 @@ class VecheWebSocketProtocol(asyncio.Protocol):
         services = self._app_state.get("services")
         if target.startswith(DOCUMENT_PATH.encode()) and services is not None:
             return DocumentSocket(services, self._server_state)
+        if target.startswith(LIVE_PATH.encode()) and services is not None:
+            return LiveSocket(services, self._server_state, live_session)
         return WebSocketsSansIOProtocol(self._config, self._server_state, self._app_state)

@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from websockets.frames import Frame, Opcode
+
 from server.closecodes import CloseCode
 from server.documents.connection import Access
 from server.live.seats import Seat, SeatKind
@@ -29,6 +31,17 @@ def encode(message: dict[str, Any]) -> str:
     return json.dumps(message, ensure_ascii=False)
 
 
+def text_frame(text: str) -> bytes:
+    """A server's text frame as it goes on the wire: the same bytes for every receiver
+    (servers do not mask, and no extension is negotiated on live sockets)."""
+    return Frame(Opcode.TEXT, text.encode()).serialize(mask=False)
+
+
+def framed(message: dict[str, Any]) -> bytes:
+    """A message as one frame on the wire."""
+    return text_frame(encode(message))
+
+
 class Outlet(Protocol):
     """The socket end of a live connection."""
 
@@ -36,8 +49,8 @@ class Outlet(Protocol):
         """Queue a message; False when the client is too far behind to keep."""
         ...
 
-    def send_text(self, text: str) -> bool:
-        """Queue a message already encoded (one encoding shared by many receivers)."""
+    def send_frame(self, frame: bytes) -> bool:
+        """Queue a message already framed (one frame shared by many receivers)."""
         ...
 
     def close(self, code: CloseCode, reason: str) -> None: ...
@@ -103,8 +116,8 @@ class LiveConnection:
         if not self.outlet.send(message):
             self.outlet.close(CloseCode.SLOW_READER, "too slow to read; reconnect to resume")
 
-    def send_text(self, text: str) -> None:
-        if not self.outlet.send_text(text):
+    def send_frame(self, frame: bytes) -> None:
+        if not self.outlet.send_frame(frame):
             self.outlet.close(CloseCode.SLOW_READER, "too slow to read; reconnect to resume")
 
     def deliver(self, event: StoredEvent, shown: Shown) -> None:
@@ -113,7 +126,7 @@ class LiveConnection:
             self._held.append(event)
         elif event.seq > self.cursor:
             self.cursor = event.seq
-            self.send_text(shown(event, self.viewer))
+            self.send_frame(shown(event, self.viewer))
 
     def replayed(self, shown: Shown) -> None:
         """The replay from SQL is done: send what was held back, then go live."""
@@ -123,4 +136,4 @@ class LiveConnection:
 
 
 Presenter = Callable[[StoredEvent, Viewer], dict[str, Any]]  # an event as a viewer sees it
-Shown = Callable[[StoredEvent, Viewer], str]  # the same, encoded for the wire
+Shown = Callable[[StoredEvent, Viewer], bytes]  # the same, framed for the wire

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.closecodes import CloseCode
-from server.live.connection import LiveConnection, Presenter, Shown, Viewer, encode
+from server.live.connection import LiveConnection, Presenter, Shown, Viewer, framed
 from server.live.crossnode import RoomLinks
 from server.live.pacing import Pacer
 from server.live.presence import Presence, PresenceBoard
@@ -105,16 +105,16 @@ class LiveRoom:
 
     # -- events ----------------------------------------------------------------------------
     def _encoded(self) -> Shown:
-        """Events encoded as each kind of viewer sees them, each encoding made once: what a
+        """Events framed as each kind of viewer sees them, each frame made once: what a
         viewer is shown depends only on whether they moderate (server/live/events.py)."""
-        made: dict[tuple[int, bool], str] = {}
+        made: dict[tuple[int, bool], bytes] = {}
 
-        def shown(event: StoredEvent, viewer: Viewer) -> str:
+        def shown(event: StoredEvent, viewer: Viewer) -> bytes:
             key = (event.seq, viewer.moderator)
-            text = made.get(key)
-            if text is None:
-                text = made[key] = encode(self._present(event, viewer))
-            return text
+            frame = made.get(key)
+            if frame is None:
+                frame = made[key] = framed(self._present(event, viewer))
+            return frame
 
         return shown
 
@@ -154,10 +154,10 @@ class LiveRoom:
 
     def hear(self, message: dict[str, Any], *, exclude: LiveConnection | None = None) -> None:
         """An ephemeral message to this node's connections (one told on another node)."""
-        text = encode(message)  # the same for everyone: encoded once
+        frame = framed(message)  # the same for everyone: framed once
         for connection in list(self.connections.values()):
             if connection is not exclude:
-                connection.send_text(text)
+                connection.send_frame(frame)
 
     # -- connections -----------------------------------------------------------------------
     async def join(self, connection: LiveConnection, since: int | None) -> None:

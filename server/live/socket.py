@@ -5,40 +5,39 @@ anonymous caller on a private room with 4401, a signed-in outsider of a private 
 4404 (as an unknown room), a refused Origin with 4403, a full room with 4429 after an
 `error` event (`room_full`, or `too_many_connections` for one address's anonymous share:
 server/live/seats.py). Then: `welcome`, the events after `since` (when given), live events.
-Every connection has a send queue bounded in messages and in bytes, written by its own task;
-a reader that falls behind is closed with 4508 and resumes from its last event id.
+What a connection is sent waits in its socket's transport buffer, bounded in bytes
+(`VECHE_SEND_QUEUE_BYTES`, as for /yjs/): a reader that falls behind is closed with 4508 and
+resumes from its last event id. The socket itself is server/live/wire.py's.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
 
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from server.closecodes import CloseCode
 from server.documents.admission import CLOSE_CODES, AdmissionRefused
-from server.live.connection import LiveConnection, Viewer, encode
+from server.live.connection import LiveConnection, Viewer
 from server.live.protocol import ErrorCode, LiveError
 from server.live.room import LiveRoom, RoomLimits
 from server.live.seats import NoSeat, Seat, SeatKind, SeatLimits
 from server.live.service import error_event
 from server.live.session import arm_timer, session_payload
-from server.origins import origin_allowed, upgrade_token
+from server.origins import origin_allowed
 from server.policy import Role
 from server.settings import Settings
 from storage.accounts import StoredUser
 from storage.errors import StorageError
 
 if TYPE_CHECKING:
+    from server.live.wire import LiveSocket
     from server.services import Services
 
 log = logging.getLogger(__name__)
 
-SEND_QUEUE = 1000  # messages queued for one connection before it counts as too slow
 _REFUSALS = {
     NoSeat.ROOM_FULL: (ErrorCode.ROOM_FULL, "the room is full; try again later"),
     NoSeat.ADDRESS_FULL: (
@@ -48,125 +47,70 @@ _REFUSALS = {
 }
 
 
-def _utf8_size(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode())
-
-
-class SocketOutlet:
-    """Queues messages for one WebSocket; its writer task sends them in order.
-
-    Bounded in count and in bytes (``max_bytes``, `VECHE_SEND_QUEUE_BYTES` as for /yjs/):
-    a thousand 10,000-character messages would otherwise hold ~40 MB for one slow reader."""
-
-    def __init__(
-        self, websocket: WebSocket, limit: int = SEND_QUEUE, max_bytes: int = 4 * 1024 * 1024
-    ) -> None:
-        self._websocket = websocket
-        self._queue: asyncio.Queue[str | tuple[CloseCode, str]] = asyncio.Queue(limit + 1)
-        self._limit, self._max_bytes = limit, max_bytes
-        self._bytes = 0  # queued and not yet written
-        self._closing = False
-
-    def send(self, message: dict[str, Any]) -> bool:
-        return self.send_text(encode(message))
-
-    def send_text(self, text: str) -> bool:
-        if self._closing:
-            return True
-        size = _utf8_size(text)
-        if self._queue.qsize() >= self._limit or self._bytes + size > self._max_bytes:
-            return False
-        self._bytes += size
-        self._queue.put_nowait(text)
-        return True
-
-    def close(self, code: CloseCode, reason: str) -> None:
-        if not self._closing:
-            self._closing = True
-            self._queue.put_nowait((code, reason))  # the one slot kept free for it
-
-    async def run(self) -> None:
-        while True:
-            item = await self._queue.get()
-            if isinstance(item, tuple):
-                code, reason = item
-                if self._websocket.application_state is WebSocketState.CONNECTED:
-                    await self._websocket.close(code, reason[:120])
-                return
-            await self._websocket.send_text(item)
-            self._bytes -= _utf8_size(item)
-
-
-async def live_socket(websocket: WebSocket) -> None:
+async def live_session(services: Services, socket: LiveSocket) -> None:
+    """The life of one live connection: admission, the welcome and replay, then its
+    commands one after another until it closes (server/live/wire.py runs the socket)."""
     try:
-        await _live_socket(websocket)
+        await _live_session(services, socket)
     except (StorageError, SQLAlchemyError, OSError):
         log.warning("live socket: the database failed", exc_info=True)
-        if websocket.application_state is WebSocketState.CONNECTED:
-            with contextlib.suppress(Exception):
-                await websocket.close(CloseCode.OVERLOADED, "storage unavailable, try again later")
+        socket.close(CloseCode.OVERLOADED, "storage unavailable, try again later")
+    finally:
+        socket.close(CloseCode.NORMAL, "bye")
 
 
-async def _live_socket(websocket: WebSocket) -> None:
-    services: Services = websocket.app.state.services
+async def _live_session(services: Services, socket: LiveSocket) -> None:
     settings = services.settings
-    await websocket.accept()
-    headers = websocket.headers
-    if not origin_allowed(headers.get("origin"), headers.get("host"), settings.allowed_origins):
-        await websocket.close(CloseCode.FORBIDDEN, "origin not allowed")
+    request = socket.request
+    assert request is not None
+    if not origin_allowed(request.origin, request.host, settings.allowed_origins):
+        socket.close(CloseCode.FORBIDDEN, "origin not allowed")
         return
     try:
-        principal = await services.admission.authenticate(
-            upgrade_token(websocket.url.query, headers)
-        )
+        principal = await services.admission.authenticate(request.token)
     except AdmissionRefused as refused:
-        await websocket.close(CloseCode.UNAUTHENTICATED, refused.reason[:120])
+        socket.close(CloseCode.UNAUTHENTICATED, refused.reason[:120])
         return
     user = None if principal is None else principal.user
-    room = await services.admission.room_named(websocket.path_params["room"])
+    room = await services.admission.room_named(request.room)
     if room is None:
-        await websocket.close(CloseCode.UNKNOWN_DOCUMENT, "no such room")
+        socket.close(CloseCode.UNKNOWN_DOCUMENT, "no such room")
         return
     try:
         access = await services.admission.enter(principal, room)
     except AdmissionRefused as refused:
-        await websocket.close(CLOSE_CODES[refused.refusal], refused.reason[:120])
+        socket.close(CLOSE_CODES[refused.refusal], refused.reason[:120])
         return
-    since = _since(websocket.query_params.get("since"))
+    since = _since(parse_qs(request.query).get("since", [None])[0])
     if isinstance(since, LiveError):
-        await websocket.send_json(error_event(since))
-        await websocket.close(CloseCode.BAD_REQUEST, since.detail)
+        socket.send(error_event(since))
+        socket.close(CloseCode.BAD_REQUEST, since.detail)
         return
     role = await services.live.role_of_user(room.id, user)
-    address = None if websocket.client is None else websocket.client.host
-    outlet = SocketOutlet(websocket, max_bytes=settings.send_queue_bytes)
-    writer = asyncio.create_task(outlet.run())
     connection = LiveConnection(
-        Viewer(user, moderator=False), outlet, access, _seat(user, role, address), services.live
+        Viewer(user, moderator=False),
+        socket,
+        access,
+        _seat(user, role, request.address),
+        services.live,
     )
     connection.regrade(role)  # what the viewer may see (read again for the welcome)
+    live_room = await services.live_rooms.open(room.id, connection, _limits(settings))
+    if isinstance(live_room, NoSeat):
+        code, detail = _REFUSALS[live_room]
+        socket.send(error_event(LiveError(code, detail)))
+        socket.close(CloseCode.TOO_MANY_CONNECTIONS, code.value)
+        return
     try:
-        live_room = await services.live_rooms.open(room.id, connection, _limits(settings))
-        if isinstance(live_room, NoSeat):
-            code, detail = _REFUSALS[live_room]
-            outlet.send(error_event(LiveError(code, detail)))
-            outlet.close(CloseCode.TOO_MANY_CONNECTIONS, code.value)
-            return
-        try:
-            await _serve(services, websocket, live_room, connection, since)
-        finally:
-            await live_room.leave(connection)
-            await services.live_rooms.close_if_empty(live_room)
+        await _serve(services, socket, live_room, connection, since)
     finally:
-        outlet.close(CloseCode.NORMAL, "bye")
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(writer, 5)
-        writer.cancel()
+        await live_room.leave(connection)
+        await services.live_rooms.close_if_empty(live_room)
 
 
 async def _serve(
     services: Services,
-    websocket: WebSocket,
+    socket: LiveSocket,
     live_room: LiveRoom,
     connection: LiveConnection,
     since: int | None,
@@ -176,19 +120,15 @@ async def _serve(
         since = last  # ahead of the room (a database restored from backup): replay nothing
     connection.send(await _welcome(services, live_room, connection, last))
     await live_room.join(connection, since)
-    try:
-        while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            text = message.get("text")
-            if text is None:
-                bad = LiveError(ErrorCode.INVALID_MESSAGE, "text frames only: one JSON object each")
-                connection.send(error_event(bad))
-                continue
-            await services.live.handle(live_room, connection, text)
-    except WebSocketDisconnect:
-        return
+    while True:
+        text = await socket.receive()
+        if text is None:
+            return
+        if isinstance(text, bytes):
+            bad = LiveError(ErrorCode.INVALID_MESSAGE, "text frames only: one JSON object each")
+            connection.send(error_event(bad))
+            continue
+        await services.live.handle(live_room, connection, text)
 
 
 async def _welcome(

@@ -10,7 +10,7 @@ from websockets.exceptions import InvalidStatus
 
 from crdt.messages import SyncStep1, SyncUpdate, encode_message
 from server.closecodes import CloseCode
-from server.document_socket import PING_INTERVAL, PING_TIMEOUT
+from server.raw_socket import PING_INTERVAL, PING_TIMEOUT
 from tests.support.server import RunningServer
 from tests.support.wire import RawPeer
 from tests.support.ydocs import Typist, text_of

@@ -1,22 +1,17 @@
-"""Issue 10 without a network: places in a room, every integer field of every live command,
-and the send queue's byte bound."""
+"""Issue 10 without a network: places in a room and every integer field of every live
+command (the send bound of a live socket: tests/server/test_live_flow.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-from typing import Any, cast
+from typing import Any
 
 import pytest
-from starlette.websockets import WebSocket, WebSocketState
 
 import server.live.service  # noqa: F401  (registers every command)
-from server.closecodes import CloseCode
 from server.live.commands import REGISTRY
-from server.live.connection import LiveConnection, Viewer
 from server.live.protocol import MAX_INTEGER, ErrorCode, LiveError, parse
 from server.live.seats import NoSeat, Seat, SeatKind, SeatLimits, Seats
-from server.live.socket import SocketOutlet
 
 VALIDATORS = {name: spec.validator for name, spec in REGISTRY.items()}
 
@@ -86,54 +81,3 @@ def test_a_number_out_of_range_is_refused_in_every_command(
         parse(text, 64 * 1024, VALIDATORS)
     assert refused.value.code is ErrorCode.INVALID_MESSAGE
     assert refused.value.extra == {"ref": "r1"}  # the error answers the command that sent it
-
-
-# -- the send queue ----------------------------------------------------------------------------
-class StalledSocket:
-    """A client that reads nothing until `release` is set."""
-
-    application_state = WebSocketState.CONNECTED
-
-    def __init__(self) -> None:
-        self.release = asyncio.Event()
-        self.sent: list[str] = []
-        self.closed: int | None = None
-
-    async def send_text(self, text: str) -> None:
-        await self.release.wait()
-        self.sent.append(text)
-
-    async def close(self, code: int, reason: str) -> None:
-        self.closed = code
-
-
-async def test_the_send_queue_is_bounded_in_bytes_as_well_as_in_messages() -> None:
-    socket = StalledSocket()
-    outlet = SocketOutlet(cast(WebSocket, socket), limit=1000, max_bytes=20_000)
-    message = {"type": "message.posted", "body": "я" * 2000}  # ~4 KB in UTF-8
-    accepted = 0
-    while outlet.send(message):
-        accepted += 1
-        assert accepted < 10, "the byte bound did not hold"
-    assert accepted == 4  # far below the 1,000 messages
-
-    writer = asyncio.create_task(outlet.run())
-    socket.release.set()
-    outlet.close(CloseCode.NORMAL, "bye")
-    async with asyncio.timeout(10):
-        await writer
-    assert (len(socket.sent), socket.closed) == (4, CloseCode.NORMAL)
-
-
-async def test_a_reader_too_slow_for_the_byte_bound_is_closed_with_4508() -> None:
-    socket = StalledSocket()
-    outlet = SocketOutlet(cast(WebSocket, socket), limit=1000, max_bytes=20_000)
-    connection = LiveConnection(Viewer(None), outlet)
-    for _ in range(6):
-        connection.send({"type": "message.posted", "body": "я" * 2000})
-    writer = asyncio.create_task(outlet.run())
-    socket.release.set()
-    async with asyncio.timeout(10):
-        await writer
-    assert socket.closed == 4508  # CloseCode.SLOW_READER, as for /yjs/
-    assert len(socket.sent) == 4
