@@ -79,7 +79,13 @@ def saturation_options(plan: Any) -> dict[str, Any]:
         "steps": plan.saturation_steps,
         "duration": 1 if plan.quick else 1.5,
         "drain": 1 if plan.quick else 1.5,
+        "loadgens": plan.loadgens,
     }
+
+
+def with_loadgens(param: str, plan: Any) -> str:
+    """A result's case, naming the load generators when there were more than one."""
+    return f"{param}, {plan.loadgens} load generators" if plan.loadgens > 1 else param
 
 
 def run(target: Any, plan: Any, add: Add, loadgen: Loadgen) -> None:
@@ -92,12 +98,19 @@ def run(target: Any, plan: Any, add: Add, loadgen: Loadgen) -> None:
         target.fresh()
         for run_no in range(plan.runs):
             result = loadgen(
-                target, "fanout", 180, observers=observers, rate=200, duration=duration, drain=drain
+                target,
+                "fanout",
+                180,
+                observers=observers,
+                rate=200,
+                duration=duration,
+                drain=drain,
+                loadgens=plan.loadgens,
             )
-            add(f"1 node, {observers} observers", run_no, result)
+            add(with_loadgens(f"1 node, {observers} observers", plan), run_no, result)
         # the one-node figure that saturation across 2 nodes is held to, in the same run
         result = loadgen(target, "saturation", 300, **saturation_options(plan))
-        add("1 node, saturation", 0, result)
+        add(with_loadgens("1 node, saturation", plan), 0, result)
         return
     for count in (2,) if plan.quick else (2, 3):
         _cluster(target, plan, add, loadgen, count, observers, duration, drain)
@@ -142,14 +155,15 @@ def _cluster(
                 duration=duration,
                 drain=drain,
                 bases=bases,
+                loadgens=plan.loadgens,
             )
             _with_redis(result, before, bus.usage())
-            add(f"{count} nodes, {observers} observers", run_no, result)
+            add(with_loadgens(f"{count} nodes, {observers} observers", plan), run_no, result)
         if count == 2:
             before = bus.usage()
             result = loadgen(nodes[0], "saturation", 300, bases=bases, **saturation_options(plan))
             _with_redis(result, before, bus.usage())
-            add("2 nodes, saturation", 0, result)
+            add(with_loadgens("2 nodes, saturation", plan), 0, result)
     finally:
         for node in nodes:
             node.stop()

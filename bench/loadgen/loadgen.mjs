@@ -1,15 +1,20 @@
 // Veche benchmark load generator: one Node process drives every client of a scenario over raw
 // `ws` sockets, speaking the y-websocket protocol (Veche, @y/websocket-server, pycrdt-websocket)
 // or Hocuspocus' variant of it (every message prefixed with the document name, auth first).
+// fanout and saturation can spread their observers over more processes (`--loadgens K`): this
+// one holds the writer and the first share of the observers and forks K - 1 helpers (the
+// `helper` scenario, driven over the IPC channel) for the rest.
 //
 //   node loadgen.mjs <scenario> --base ws://127.0.0.1:PORT[/yjs] --proto yws|hocuspocus [options]
 //
-// Scenarios: fanout, saturation, connections, coldprep, coldopen, saved.
+// Scenarios: fanout, saturation, connections, storm, coldprep, coldopen, saved.
 // Prints exactly one JSON object on stdout (the result); diagnostics go to stderr.
 // Every loop is bounded in count and in time; only loopback addresses are accepted.
 
 import { performance } from 'node:perf_hooks'
 import { readFileSync } from 'node:fs'
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import WebSocket from 'ws'
 import * as Y from 'yjs'
 import * as encoding from 'lib0/encoding'
@@ -37,8 +42,15 @@ for (const b of [BASE, ...BASES]) {
   }
 }
 const DOC = opts.doc || `bench-${scenario}-${process.pid}-${Date.now()}`
+// One API token per client (storm): a file with one token a line; client i uses line i.
+const TOKENS = opts.tokens
+  ? readFileSync(opts.tokens, 'utf8').split('\n').map((t) => t.trim()).filter(Boolean)
+  : []
 const log = (...a) => process.stderr.write(a.join(' ') + '\n')
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
+// Milliseconds since the epoch with sub-millisecond precision: every process on this machine
+// reads the same clock, so a time written by one process can be compared by another.
+const epochNow = () => performance.timeOrigin + performance.now()
 
 // ---------------------------------------------------------------------------------------------
 // wire format
@@ -72,20 +84,27 @@ const step1Empty = frame((e) => {
 })
 // Hocuspocus 4.x: the first message for a document must be Auth / Token: varString document,
 // varUint 2 (Auth), varUint 0 (Token), varString token, varString provider version (optional).
-// The server answers Auth / Authenticated (2) with the scope, then processes queued messages.
-const authMsg = frame((e) => {
+// The server answers Auth / Authenticated (2) with the scope, then processes queued messages;
+// or Auth / PermissionDenied (1) with a reason.
+const AUTH_DENIED = 1
+const authFrame = (token) => frame((e) => {
   encoding.writeVarUint(e, MSG_AUTH)
   encoding.writeVarUint(e, 0)
-  encoding.writeVarString(e, '')
+  encoding.writeVarString(e, token)
 })
+const authMsg = authFrame('')
 const updateFrame = (update) => frame((e) => {
   encoding.writeVarUint(e, MSG_SYNC)
   encoding.writeVarUint(e, SYNC_UPDATE)
   encoding.writeVarUint8Array(e, update)
 })
 
-function urlFor (base = BASE) {
-  return PROTO === 'hocuspocus' ? base : `${base.replace(/\/$/, '')}/${encodeURIComponent(DOC)}`
+// y-websocket servers take the document from the path and a token from `?token=` (Veche; the
+// peers ignore it); Hocuspocus takes both from its messages.
+function urlFor (base = BASE, token = '') {
+  if (PROTO === 'hocuspocus') return base
+  const url = `${base.replace(/\/$/, '')}/${encodeURIComponent(DOC)}`
+  return token ? `${url}?token=${encodeURIComponent(token)}` : url
 }
 
 // Parses a received frame: returns {type, sub, payload} (payload: the Yjs update for sync 1/2).
@@ -100,14 +119,19 @@ function parse (data) {
   if (type === MSG_SAVED) {
     return { type, acknowledged: decoding.readVarUint(d), seq: decoding.readVarUint(d) }
   }
+  if (type === MSG_AUTH) {
+    const sub = decoding.readVarUint(d)
+    return { type, sub, reason: sub === AUTH_DENIED && decoding.hasContent(d) ? decoding.readVarString(d) : '' }
+  }
   return { type }
 }
 
 // A client: a raw socket that syncs (sends step 1 with an empty state vector, waits for step 2)
 // and hands every later sync message to onSync(parsed, raw bytes).
 class Client {
-  constructor ({ onSync = null, onSaved = null, keepDoc = false, base = BASE } = {}) {
+  constructor ({ onSync = null, onSaved = null, keepDoc = false, base = BASE, token = '' } = {}) {
     this.base = base
+    this.token = token
     this.onSync = onSync
     this.onSaved = onSaved
     this.doc = keepDoc ? new Y.Doc() : null
@@ -118,12 +142,12 @@ class Client {
 
   open (timeoutMs = 60000) {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(urlFor(this.base), { perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 })
+      const ws = new WebSocket(urlFor(this.base, this.token), { perMessageDeflate: false, maxPayload: 256 * 1024 * 1024 })
       this.ws = ws
       ws.binaryType = 'nodebuffer'
       const timer = setTimeout(() => { reject(new Error('sync timeout')); ws.terminate() }, timeoutMs)
       ws.on('open', () => {
-        if (PROTO === 'hocuspocus') ws.send(authMsg)
+        if (PROTO === 'hocuspocus') ws.send(this.token ? authFrame(this.token) : authMsg)
         ws.send(step1Empty)
       })
       ws.on('message', (data) => {
@@ -143,10 +167,18 @@ class Client {
           if (this.onSync) this.onSync(m, data)
         } else if (m.type === MSG_SAVED && this.onSaved) {
           this.onSaved(m)
+        } else if (m.type === MSG_AUTH && m.sub === AUTH_DENIED && !this.synced) {
+          clearTimeout(timer)
+          reject(new Error(`permission denied (${m.reason})`))
+          ws.terminate()
         }
       })
       ws.on('error', (err) => { clearTimeout(timer); if (!this.synced) reject(err) })
-      ws.on('close', () => { this.closed = true; clearTimeout(timer); if (!this.synced) reject(new Error('closed before sync')) })
+      ws.on('close', (code, reason) => {
+        this.closed = true
+        clearTimeout(timer)
+        if (!this.synced) reject(new Error(`closed before sync (${[code, String(reason || '')].join(' ').trim()})`))
+      })
     })
   }
 
@@ -178,16 +210,17 @@ async function openMany (count, make, parallel = 100, timeoutMs = 120000) {
 // ---------------------------------------------------------------------------------------------
 // the writer and delivery accounting
 
-// Each write is one transaction pushing one element onto Y.Array 'a', so the writer's item clock
-// equals the write's sequence number. A received update (or several merged into one, as
-// Hocuspocus does) is decoded once — every observer receives the same bytes, so the result is
-// cached by content — into the list of sequence numbers it carries.
+// Each write is one transaction pushing one element onto Y.Array 'a': the writer's item clock
+// equals the write's sequence number, and the element is the write's send time (epochNow), so
+// that an observer in any load-generator process can tell its latency. A received update (or
+// several merged into one, as Hocuspocus does) is decoded once — every observer receives the
+// same bytes, so the result is cached by content — into the sequence numbers and send times it
+// carries.
 class Writer {
   constructor (client, maxWrites) {
     this.client = client
     this.doc = new Y.Doc()
     this.arr = this.doc.getArray('a')
-    this.sendTime = new Float64Array(maxWrites)
     this.sent = 0
     this.maxWrites = maxWrites
     this.doc.on('update', (update) => { this.client.send(updateFrame(update)) })
@@ -195,9 +228,8 @@ class Writer {
 
   write () {
     if (this.sent >= this.maxWrites) return false
-    this.sendTime[this.sent] = performance.now()
     this.sent++
-    this.arr.push([this.sent])
+    this.arr.push([epochNow()])
     return true
   }
 }
@@ -205,17 +237,21 @@ class Writer {
 const seqCache = new Map()
 function seqsOf (payload, raw, writerClientId) {
   const key = raw.toString('latin1')
-  let seqs = seqCache.get(key)
-  if (seqs === undefined) {
-    seqs = []
+  let entry = seqCache.get(key)
+  if (entry === undefined) {
+    entry = { seqs: [], sent: [] }
     for (const s of Y.decodeUpdate(payload).structs) {
       if (s.id.client !== writerClientId || !(s instanceof Y.Item)) continue
-      for (let c = s.id.clock; c < s.id.clock + s.length; c++) seqs.push(c)
+      const times = s.content.getContent()
+      for (let k = 0; k < s.length; k++) {
+        entry.seqs.push(s.id.clock + k)
+        entry.sent.push(typeof times[k] === 'number' ? times[k] : NaN)
+      }
     }
     if (seqCache.size > 20000) seqCache.clear()
-    seqCache.set(key, seqs)
+    seqCache.set(key, entry)
   }
-  return seqs
+  return entry
 }
 
 class Accounting {
@@ -228,22 +264,29 @@ class Accounting {
     this.frames = 0
   }
 
-  record (observer, seqs, sendTime, now) {
+  record (observer, { seqs, sent }, now) {
     this.frames++
     const got = this.received[observer]
-    for (const seq of seqs) {
+    for (let k = 0; k < seqs.length; k++) {
+      const seq = seqs[k]
       if (got[seq]) { this.duplicates++; continue }
       got[seq] = 1
       this.delivered++
-      if (this.n < this.latencies.length) this.latencies[this.n++] = now - sendTime[seq]
+      if (this.n < this.latencies.length && !Number.isNaN(sent[k])) this.latencies[this.n++] = now - sent[k]
     }
   }
 
-  percentiles () {
-    const a = this.latencies.subarray(0, this.n).sort()
-    const at = (p) => (a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))] : null)
-    return { p50_ms: at(0.5), p95_ms: at(0.95), p99_ms: at(0.99), max_ms: a.length ? a[a.length - 1] : null }
-  }
+  taken () { return this.latencies.slice(0, this.n) }
+}
+
+// Percentiles over every delivery of every process (the latency arrays put together).
+function percentilesOf (parts) {
+  const a = new Float64Array(parts.reduce((sum, p) => sum + p.length, 0))
+  let offset = 0
+  for (const p of parts) { a.set(p, offset); offset += p.length }
+  a.sort()
+  const at = (p) => (a.length ? a[Math.min(a.length - 1, Math.floor(p * a.length))] : null)
+  return { p50_ms: at(0.5), p95_ms: at(0.95), p99_ms: at(0.99), max_ms: a.length ? a[a.length - 1] : null }
 }
 
 function cpuMeter () {
@@ -256,28 +299,165 @@ function cpuMeter () {
   }
 }
 
-// One fan-out run: `observers` synced observers, one writer at `rate` writes/s for `duration`
-// seconds, then at most `drain` seconds for the stragglers.
-async function fanout ({ observers, rate, duration, drain }) {
-  const maxWrites = Math.ceil(rate * duration) + 1
-  const acct = new Accounting(observers, maxWrites)
-  const remote = new Accounting(observers, BASES.length > 1 ? maxWrites : 1) // on other nodes
-  let writer = null
-  const obs = await openMany(observers, (i) => new Client({
-    base: BASES[i % BASES.length],
-    onSync: (m, raw) => {
-      if (!writer) return
-      const now = performance.now()
-      const seqs = seqsOf(m.payload, raw, writer.doc.clientID)
-      acct.record(i, seqs, writer.sendTime, now)
-      if (i % BASES.length !== 0) remote.record(i, seqs, writer.sendTime, now)
+// The observers one process holds: the run's observers [from, to). Observer i connects to node
+// i % BASES.length; node 0 (BASES[0]) is the writer's, the others are "remote".
+class ObserverGroup {
+  constructor (from, to, maxWrites) {
+    this.from = from
+    this.count = Math.max(0, to - from)
+    this.acct = new Accounting(this.count, maxWrites)
+    this.remote = new Accounting(this.count, BASES.length > 1 ? maxWrites : 1)
+    this.writerId = null
+    this.clients = []
+  }
+
+  async open () {
+    this.clients = await openMany(this.count, (j) => {
+      const i = this.from + j
+      return new Client({ base: BASES[i % BASES.length], onSync: (m, raw) => this.receive(j, i, m, raw) })
+    })
+  }
+
+  receive (j, i, m, raw) {
+    if (this.writerId === null) return
+    const now = epochNow()
+    const entry = seqsOf(m.payload, raw, this.writerId)
+    this.acct.record(j, entry, now)
+    if (i % BASES.length !== 0) this.remote.record(j, entry, now)
+  }
+
+  // Waits until every observer here has every write, or the deadline (epoch ms) passes.
+  async drain (writes, deadline) {
+    const expected = writes * this.count
+    while (this.acct.delivered < expected && epochNow() < deadline) await sleep(20)
+    return epochNow()
+  }
+
+  summary () {
+    return {
+      observers: this.count,
+      delivered: this.acct.delivered,
+      duplicates: this.acct.duplicates,
+      frames: this.acct.frames,
+      closed: this.clients.filter((c) => c.closed).length,
+      latencies: this.acct.taken(),
+      remote: this.remote.taken()
     }
-  }))
+  }
+
+  close () { for (const c of this.clients) c.terminate() }
+}
+
+// ---------------------------------------------------------------------------------------------
+// more load-generator processes (--loadgens K): helpers forked by this one, each holding a
+// share of the observers; messages over the IPC channel, one request and its answer at a time.
+
+class Helper {
+  constructor (index) {
+    this.index = index
+    this.waiting = null
+    const args = ['helper', '--base', BASE, '--proto', PROTO, '--doc', DOC, '--bases', BASES.join(',')]
+    args.push('--hard-timeout', String(num('hard-timeout', 600)))
+    this.child = fork(fileURLToPath(import.meta.url), args, {
+      serialization: 'advanced', // typed arrays travel as such
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc']
+    })
+    this.child.on('message', (m) => {
+      const w = this.waiting
+      if (!w || (m.op !== w.op && m.op !== 'error')) return
+      this.waiting = null
+      clearTimeout(w.timer)
+      if (m.op === 'error') w.reject(new Error(`load generator ${this.index}: ${m.error}`))
+      else w.resolve(m)
+    })
+    this.child.on('exit', (code) => {
+      this.exited = true
+      const w = this.waiting
+      if (!w) return
+      this.waiting = null
+      clearTimeout(w.timer)
+      w.reject(new Error(`load generator ${this.index} exited with ${code}`))
+    })
+  }
+
+  send (message) { if (!this.exited) this.child.send(message) }
+
+  ask (message, op, timeoutMs) {
+    return new Promise((resolve, reject) => {
+      if (this.exited) return reject(new Error(`load generator ${this.index} has exited`))
+      const timer = setTimeout(() => {
+        this.waiting = null
+        reject(new Error(`load generator ${this.index}: no ${op} within ${timeoutMs} ms`))
+      }, timeoutMs)
+      this.waiting = { op, resolve, reject, timer }
+      this.child.send(message)
+    })
+  }
+
+  stop () { if (!this.exited) this.child.kill() }
+}
+
+async function withHelpers (work) {
+  const count = Math.max(1, Math.min(16, num('loadgens', 1)))
+  const helpers = Array.from({ length: count - 1 }, (_, i) => new Helper(i + 1))
+  try {
+    return await work(helpers)
+  } finally {
+    for (const h of helpers) h.stop()
+  }
+}
+
+// The helper process: opens its share of the observers, counts what they receive, reports.
+function helper () {
+  let group = null
+  let cpu = null
+  process.on('disconnect', () => process.exit(0))
+  process.on('message', async (m) => {
+    try {
+      if (m.op === 'open') {
+        if (group) group.close()
+        group = new ObserverGroup(m.from, m.to, m.maxWrites)
+        await group.open()
+        process.send({ op: 'opened' })
+      } else if (m.op === 'start') {
+        group.writerId = m.writerId
+        process.send({ op: 'started' })
+      } else if (m.op === 'measure') {
+        cpu = cpuMeter()
+      } else if (m.op === 'drain') {
+        const end = await group.drain(m.writes, m.deadline)
+        const cpuPct = cpu ? cpu() : null
+        const summary = group.summary()
+        group.close()
+        group = null
+        process.send({ op: 'drained', ...summary, cpu: cpuPct, end })
+      }
+    } catch (err) {
+      process.send({ op: 'error', error: String((err && err.message) || err) })
+    }
+  })
+}
+
+// One fan-out run: `observers` synced observers, one writer at `rate` writes/s for `duration`
+// seconds, then at most `drain` seconds for the stragglers. With helpers, the observers are
+// split into equal consecutive shares, this process holding the first and the writer.
+async function fanout ({ observers, rate, duration, drain, helpers = [] }) {
+  const maxWrites = Math.ceil(rate * duration) + 1
+  const processes = helpers.length + 1
+  const bound = (p) => Math.floor((p * observers) / processes)
+  const own = new ObserverGroup(0, bound(1), maxWrites)
+  await own.open() // first: it creates the document, before the helpers' observers race in
+  await Promise.all(helpers.map((h, p) =>
+    h.ask({ op: 'open', from: bound(p + 1), to: bound(p + 2), maxWrites }, 'opened', 180000)))
   const wc = await new Client({ base: BASES[0] }).open()
-  writer = new Writer(wc, maxWrites)
+  const writer = new Writer(wc, maxWrites)
+  own.writerId = writer.doc.clientID
+  await Promise.all(helpers.map((h) => h.ask({ op: 'start', writerId: own.writerId }, 'started', 30000)))
   await sleep(200)
+  for (const h of helpers) h.send({ op: 'measure' })
   const cpu = cpuMeter()
   const t0 = performance.now()
+  const t0Epoch = epochNow()
   const total = Math.floor(rate * duration)
   // Paced by elapsed time: each tick sends what is due, so timer jitter does not lower the rate.
   await new Promise((resolve) => {
@@ -290,29 +470,39 @@ async function fanout ({ observers, rate, duration, drain }) {
     tick()
   })
   const sendSeconds = (performance.now() - t0) / 1000
-  const expected = writer.sent * observers
-  const drainEnd = performance.now() + drain * 1000
-  while (acct.delivered < expected && performance.now() < drainEnd) await sleep(20)
-  const loadgenCpu = cpu()
-  const lastDelivery = performance.now()
-  const closed = obs.filter((c) => c.closed).length
-  for (const c of obs) c.terminate()
+  const deadline = epochNow() + drain * 1000
+  const answers = helpers.map((h) =>
+    h.ask({ op: 'drain', writes: writer.sent, deadline }, 'drained', drain * 1000 + 60000))
+  const ownEnd = await own.drain(writer.sent, deadline)
+  const ownCpu = cpu()
+  const parts = [{ ...own.summary(), cpu: ownCpu, end: ownEnd }, ...(await Promise.all(answers))]
+  own.close()
   wc.terminate()
+  const sum = (key) => parts.reduce((s, p) => s + p[key], 0)
+  const cpus = parts.map((p) => p.cpu).filter((c) => typeof c === 'number')
+  const delivered = sum('delivered')
+  const expected = writer.sent * observers
+  const end = Math.max(...parts.map((p) => p.end))
   return {
     observers,
     rate,
     writes: writer.sent,
     send_seconds: Math.round(sendSeconds * 1000) / 1000,
     expected,
-    delivered: acct.delivered,
-    lost: expected - acct.delivered,
-    duplicates: acct.duplicates,
-    frames: acct.frames,
-    observers_closed: closed,
-    deliveries_per_s: Math.round(acct.delivered / ((lastDelivery - t0) / 1000)),
-    loadgen_cpu_pct: loadgenCpu,
-    ...acct.percentiles(),
-    ...(BASES.length > 1 ? { nodes: BASES.length, remote: remote.percentiles() } : {})
+    delivered,
+    lost: expected - delivered,
+    duplicates: sum('duplicates'),
+    frames: sum('frames'),
+    observers_closed: sum('closed'),
+    deliveries_per_s: Math.round(delivered / ((end - t0Epoch) / 1000)),
+    loadgens: processes,
+    loadgen_cpu_pct: cpus.length ? Math.max(...cpus) : null, // the busiest process
+    loadgen_cpu_sum_pct: Math.round(cpus.reduce((s, c) => s + c, 0) * 10) / 10,
+    loadgen_cpu_each_pct: cpus,
+    observers_each: parts.map((p) => p.observers),
+    p50_each_ms: parts.map((p) => percentilesOf([p.latencies]).p50_ms), // per process: a check
+    ...percentilesOf(parts.map((p) => p.latencies)),
+    ...(BASES.length > 1 ? { nodes: BASES.length, remote: percentilesOf(parts.map((p) => p.remote)) } : {})
   }
 }
 
@@ -327,17 +517,61 @@ function rssTree (pids) {
   return pids.reduce((sum, pid) => sum + (rssKiB(pid) || 0), 0)
 }
 
+// Idle synced connections (`count`), each with its own token when `tokens` is given: server RSS
+// growth per connection (`server-pids`) and the time to connect and sync them all.
+async function idle (tokens) {
+  const count = num('count', 1000)
+  if (tokens && tokens.length < count) throw new Error(`${tokens.length} tokens for ${count} clients`)
+  const token = (i) => (tokens ? tokens[i] : '')
+  const pids = (opts['server-pids'] || '').split(',').filter(Boolean).map(Number)
+  const first = await new Client({ token: token(0) }).open()
+  await sleep(500)
+  const before = pids.length ? rssTree(pids) : null
+  const cpu = cpuMeter()
+  const t0 = performance.now()
+  const clients = await openMany(count, (i) => new Client({ token: token(i) }), num('parallel', 100))
+  const seconds = (performance.now() - t0) / 1000
+  const loadgenCpu = cpu()
+  await sleep(num('settle', 1500))
+  const after = pids.length ? rssTree(pids) : null
+  const alive = clients.filter((c) => !c.closed).length
+  // With tokens, after the measurement: does the server turn away a client without one?
+  let anonymous = null
+  if (tokens) {
+    try {
+      (await new Client().open(10000)).terminate()
+      anonymous = 'admitted'
+    } catch (err) {
+      anonymous = `refused: ${err.message}`
+    }
+  }
+  for (const c of clients) c.terminate()
+  first.terminate()
+  return {
+    count,
+    alive,
+    connect_sync_seconds: Math.round(seconds * 1000) / 1000,
+    rss_before_kib: before,
+    rss_after_kib: after,
+    rss_per_connection_kib: before === null ? null : Math.round(((after - before) / count) * 100) / 100,
+    loadgen_cpu_pct: loadgenCpu,
+    with_tokens: Boolean(tokens),
+    ...(tokens ? { without_token: anonymous } : {})
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // scenarios
 
 const scenarios = {
   async fanout () {
-    return fanout({
+    return withHelpers((helpers) => fanout({
       observers: num('observers', 100),
       rate: num('rate', 200),
       duration: num('duration', 5),
-      drain: num('drain', 5)
-    })
+      drain: num('drain', 5),
+      helpers
+    }))
   },
 
   // Rising write rate with 100 observers; stops at the first step with p99 > limit or a loss.
@@ -346,55 +580,45 @@ const scenarios = {
     const limit = num('p99-limit', 100)
     const results = []
     let best = null
-    for (const rate of steps) {
-      const r = await fanout({
-        observers: num('observers', 100), rate, duration: num('duration', 2), drain: num('drain', 2)
-      })
-      const ok = r.lost === 0 && r.p99_ms !== null && r.p99_ms <= limit
-      results.push({ ...r, ok })
-      log(`saturation rate=${rate}/s delivered/s=${r.deliveries_per_s} p99=${r.p99_ms?.toFixed(1)} lost=${r.lost} cpu=${r.loadgen_cpu_pct}%`)
-      if (!ok) break
-      best = r
-      await sleep(300)
-    }
+    await withHelpers(async (helpers) => {
+      for (const rate of steps) {
+        const r = await fanout({
+          observers: num('observers', 100), rate, duration: num('duration', 2), drain: num('drain', 2), helpers
+        })
+        const ok = r.lost === 0 && r.p99_ms !== null && r.p99_ms <= limit
+        results.push({ ...r, ok })
+        log(`saturation rate=${rate}/s delivered/s=${r.deliveries_per_s} p99=${r.p99_ms?.toFixed(1)} lost=${r.lost} cpu=${r.loadgen_cpu_each_pct.join('+')}%`)
+        if (!ok) break
+        best = r
+        await sleep(300)
+      }
+    })
     return {
       observers: num('observers', 100),
+      loadgens: Math.max(1, Math.min(16, num('loadgens', 1))),
       sustained_deliveries_per_s: best ? best.rate * best.observers : 0,
       sustained_rate: best ? best.rate : 0,
       measured_deliveries_per_s: best ? best.deliveries_per_s : 0,
       loadgen_cpu_pct: best ? best.loadgen_cpu_pct : null,
+      loadgen_cpu_sum_pct: best ? best.loadgen_cpu_sum_pct : null,
       steps: results
     }
   },
 
   // Idle synced connections: server RSS growth per connection and time to connect+sync them all.
   async connections () {
-    const count = num('count', 1000)
-    const pids = (opts['server-pids'] || '').split(',').filter(Boolean).map(Number)
-    const first = await new Client().open()
-    await sleep(500)
-    const before = pids.length ? rssTree(pids) : null
-    const cpu = cpuMeter()
-    const t0 = performance.now()
-    const clients = await openMany(count, () => new Client(), num('parallel', 100))
-    const seconds = (performance.now() - t0) / 1000
-    const loadgenCpu = cpu()
-    await sleep(num('settle', 1500))
-    const after = pids.length ? rssTree(pids) : null
-    const alive = clients.filter((c) => !c.closed).length
-    for (const c of clients) c.terminate()
-    first.terminate()
-    return {
-      count,
-      alive,
-      connect_sync_seconds: Math.round(seconds * 1000) / 1000,
-      rss_before_kib: before,
-      rss_after_kib: after,
-      rss_per_connection_kib: before === null ? null : Math.round(((after - before) / count) * 100) / 100,
-      loadgen_cpu_pct: loadgenCpu
-    }
+    return idle(null)
   },
 
+  // The same with a token per client (`--tokens FILE`), on a document that needs one: the
+  // connection storm a deployment sees after a restart. The first client (the RSS baseline)
+  // uses the first token too.
+  async storm () {
+    if (!TOKENS.length) throw new Error('storm needs --tokens FILE')
+    return idle(TOKENS)
+  },
+
+  // Writes the cold-open documents through the server: `updates` messages of one array element
   // Writes the cold-open documents through the server: `updates` messages of one array element
   // each, or a text of `bytes` bytes in chunks of `chunk` bytes. For Veche the writer opts in to
   // the saved notice and waits until every write is durable.
@@ -494,17 +718,21 @@ const scenarios = {
   }
 }
 
-if (!scenarios[scenario]) {
+if (!scenarios[scenario] && scenario !== 'helper') {
   log(`unknown scenario ${scenario}; one of ${Object.keys(scenarios).join(', ')}`)
   process.exit(2)
 }
 const hardTimeout = setTimeout(() => { log('loadgen: hard timeout'); process.exit(3) }, num('hard-timeout', 600) * 1000)
 hardTimeout.unref()
-try {
-  const result = await scenarios[scenario]()
-  process.stdout.write(JSON.stringify({ scenario, proto: PROTO, doc: DOC, ...result }) + '\n')
-  process.exit(0)
-} catch (err) {
-  process.stdout.write(JSON.stringify({ scenario, proto: PROTO, error: String(err && err.message || err) }) + '\n')
-  process.exit(1)
+if (scenario === 'helper') {
+  helper() // answers the forking process until it disconnects
+} else {
+  try {
+    const result = await scenarios[scenario]()
+    process.stdout.write(JSON.stringify({ scenario, proto: PROTO, doc: DOC, ...result }) + '\n')
+    process.exit(0)
+  } catch (err) {
+    process.stdout.write(JSON.stringify({ scenario, proto: PROTO, error: String(err && err.message || err) }) + '\n')
+    process.exit(1)
+  }
 }

@@ -1,7 +1,10 @@
 // Starts @hocuspocus/server (installed by bench/run into bench/.peers/node) on 127.0.0.1:PORT.
 // Usage: node hocuspocus.mjs PORT [SQLITE_FILE]   — with a file, the official SQLite extension
 // persists documents (its default debounce applies). With BENCH_REDIS=host:port, the official
-// Redis extension joins the instances sharing that Redis (the several-nodes scenario).
+// Redis extension joins the instances sharing that Redis (the several-nodes scenario). With
+// BENCH_TOKENS=FILE (one token a line), an onAuthenticate hook admits only a connection whose
+// token is one of them, looked up in a Set held in memory (the storm scenario).
+import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { pathToFileURL } from 'node:url'
 
@@ -24,7 +27,17 @@ if (redis) {
   const { Redis } = await load('@hocuspocus/extension-redis')
   extensions.push(new Redis({ host, port: Number(redisPort) }))
 }
-const server = new Server({ port, address: '127.0.0.1', quiet: true, extensions })
+const hooks = {}
+if (process.env.BENCH_TOKENS) {
+  const tokens = new Set(
+    readFileSync(process.env.BENCH_TOKENS, 'utf8').split('\n').map((t) => t.trim()).filter(Boolean)
+  )
+  hooks.onAuthenticate = async ({ token }) => {
+    if (!tokens.has(token)) throw new Error('unknown token')
+    return {}
+  }
+}
+const server = new Server({ port, address: '127.0.0.1', quiet: true, extensions, ...hooks })
 await server.listen()
 process.stderr.write(`hocuspocus listening on 127.0.0.1:${port}\n`)
 const stop = async () => { await server.destroy(); process.exit(0) }
