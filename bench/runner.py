@@ -247,7 +247,9 @@ def main(argv: list[str]) -> int:
         fanout_duration=1 if quick else 3,
         fanout_drain=2 if quick else 5,
         connections_n=[20] if quick else [1000, 5000],
-        saturation_steps="200,400" if quick else "500,1000,2000,3000,4000,6000,8000",
+        saturation_steps="200,400"
+        if quick
+        else "500,1000,2000,3000,4000,6000,8000,10000,12000,16000",
         cold_updates=200 if quick else 20000,
         cold_bytes=20000 if quick else 1_000_000,
         loadgens=args.loadgens,

@@ -576,7 +576,7 @@ const scenarios = {
 
   // Rising write rate with 100 observers; stops at the first step with p99 > limit or a loss.
   async saturation () {
-    const steps = (opts.steps || '500,1000,2000,3000,4000,6000,8000').split(',').map(Number)
+    const steps = (opts.steps || '500,1000,2000,3000,4000,6000,8000,10000,12000,16000').split(',').map(Number)
     const limit = num('p99-limit', 100)
     const results = []
     let best = null
