@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
@@ -101,14 +101,23 @@ class DiscussionStore:
 
     async def events_after(self, room_id: int, after: int, limit: int) -> list[StoredEvent]:
         """The room's events numbered above ``after``, oldest first, at most ``limit``."""
+        # columns, not ORM entities: a replay reads hundreds at a time (a resume after a
+        # dropped connection), and building entities cost more than the query
         query = (
-            select(RoomEventRecord)
+            select(
+                RoomEventRecord.room_id,
+                RoomEventRecord.seq,
+                RoomEventRecord.type,
+                RoomEventRecord.actor_user_id,
+                RoomEventRecord.payload,
+                RoomEventRecord.created_at,
+            )
             .where(RoomEventRecord.room_id == room_id, RoomEventRecord.seq > after)
             .order_by(RoomEventRecord.seq)
             .limit(limit)
         )
         async with self._sessions() as session:
-            return [detached(StoredEvent, r) for r in await session.scalars(query)]
+            return [StoredEvent(*row) for row in await session.execute(query)]
 
     async def last_seq(self, room_id: int) -> int:
         """The number of the room's newest event (0: none yet)."""
@@ -307,6 +316,21 @@ class DiscussionStore:
             return {}
         query = select(MessageRecord).where(
             MessageRecord.room_id == room_id, MessageRecord.id.in_(ids)
+        )
+        async with self._sessions() as session:
+            return {r.id: detached(StoredMessage, r) for r in await session.scalars(query)}
+
+    async def changed_messages(
+        self, room_id: int, ids: Collection[int]
+    ) -> dict[int, StoredMessage]:
+        """The room's messages among ``ids`` that were deleted or hidden, by id: what a
+        replay must bring up to date (most messages are neither, and are not read)."""
+        if not ids:
+            return {}
+        query = select(MessageRecord).where(
+            MessageRecord.room_id == room_id,
+            MessageRecord.id.in_(ids),
+            or_(MessageRecord.deleted_at.is_not(None), MessageRecord.hidden_at.is_not(None)),
         )
         async with self._sessions() as session:
             return {r.id: detached(StoredMessage, r) for r in await session.scalars(query)}

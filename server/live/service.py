@@ -45,7 +45,7 @@ async def redact_replay(
         for event in events
         if isinstance(message := event.payload.get("message"), dict) and "id" in message
     }
-    states = await store.messages_by_id(room_id, ids)
+    states = await store.changed_messages(room_id, ids)  # the others need no change
     return [redact(event, states) for event in events]
 
 
