@@ -46,6 +46,12 @@ class ReadMemory:
         """Empty ``cache`` with the others (every cache made with this memory joins it)."""
         self._caches.append(cache)
 
+    def sweep(self) -> None:
+        """Drop the answers that are no longer fresh, so that what a storm left behind does
+        not stay in memory until its keys are asked again (run every `ttl` seconds)."""
+        for cache in self._caches:
+            cache.sweep()
+
     def forget(self) -> None:
         """Forget every kept answer (something that grants access changed)."""
         self.generation += 1
@@ -84,11 +90,16 @@ class CachedReads(Generic[K, V]):
     def clear(self) -> None:
         self._kept.clear()
 
-    def _prune(self, now: float) -> None:
-        """Make room: drop what is stale, and everything if that is not enough."""
+    def sweep(self) -> None:
+        """Drop the answers that are stale."""
+        now = self._now()
         stale = [key for key, (until, _) in self._kept.items() if until <= now]
         for key in stale:
             del self._kept[key]
+
+    def _prune(self) -> None:
+        """Make room: drop what is stale, and everything if that is not enough."""
+        self.sweep()
         if len(self._kept) > self._size // 2:
             self._kept.clear()
 
@@ -148,7 +159,7 @@ class CachedReads(Generic[K, V]):
         now = self._now()
         until = now + (0.0 if memory is None else memory.ttl)
         if keep and len(self._kept) + len(batch) > self._size:
-            self._prune(now)
+            self._prune()
         for key, future in batch.items():
             answer = found.get(key)
             if keep and len(self._kept) < self._size:

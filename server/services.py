@@ -240,6 +240,11 @@ class Services:
                 bus.publish(ACCESS_CHANNEL, b"review")
 
         audit.listen(audited)
+
+        async def sweep() -> None:
+            memory.sweep()
+
+        tasks.spawn(every(memory.ttl, sweep, "admission memory: sweep"), name="memory: sweep")
         if bus.shared:
             await bus.subscribe(ACCESS_CHANNEL, lambda _node, _news: access_changed())
             bus.on_reconnect(access_changed)

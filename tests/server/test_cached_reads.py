@@ -176,3 +176,16 @@ async def test_a_full_cache_drops_what_is_stale_first() -> None:
     await asyncio.gather(*(reads.get(k) for k in (3, 4, 5)))
     source.value = "b"
     assert [await reads.get(k) for k in (3, 4, 5)] == ["a3", "a4", "a5"]  # kept
+
+
+async def test_a_sweep_drops_only_what_is_stale() -> None:
+    source, clock, memory = Source(), Clock(), ReadMemory(5.0)
+    reads = cached(source, memory, clock)
+    await asyncio.gather(*(reads.get(k) for k in (1, 2)))
+    clock.now += 3
+    await reads.get(3)
+    clock.now += 3  # 1 and 2 are stale, 3 is not
+    memory.sweep()
+    assert len(reads._kept) == 1
+    source.value = "b"
+    assert await reads.get(3) == "a3"
