@@ -91,6 +91,7 @@ SQL_CHECK_SECONDS = 5.0  # several nodes: how often open rooms look in SQL for m
 # a passed deadline is closed and announced within this; comments are refused from the
 # deadline itself (storage/consultations.py)
 CONSULTATION_CHECK_SECONDS = 5.0
+TOKEN_USES_SECONDS = 5.0  # how often the API tokens' last uses are written
 
 
 class RedisProbe:
@@ -245,6 +246,10 @@ class Services:
             memory.sweep()
 
         tasks.spawn(every(memory.ttl, sweep, "admission memory: sweep"), name="memory: sweep")
+        tasks.spawn(
+            every(TOKEN_USES_SECONDS, sign_in.record_token_uses, "API tokens: last uses"),
+            name="API tokens: last uses",
+        )
         if bus.shared:
             await bus.subscribe(ACCESS_CHANNEL, lambda _node, _news: access_changed())
             bus.on_reconnect(access_changed)
@@ -374,6 +379,7 @@ class Services:
         await self.live_rooms.stop()
         await self.documents.stop()
         await self.tasks.stop()  # nothing supervised submits while the committer drains
+        await self.sign_in.record_token_uses()
         await self.notices.close()
         await self.committer.stop()
         await self.bus.stop()

@@ -264,6 +264,36 @@ class AccountStore:
         found = await self.use_api_tokens({token_hash}, now, touch_every=touch_every)
         return found.get(token_hash)
 
+    async def read_api_tokens(
+        self, token_hashes: Collection[str]
+    ) -> dict[str, tuple[StoredApiToken, StoredUser]]:
+        """The live tokens with these hashes and their users, by hash; nothing written (the
+        caller records their use later with `touch_api_tokens`)."""
+        if not token_hashes:
+            return {}
+        query = (
+            select(ApiTokenRecord, UserRecord)
+            .join(UserRecord, UserRecord.id == ApiTokenRecord.user_id)
+            .where(ApiTokenRecord.token_hash.in_(token_hashes), ApiTokenRecord.revoked_at.is_(None))
+        )
+        async with self._single_reads() as session:
+            rows = (await session.execute(query)).all()
+        return {
+            row[0].token_hash: (detached(StoredApiToken, row[0]), detached(StoredUser, row[1]))
+            for row in rows
+        }
+
+    async def touch_api_tokens(self, token_ids: Collection[int], now: datetime) -> None:
+        """Set the last use of these live tokens to ``now``, in one statement."""
+        if not token_ids:
+            return
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(ApiTokenRecord)
+                .where(ApiTokenRecord.id.in_(token_ids), ApiTokenRecord.revoked_at.is_(None))
+                .values(last_used_at=now)
+            )
+
     async def use_api_tokens(
         self, token_hashes: Collection[str], now: datetime, *, touch_every: timedelta = TOUCH_EVERY
     ) -> dict[str, tuple[StoredApiToken, StoredUser]]:

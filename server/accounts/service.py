@@ -20,7 +20,14 @@ from server.accounts.ratelimit import SlidingWindow
 from server.accounts.signing import TokenSigner, secret_hash
 from server.accounts.throttle import LocalThrottle, LoginThrottle, Reservation
 from server.cached_reads import ReadMemory, gathered
-from storage.accounts import AccountStore, Rotation, StoredApiToken, StoredSession, StoredUser
+from storage.accounts import (
+    TOUCH_EVERY,
+    AccountStore,
+    Rotation,
+    StoredApiToken,
+    StoredSession,
+    StoredUser,
+)
 from storage.audit import AuditLog
 from storage.errors import UserExists
 from storage.models import LOCALES, TOKEN_LABEL_LENGTH, USER_NAME_LENGTH, utc_now
@@ -174,11 +181,26 @@ class SignIn:
         # (server/cached_reads.py; a revocation on any node empties it).
         self._api_tokens = gathered(memory, self._read_api_tokens)
         self._sessions = gathered(memory, self._read_sessions)
+        # API tokens used and not yet recorded as such: written together, off the path of
+        # the requests and connections that used them (`record_token_uses`)
+        self._used_tokens: set[int] = set()
 
     async def _read_api_tokens(self, hashes: frozenset[str]) -> dict[str, tuple[int, StoredUser]]:
+        found = await self.store.read_api_tokens(hashes)
+        now = self.clock()
+        for token, _ in found.values():
+            if token.last_used_at is None or now - token.last_used_at >= TOUCH_EVERY:
+                self._used_tokens.add(token.id)
         # only what a principal needs is kept: the token's id and its user
-        found = await self.store.use_api_tokens(hashes, self.clock())
         return {key: (token.id, user) for key, (token, user) in found.items()}
+
+    async def record_token_uses(self) -> None:
+        """Write the last use of the API tokens used since the last call, in one statement
+        (every few seconds, and before tokens are listed). A token's last use is then at most
+        a minute and a few seconds old, as before without a write on the admission path."""
+        used, self._used_tokens = self._used_tokens, set()
+        if used:
+            await self.store.touch_api_tokens(used, self.clock())
 
     async def _read_sessions(
         self, session_ids: frozenset[str]

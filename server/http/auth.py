@@ -161,6 +161,7 @@ def _token_shown(token: StoredApiToken) -> ApiToken:
 async def tokens(call: Call[NoBody, NoQuery]) -> ApiTokenList:
     """The caller's API tokens (secrets are never shown again)"""
     caller = await call.principal()
+    await call.services.sign_in.record_token_uses()  # the list shows the last uses as of now
     listed = await call.services.accounts.store.list_api_tokens(caller.user.id)
     return ApiTokenList([_token_shown(t) for t in listed])
 

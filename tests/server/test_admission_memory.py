@@ -74,6 +74,14 @@ async def test_a_storm_of_connections_reads_credentials_a_few_times_not_once_eac
             await services.rooms.set_member(view, name, Role.PARTICIPANT.value, None)
         with statements(services) as seen:
             peers = await asyncio.gather(*(open_synced(server, people.tokens[n]) for n in crowd))
+        # and nothing written on the way in: the tokens' last uses are written later, together
+        assert not [s for s in seen if "UPDATE api_tokens" in s]
+        with statements(services) as written:
+            await services.sign_in.record_token_uses()
+        assert len([s for s in written if "UPDATE api_tokens" in s]) == 1
+        for name in crowd:
+            [stored] = await services.accounts.store.list_api_tokens(people.users[name].id)
+            assert stored.last_used_at is not None
         token_reads, role_reads = reads_of(seen, "api_tokens"), reads_of(seen, "room_members")
         place_reads = reads_of(seen, "FROM documents")
         # asked one by one this was CROWD reads of each; gathered, far fewer
