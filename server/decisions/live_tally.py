@@ -12,6 +12,7 @@ from typing import Any
 
 from server.decisions.context import DecisionsContext
 from server.decisions.rules import VoteRules
+from server.live.connection import framed
 from server.live.room import NODE_ONLY
 from server.live.tallies import BallotBatches, PushedTallies, PushedTally
 from storage.polls import StoredPoll
@@ -122,9 +123,12 @@ class LiveTally:
                 self.pushed.record((room_id, poll_id), PushedTally(cast, tally))
             if live_room is None:
                 continue
+            # two frames at most, each made once for every connection that is shown it
+            counted = framed({**message, "tally": tally}) if tally is not None else None
+            plain = framed(message)
             for connection in list(live_room.connections.values()):
                 user = connection.user
-                sees = tally is not None and (
+                sees = counted is not None and (
                     rules.visibility == "always" or (user is not None and user.id in voted)
                 )
-                connection.send({**message, "tally": tally} if sees else message)
+                connection.send_frame(counted if sees and counted is not None else plain)
