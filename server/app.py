@@ -29,6 +29,7 @@ from server.http import (
 from server.http.errors import EXCEPTION_HANDLERS
 from server.http.limits import BodyLimit, SecurityHeaders
 from server.http.openapi import openapi
+from server.http.routing import ShapedRouter
 from server.services import Services
 from server.settings import Settings
 
@@ -70,7 +71,7 @@ def create_app(settings: Settings | None = None, *, migrate: bool = True) -> Sta
         Route("/healthz", health.healthz),
         Route("/readyz", health.readyz),
         Route("/metrics", health.metrics),
-        Mount("/api/v1", routes=api),
+        Mount("/api/v1", app=ShapedRouter(api)),
         *feeds.routes,
         *web.routes,
     ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from types import TracebackType
@@ -13,20 +14,32 @@ from typing import Any, Self
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event, make_url, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
+from sqlalchemy.util import greenlet_spawn
 
 from storage.errors import StorageError
+from storage.prepared import (
+    DriverStatements,
+    EngineStatements,
+    Prepared,
+    Row,
+    Statements,
+    Write,
+    runs_prepared,
+)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 DEFAULT_BUSY_TIMEOUT = 5.0  # seconds a SQLite connection waits for another writer
 PING_TIMEOUT = 5.0
+PING_AFTER_IDLE = 30.0  # seconds a pooled PostgreSQL connection may idle before a ping
+IDLE_SINCE = "veche_idle_since"  # a pooled connection's info: when it was last given back
 SQLITE_BEGIN_OPTION = "veche_sqlite_begin"  # "DEFERRED", "IMMEDIATE" or "NONE" (no BEGIN)
 # The database holds password hashes and secret ballots: only its owner may read it.
 PRIVATE_FILE_MODE = 0o600
@@ -68,17 +81,20 @@ def create_engine(url: str) -> AsyncEngine:
     journaling, ``synchronous=FULL`` (an acknowledged commit survives power loss),
     ``busy_timeout`` (the URL query ``timeout`` in seconds, default 5) and foreign keys.
     SQLAlchemy emits ``BEGIN`` itself, so reads inside a transaction share one snapshot.
-    PostgreSQL: ``pool_pre_ping`` so connections dropped by a restart are replaced.
+    PostgreSQL: connections dropped by a restart are replaced (``_replace_dropped``).
     """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_async_engine(parsed, pool_pre_ping=True)
+        engine = create_async_engine(parsed)
+        _replace_dropped(engine)
+        return engine
 
     database = parsed.database or ""
     if database and database != ":memory:" and not database.startswith("file:"):
         prepare_sqlite_file(Path(database))
     busy_ms = int(float(parsed.query.get("timeout", DEFAULT_BUSY_TIMEOUT)) * 1000)  # type: ignore[arg-type]
-    engine = create_async_engine(parsed)
+    # the pool's rollback of every returned connection is left to _on_reset below
+    engine = create_async_engine(parsed, pool_reset_on_return=None)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -102,7 +118,54 @@ def create_engine(url: str) -> AsyncEngine:
             raise ValueError(f"{SQLITE_BEGIN_OPTION}={mode!r}")
         connection.exec_driver_sql(f"BEGIN {mode}")
 
+    @event.listens_for(engine.sync_engine, "reset")
+    def _on_reset(
+        _dbapi_connection: Any, record: ConnectionPoolEntry, state: PoolResetState
+    ) -> None:
+        # A connection going back to the pool is rolled back only if a transaction is open:
+        # the rollback is a trip to aiosqlite's thread (~0.05 ms of CPU), and most
+        # connections come back with none (committed, or rolled back by SQLAlchemy already).
+        driver = record.driver_connection
+        if state.asyncio_safe and driver is not None and _in_transaction(driver):
+            record.dbapi_connection.rollback()  # type: ignore[union-attr]
+
     return engine
+
+
+def _in_transaction(driver: Any) -> bool:
+    """Whether an aiosqlite connection has a transaction open (True if it cannot tell: a
+    rollback is then tried, as the pool always did)."""
+    try:
+        return bool(driver.in_transaction)
+    except ValueError:  # closed meanwhile
+        return True
+
+
+def _replace_dropped(engine: AsyncEngine) -> None:
+    """Give out no pooled PostgreSQL connection that the server has dropped.
+
+    SQLAlchemy's ``pool_pre_ping`` costs three round trips (BEGIN, a ping, ROLLBACK) at every
+    checkout, several per request. Instead: a connection the server has closed (a restart,
+    ``pg_terminate_backend``) is known to the driver at once and replaced, with every older
+    one, as the pre-ping did; only a connection idle for over ``PING_AFTER_IDLE`` seconds,
+    which a firewall may have cut without a word, is pinged first.
+    """
+
+    @event.listens_for(engine.sync_engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: ConnectionPoolEntry) -> None:
+        record.info[IDLE_SINCE] = time.monotonic()
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: ConnectionPoolEntry, _proxy: Any) -> None:
+        is_closed = getattr(record.driver_connection, "is_closed", None)
+        if is_closed is not None and is_closed():
+            raise InvalidatePoolError("the server closed the connection")
+        idle_since = record.info.get(IDLE_SINCE)
+        if idle_since is not None and time.monotonic() - idle_since > PING_AFTER_IDLE:
+            try:
+                engine.dialect.do_ping(dbapi_connection)
+            except Exception as exc:
+                raise InvalidatePoolError(f"the connection failed its ping: {exc}") from exc
 
 
 class Database:
@@ -119,11 +182,53 @@ class Database:
             self.engine.execution_options(**{SQLITE_BEGIN_OPTION: "NONE"}),
             expire_on_commit=False,
         )
+        self.prepared_runs = runs_prepared(self.engine.dialect)
 
     @property
     def dialect(self) -> str:
         """The dialect name: ``"sqlite"`` or ``"postgresql"``."""
         return self.engine.dialect.name
+
+    async def read(self, prepared: Prepared, **params: Any) -> list[Row]:
+        """The rows of one prepared statement (storage/prepared.py), run outside a
+        transaction on a pooled connection: one call to the driver."""
+        return (await self.read_several((prepared, params)))[0]
+
+    async def read_several(self, *reads: Write) -> list[list[Row]]:
+        """The rows of each prepared statement, run one after the other outside a
+        transaction (each sees its own snapshot): one call to the driver on SQLite."""
+        if not self.prepared_runs:
+            async with self.engine.connect() as connection:
+                return await EngineStatements(connection).several(*reads)
+        raw = await self.engine.raw_connection()
+        try:
+            statements = DriverStatements(raw, self.engine.dialect, transaction=False)
+            return await statements.several(*reads)
+        finally:
+            await greenlet_spawn(raw.close)
+
+    @contextlib.asynccontextmanager
+    async def prepared_writing(self) -> AsyncIterator[Statements]:
+        """A write transaction of prepared statements on one connection, begun as
+        `writing` begins one (``BEGIN IMMEDIATE`` on SQLite), committed on exit and rolled
+        back on an error: for a short write on the hot path (storage/prepared.py)."""
+        if not self.prepared_runs:
+            async with self.engine.connect() as connection:
+                await connection.execution_options(**{SQLITE_BEGIN_OPTION: "IMMEDIATE"})
+                async with connection.begin():
+                    yield EngineStatements(connection)
+            return
+        raw = await self.engine.raw_connection()
+        statements = DriverStatements(raw, self.engine.dialect, transaction=True)
+        try:
+            try:
+                yield statements
+                await statements.finish()
+            except BaseException:
+                await statements.abandon()
+                raise
+        finally:
+            await greenlet_spawn(raw.close)
 
     @contextlib.asynccontextmanager
     async def writing(self) -> AsyncIterator[AsyncSession]:

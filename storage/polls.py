@@ -10,19 +10,29 @@ appended in the same transaction, chained to the room's previous record by hash.
 
 from __future__ import annotations
 
-import enum
 import hashlib
 import json
-import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.ballots import (
+    NAMED_CHOICES,
+    SECRET_CHOICES,
+    VOTED,
+    VOTER_COLUMNS,
+    VOTER_JOINS,
+    VOTER_VOTED,
+    Cast,
+    Standing,
+    receipt_hash,
+    record_ballot,
+)
 from storage.database import Database
 from storage.decision_models import (
     BallotRecord,
@@ -34,7 +44,10 @@ from storage.decision_models import (
 )
 from storage.discussion import StoredEvent, new_event, next_event_seq
 from storage.errors import StorageError
+from storage.models import RoomRecord
+from storage.prepared import Prepared
 from storage.records import detached
+from storage.rooms import ROOM_WITH_ROLE, StoredRoom
 
 __all__ = [
     "Cast",
@@ -116,18 +129,6 @@ class StoredDecision:
         return value
 
 
-class Cast(enum.Enum):
-    """What happened to a ballot."""
-
-    CAST = "cast"
-    CHANGED = "changed"  # the voter's earlier ballot was replaced
-    CLOSED = "closed"  # the poll is closed, or its time is over
-    NOT_OPEN = "not_open"  # scheduled: it opens later
-    NOT_ELIGIBLE = "not_eligible"  # not in the electorate fixed when it opened
-    ALREADY_VOTED = "already_voted"  # and changing is not allowed (or, secret: no receipt)
-    UNKNOWN_RECEIPT = "unknown_receipt"
-
-
 @dataclass(frozen=True)
 class Closing:
     """What the closer learns inside the closing transaction, to build the record from."""
@@ -164,8 +165,24 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-def receipt_hash(receipt: str) -> str:
-    return hashlib.sha256(receipt.encode()).hexdigest()
+_POLL_COLUMNS = [getattr(PollRecord, field.name) for field in fields(StoredPoll)]
+_IN_ROOM = (PollRecord.id == bindparam("poll_id"), PollRecord.room_id == bindparam("room_id"))
+POLL_IN_ROOM = Prepared(select(*_POLL_COLUMNS).where(*_IN_ROOM))
+# what casting reads first, in its transaction, with the room (ROOM_WITH_ROLE): the poll of
+# the room called `slug` and the voter's standing; the poll's row FOR SHARE on PostgreSQL
+# (SQLite renders no lock clause)
+VOTING = Prepared(
+    select(*_POLL_COLUMNS, *VOTER_COLUMNS)
+    .select_from(PollRecord)
+    .join(RoomRecord, RoomRecord.id == PollRecord.room_id)
+    .outerjoin(*VOTER_JOINS[0])
+    .outerjoin(*VOTER_JOINS[1])
+    .where(PollRecord.id == bindparam("poll_id"), RoomRecord.slug == bindparam("slug"))
+    .with_for_update(read=True, of=PollRecord)
+)
+# the choice of a ballot, checked against the room (None: no such room) with the caller's
+# role, and the poll (None: the room has no such poll); raises to refuse the ballot
+Admit = Callable[[tuple[StoredRoom, str | None] | None, StoredPoll | None], Any]
 
 
 class PollStore:
@@ -263,11 +280,8 @@ class PollStore:
         return min((t for t in times if t is not None), default=None)
 
     async def get(self, room_id: int, poll_id: int) -> StoredPoll | None:
-        async with self._sessions() as session:
-            record = await session.get(PollRecord, poll_id)
-        if record is None or record.room_id != room_id:
-            return None
-        return detached(StoredPoll, record)
+        rows = await self._database.read(POLL_IN_ROOM, poll_id=poll_id, room_id=room_id)
+        return StoredPoll(*rows[0]) if rows else None
 
     async def in_room(self, room_id: int) -> list[StoredPoll]:
         query = select(PollRecord).where(PollRecord.room_id == room_id).order_by(PollRecord.id)
@@ -282,55 +296,50 @@ class PollStore:
 
     async def cast(
         self,
+        slug: str,
         poll_id: int,
         user_id: int,
-        choice: Any,
+        admit: Admit,
         now: datetime,
         *,
         receipt: str | None = None,
-    ) -> tuple[Cast, str | None]:
-        """Record a ballot; for a secret poll also its receipt code (the one given to replace
-        an earlier ballot, or a new one). Returns the outcome and the receipt."""
+    ) -> tuple[StoredPoll, Cast, str | None]:
+        """Record a ballot of the poll ``poll_id`` of the room called ``slug``. The room,
+        the user's role in it and the poll are read in the transaction, in the call to the
+        driver that begins it; the ballot's choice is ``admit(room and role, poll)``, which
+        raises to refuse it before anything is written. Returns the poll, the outcome and,
+        for a secret poll, the receipt (the one given to replace an earlier ballot, or a new
+        one)."""
         for attempt in (1, 2):
             try:
-                return await self._cast(poll_id, user_id, choice, now, receipt)
+                async with self._database.prepared_writing() as tx:
+                    rooms, voting = await tx.several(
+                        (ROOM_WITH_ROLE, {"slug": slug, "user_id": user_id}),
+                        (VOTING, {"slug": slug, "poll_id": poll_id, "user_id": user_id}),
+                    )
+                    found = (StoredRoom(*rooms[0][:-1]), rooms[0][-1]) if rooms else None
+                    poll = StoredPoll(*voting[0][:-3]) if voting else None
+                    choice = admit(found, poll)
+                    if poll is None:
+                        raise AssertionError("admit refuses a ballot of no poll")
+                    voter, voted, ballot = voting[0][-3:]
+                    standing = Standing(
+                        poll.id,
+                        poll.state,
+                        poll.opens_at,
+                        poll.closes_at,
+                        allow_change=bool(poll.rules.get("allow_change", True)),
+                        secret=poll.secret,
+                        eligible=voter is not None,
+                        voted=bool(voted),
+                        has_ballot=ballot is not None,
+                    )
+                    return poll, *await record_ballot(tx, standing, user_id, choice, now, receipt)
             except IntegrityError:
                 # the same voter twice at once: the other one won; retry sees its ballot
                 if attempt == 2:
                     raise
         raise AssertionError("unreachable")
-
-    async def _cast(
-        self, poll_id: int, user_id: int, choice: Any, now: datetime, receipt: str | None
-    ) -> tuple[Cast, str | None]:
-        async with self._database.writing() as session:
-            query = select(PollRecord).where(PollRecord.id == poll_id)
-            if self._postgres:
-                query = query.with_for_update(read=True)
-            poll = await session.scalar(query)
-            if poll is not None and (poll.state == "scheduled" or now < poll.opens_at):
-                return Cast.NOT_OPEN, None
-            if (
-                poll is None
-                or poll.state != "open"
-                or (poll.closes_at is not None and now >= poll.closes_at)
-            ):
-                return Cast.CLOSED, None
-            voter = await session.get(PollVoterRecord, {"poll_id": poll_id, "user_id": user_id})
-            if voter is None:
-                return Cast.NOT_ELIGIBLE, None
-            allow_change = bool(poll.rules.get("allow_change", True))
-            if poll.secret:
-                return await _cast_secret(session, poll, voter, choice, receipt, allow_change)
-            ballot = await session.get(BallotRecord, {"poll_id": poll_id, "user_id": user_id})
-            if ballot is not None:
-                if not allow_change:
-                    return Cast.ALREADY_VOTED, None
-                ballot.choice, ballot.cast_at = choice, now
-                return Cast.CHANGED, None
-            session.add(BallotRecord(poll_id=poll_id, user_id=user_id, choice=choice, cast_at=now))
-            voter.voted = True
-            return Cast.CAST, None
 
     async def receipt(self, poll_id: int, receipt: str) -> Any | None:
         """The choice recorded under this receipt, or None: what a voter checks."""
@@ -343,11 +352,12 @@ class PollStore:
         return None if row is None else row[0]
 
     async def ballots(self, poll_id: int) -> tuple[list[Any], int]:
-        """The choices so far (for live tallies) and how many voted."""
-        async with self._sessions() as session:
-            poll = await session.get(PollRecord, poll_id)
-            assert poll is not None
-            choices = await _choices(session, poll)
+        """The choices so far (for live tallies) and how many voted. A poll's ballots are
+        all named or all secret: both kinds are asked for at once, and one answers."""
+        named, secret = await self._database.read_several(
+            (NAMED_CHOICES, {"poll_id": poll_id}), (SECRET_CHOICES, {"poll_id": poll_id})
+        )
+        choices = [choice for (choice,) in named or secret]
         return choices, len(choices)
 
     async def electorate(self, poll_id: int) -> list[int]:
@@ -357,16 +367,11 @@ class PollStore:
             return sorted(await session.scalars(query))
 
     async def voters_who_voted(self, poll_id: int) -> list[int]:
-        query = select(PollVoterRecord.user_id).where(
-            PollVoterRecord.poll_id == poll_id, PollVoterRecord.voted.is_(True)
-        )
-        async with self._sessions() as session:
-            return sorted(await session.scalars(query))
+        return sorted(user_id for (user_id,) in await self._database.read(VOTED, poll_id=poll_id))
 
     async def voted(self, poll_id: int, user_id: int) -> bool:
-        async with self._sessions() as session:
-            voter = await session.get(PollVoterRecord, {"poll_id": poll_id, "user_id": user_id})
-        return voter is not None and voter.voted
+        rows = await self._database.read(VOTER_VOTED, poll_id=poll_id, user_id=user_id)
+        return bool(rows and rows[0][0])
 
     async def close(
         self, poll_id: int, now: datetime, decide: Decide
@@ -477,52 +482,3 @@ async def _choices(session: AsyncSession, poll: PollRecord) -> list[Any]:
             .order_by(BallotRecord.user_id)
         )
     return list(await session.scalars(query))
-
-
-async def _cast_secret(
-    session: AsyncSession,
-    poll: PollRecord,
-    voter: PollVoterRecord,
-    choice: Any,
-    receipt: str | None,
-    allow_change: bool,
-) -> tuple[Cast, str | None]:
-    if receipt is not None:
-        if not voter.voted:
-            return Cast.UNKNOWN_RECEIPT, None
-        if not allow_change:
-            return Cast.ALREADY_VOTED, None
-        replaced = await session.execute(
-            update(SecretBallotRecord)
-            .where(
-                SecretBallotRecord.poll_id == poll.id,
-                SecretBallotRecord.receipt_sha256 == receipt_hash(receipt),
-            )
-            .values(choice=choice)
-        )
-        if replaced.rowcount != 1:  # type: ignore[attr-defined]
-            return Cast.UNKNOWN_RECEIPT, None
-        return Cast.CHANGED, receipt
-    if voter.voted:
-        return Cast.ALREADY_VOTED, None
-    marked = await session.execute(
-        update(PollVoterRecord)
-        .where(
-            PollVoterRecord.poll_id == poll.id,
-            PollVoterRecord.user_id == voter.user_id,
-            PollVoterRecord.voted.is_(False),
-        )
-        .values(voted=True)
-    )
-    if marked.rowcount != 1:  # type: ignore[attr-defined]
-        return Cast.ALREADY_VOTED, None
-    code = secrets.token_urlsafe(18)
-    session.add(
-        SecretBallotRecord(
-            id=secrets.token_hex(16),
-            poll_id=poll.id,
-            receipt_sha256=receipt_hash(code),
-            choice=choice,
-        )
-    )
-    return Cast.CAST, code

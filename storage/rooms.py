@@ -13,10 +13,10 @@ time, and the rule that a room keeps an owner is checked on what the change real
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -36,6 +36,7 @@ from storage.models import (
     RoomRecord,
     UserRecord,
 )
+from storage.prepared import Prepared
 from storage.records import detached
 
 __all__ = [
@@ -86,6 +87,33 @@ class StoredMember:
     role: str
 
 
+# The reads every room request makes, as prepared statements (storage/prepared.py).
+_ROOM_COLUMNS = [getattr(RoomRecord, field.name) for field in fields(StoredRoom)]
+ROOM_BY_SLUG = Prepared(select(*_ROOM_COLUMNS).where(RoomRecord.slug == bindparam("slug")))
+ROOM_WITH_ROLE = Prepared(
+    select(*_ROOM_COLUMNS, RoomMemberRecord.role)
+    .outerjoin(
+        RoomMemberRecord,
+        (RoomMemberRecord.room_id == RoomRecord.id)
+        & (RoomMemberRecord.user_id == bindparam("user_id")),
+    )
+    .where(RoomRecord.slug == bindparam("slug"))
+)
+_DOCUMENT_NAMES = select(DocumentRecord.name).join(
+    RoomDocumentRecord, RoomDocumentRecord.document_id == DocumentRecord.id
+)
+DOCUMENT_NAMES = Prepared(
+    _DOCUMENT_NAMES.where(RoomDocumentRecord.room_id == bindparam("room_id")).order_by(
+        DocumentRecord.name
+    )
+)
+DOCUMENT_NAMES_BY_SLUG = Prepared(
+    _DOCUMENT_NAMES.join(RoomRecord, RoomRecord.id == RoomDocumentRecord.room_id)
+    .where(RoomRecord.slug == bindparam("slug"))
+    .order_by(DocumentRecord.name)
+)
+
+
 class RoomStore(Invitations):
     """Reads and writes rooms; every method is one unit of work."""
 
@@ -123,9 +151,8 @@ class RoomStore(Invitations):
 
     async def find_room(self, slug: str) -> StoredRoom | None:
         """The room with this slug, or None."""
-        async with self._single_reads() as session:
-            record = await session.scalar(select(RoomRecord).where(RoomRecord.slug == slug))
-            return None if record is None else detached(StoredRoom, record)
+        rows = await self._database.read(ROOM_BY_SLUG, slug=slug)
+        return StoredRoom(*rows[0]) if rows else None
 
     async def find_room_with_role(
         self, slug: str, user_id: int | None
@@ -135,17 +162,21 @@ class RoomStore(Invitations):
         if user_id is None:
             room = await self.find_room(slug)
             return None if room is None else (room, None)
-        query = (
-            select(RoomRecord, RoomMemberRecord.role)
-            .outerjoin(
-                RoomMemberRecord,
-                (RoomMemberRecord.room_id == RoomRecord.id) & (RoomMemberRecord.user_id == user_id),
-            )
-            .where(RoomRecord.slug == slug)
+        rows = await self._database.read(ROOM_WITH_ROLE, slug=slug, user_id=user_id)
+        return (StoredRoom(*rows[0][:-1]), rows[0][-1]) if rows else None
+
+    async def find_room_with_documents(
+        self, slug: str, user_id: int | None
+    ) -> tuple[StoredRoom, str | None, list[str]] | None:
+        """The room with this slug, ``user_id``'s role in it and the names of its documents
+        (sorted), read together: one call to the driver on SQLite. None if no such room."""
+        rooms, names = await self._database.read_several(
+            (ROOM_WITH_ROLE, {"slug": slug, "user_id": user_id}),
+            (DOCUMENT_NAMES_BY_SLUG, {"slug": slug}),
         )
-        async with self._single_reads() as session:
-            row = (await session.execute(query)).one_or_none()
-            return None if row is None else (detached(StoredRoom, row[0]), row[1])
+        if not rooms:
+            return None
+        return StoredRoom(*rooms[0][:-1]), rooms[0][-1], [name for (name,) in names]
 
     async def readable_rooms(self, user_id: int | None) -> list[tuple[StoredRoom, str | None]]:
         """Public rooms and the rooms ``user_id`` belongs to, with the user's role, by slug."""
@@ -277,14 +308,7 @@ class RoomStore(Invitations):
 
     async def document_names(self, room_id: int) -> list[str]:
         """The names of the room's documents, sorted."""
-        query = (
-            select(DocumentRecord.name)
-            .join(RoomDocumentRecord, RoomDocumentRecord.document_id == DocumentRecord.id)
-            .where(RoomDocumentRecord.room_id == room_id)
-            .order_by(DocumentRecord.name)
-        )
-        async with self._single_reads() as session:
-            return list(await session.scalars(query))
+        return [name for (name,) in await self._database.read(DOCUMENT_NAMES, room_id=room_id)]
 
     async def link_document(self, room_id: int, document_id: int) -> None:
         """Make the document belong to the room.

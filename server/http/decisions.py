@@ -193,8 +193,9 @@ async def poll(call: Call[NoBody, NoQuery]) -> PollView:
 )
 async def cast(call: Call[Ballot, NoQuery]) -> Reply:
     """Cast a ballot (201), or change it (200)"""
-    view = await call.room()
-    answer = await call.services.decisions.ballots.cast(view, call.path_id("poll_id"), call.body)
+    ballots = call.services.decisions.ballots
+    slug, poll_id = call.path("slug"), call.path_id("poll_id")
+    answer = await ballots.cast_in(slug, await call.caller(), poll_id, call.body)
     return Reply(answer, status=201 if answer.outcome == "cast" else 200, headers=NO_STORE)
 
 

@@ -44,14 +44,19 @@ def too_large(limit: int) -> Problem:
     )
 
 
-def _declared_length(scope: Scope) -> int | None:
-    """The `Content-Length` header, or None if absent; -1 if it is not a number."""
+def _framing(scope: Scope) -> tuple[int | None, bool]:
+    """The `Content-Length` header (None if absent; -1 if it is not a number) and whether
+    the body comes with a `Transfer-Encoding` (chunked), which frames it whatever the length
+    says (RFC 9112 §6.3)."""
+    length, chunked = None, False
     for name, value in scope["headers"]:
-        if name == b"content-length":
+        if name == b"content-length" and length is None:
             text = value.decode("latin-1").strip()
             # uvicorn has checked the syntax already; a huge digit string must not cost CPU
-            return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else -1
-    return None
+            length = int(text) if text.isascii() and text.isdigit() and len(text) < 19 else -1
+        elif name == b"transfer-encoding":
+            chunked = True
+    return length, chunked
 
 
 class BodyLimit:
@@ -66,9 +71,14 @@ class BodyLimit:
             return
         path: str = scope["path"]
         limit = self.auth_limit if path.startswith(AUTH_PREFIX) else self.limit
-        declared = _declared_length(scope)
+        declared, chunked = _framing(scope)
         if declared is not None and not 0 <= declared <= limit:
             await _refuse(scope, receive, send, limit)
+            return
+        if not chunked:
+            # the body is the declared length, or empty without one (RFC 9112 §6.3): uvicorn
+            # hands over no more, so there is nothing to count
+            await self.app(scope, receive, send)
             return
         received = 0
         started = False

@@ -150,15 +150,30 @@ async def create_room(call: Call[NewRoom, NoQuery]) -> Room:
     return room_shown(await call.services.rooms.create(caller, call.body, call.address))
 
 
+def _room_with_documents(view: RoomView, documents: list[str]) -> RoomWithDocuments:
+    room = view.room
+    return RoomWithDocuments(
+        room.slug,
+        room.title,
+        room.description,
+        room.visibility,
+        optional_iso(room.archived_at),
+        optional_iso(room.created_at),
+        None if view.role is None else view.role.value,
+        documents,
+    )
+
+
 async def _with_documents(call: Call[Any, NoQuery], view: RoomView) -> RoomWithDocuments:
-    documents = await call.services.rooms.document_names(view)
-    return RoomWithDocuments(**msgspec.structs.asdict(room_shown(view)), documents=documents)
+    return _room_with_documents(view, await call.services.rooms.document_names(view))
 
 
 @api.get("/rooms/{slug}", answer=RoomWithDocuments, errors=(401, 404), auth="optional")
 async def room(call: Call[NoBody, NoQuery]) -> RoomWithDocuments:
     """A room with its documents"""
-    return await _with_documents(call, await call.room())
+    rooms = call.services.rooms
+    view, documents = await rooms.view_with_documents(call.path("slug"), await call.caller())
+    return _room_with_documents(view, documents)
 
 
 @api.patch(

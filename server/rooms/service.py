@@ -78,6 +78,20 @@ class RoomView:
                 raise refusal(decision)
 
 
+def room_view(
+    slug: str, found: tuple[StoredRoom, str | None] | None, actor: StoredUser | None
+) -> RoomView:
+    """The room called ``slug`` as ``actor`` sees it, from the room and their role in it as
+    read (None: no such room); RoomNotFound if unknown or hidden from them."""
+    if found is None:
+        raise RoomNotFound(slug)
+    room, role = found
+    view = RoomView(room, None if role is None else Role(role), actor)
+    if view.decide(Action.READ_ROOM).reason is Reason.HIDDEN:
+        raise RoomNotFound(slug)
+    return view
+
+
 class InvitationState(enum.StrEnum):
     PENDING = "pending"
     USED = "used"
@@ -134,13 +148,20 @@ class Rooms:
     async def view(self, slug: str, actor: StoredUser | None) -> RoomView:
         """The room as ``actor`` sees it; RoomNotFound if unknown or hidden from them."""
         found = await self.store.find_room_with_role(slug, None if actor is None else actor.id)
+        return room_view(slug, found, actor)
+
+    async def view_with_documents(
+        self, slug: str, actor: StoredUser | None
+    ) -> tuple[RoomView, list[str]]:
+        """`view` and `document_names` with one read of the database: the room page's."""
+        actor_id = None if actor is None else actor.id
+        found = await self.store.find_room_with_documents(slug, actor_id)
         if found is None:
             raise RoomNotFound(slug)
-        room, role = found
-        view = RoomView(room, None if role is None else Role(role), actor)
-        if view.decide(Action.READ_ROOM).reason is Reason.HIDDEN:
-            raise RoomNotFound(slug)
-        return view
+        room, role, names = found
+        view = room_view(slug, (room, role), actor)
+        view.require(Action.READ_DOCUMENT)
+        return view, names
 
     async def create(self, actor: StoredUser, new: NewRoom, address: str | None) -> RoomView:
         slug, visibility = new.slug, new.visibility
