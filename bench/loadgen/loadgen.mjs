@@ -637,9 +637,14 @@ const scenarios = {
       const batch = num('batch', 200)
       for (let i = 0; i < n; i++) {
         arr.push([i])
-        // Pace on the socket's buffer so no server sees an unbounded burst.
+        // Pace on the socket's buffer so no server sees an unbounded burst, and, when the
+        // server acknowledges saves, on them too: a server whose commits fall behind by its
+        // backlog bound closes a writer as overloaded (Veche's VECHE_COMMIT_BACKLOG).
         if (i % batch === batch - 1) {
           while (c.ws.bufferedAmount > 0) await sleep(1)
+          const ahead = num('ahead', 2000)
+          const until = performance.now() + 60000
+          while (opts.saved === '1' && writes - acked > ahead && performance.now() < until) await sleep(1)
           await sleep(num('pause-ms', 5))
         }
       }
