@@ -151,17 +151,8 @@ async def create_room(call: Call[NewRoom, NoQuery]) -> Room:
 
 
 def _room_with_documents(view: RoomView, documents: list[str]) -> RoomWithDocuments:
-    room = view.room
-    return RoomWithDocuments(
-        room.slug,
-        room.title,
-        room.description,
-        room.visibility,
-        optional_iso(room.archived_at),
-        optional_iso(room.created_at),
-        None if view.role is None else view.role.value,
-        documents,
-    )
+    # the room as `room_shown` shows it, and its documents
+    return RoomWithDocuments(**msgspec.structs.asdict(room_shown(view)), documents=documents)
 
 
 async def _with_documents(call: Call[Any, NoQuery], view: RoomView) -> RoomWithDocuments:
