@@ -15,11 +15,19 @@ from websockets.exceptions import ConnectionClosed
 
 from client import LiveClient
 from server.closecodes import CloseCode
+from server.live.wire import LiveSocket
 from tests.support.room_server import strict
 from tests.support.rooms import People, make_people, make_room, services_of
 from tests.support.server import RunningServer, serve_in_process
 
 BODY = "ж" * 9_000  # ~18 KB of UTF-8 per message
+
+
+def stalled_closing(server: RunningServer) -> bool:
+    """Whether the server is closing a live socket (only the stalled reader's can be)."""
+    assert server.uvicorn is not None
+    sockets = server.uvicorn.server_state.connections
+    return any(isinstance(s, LiveSocket) and s._closing for s in sockets)
 
 
 @pytest.fixture
@@ -48,11 +56,14 @@ async def test_a_reader_that_stops_reading_is_closed_and_the_others_get_everythi
         LiveClient(server.live, "room", token=people.token("owner")) as owner,
         LiveClient(server.live, "room", token=people.token("participant")) as reader,
     ):
-        # beyond what the kernel's buffers on both ends hold (a receive buffer grows only as
-        # its reader reads) and the server's bound of 64 KiB
-        posted = 900  # ~16 MB
-        for _ in range(posted):
+        # until the server has given up on the stalled reader (beyond what the kernel's
+        # buffers hold and the server's bound of 64 KiB), then read at once: the server
+        # aborts a connection that has not read its close frame within 10 s
+        posted = 0
+        while posted < 1_500 and not stalled_closing(server):  # bounded: ~27 MB at most
             await owner.send("post", body=BODY)
+            posted += 1
+        assert stalled_closing(server)
         closed = None
         # the stalled reader was cut loose, with the code that says "resume"
         try:
