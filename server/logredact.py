@@ -99,4 +99,9 @@ def log_config(uvicorn_config: dict[str, Any], level: str) -> dict[str, Any]:
     for handler in config.get("handlers", {}).values():
         handler["filters"] = [*handler.get("filters", []), "redact_secrets"]
     config["root"] = {"handlers": ["default"], "level": level.upper()}
+    if level.upper() not in ("DEBUG", "TRACE"):
+        # websockets says "connection open" and "connection closed" at INFO for every socket,
+        # with neither path nor person: two lines per connection that tell an operator
+        # nothing, and 4 % of the server's CPU in a storm of 5,000 (docs/benchmarks.md)
+        config.setdefault("loggers", {})["websockets"] = {"level": "WARNING"}
     return config

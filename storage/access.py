@@ -2,7 +2,8 @@
 
 A live connection's right to stay is re-checked every few seconds (the credential it came
 with, its role, its room), so these reads take sets: one query answers for every open
-connection of the node.
+connection of the node. They are the reads of a connection storm, so each is a `PreparedIn`
+(storage/prepared.py): compiled once, run on the driver in one call, no ORM objects built.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import bindparam, select, tuple_
 
 from storage.database import Database
 from storage.decision_models import WRITABLE_STATES, ProposalRecord
@@ -23,8 +24,8 @@ from storage.models import (
     RoomMemberRecord,
     RoomRecord,
 )
-from storage.records import detached
-from storage.rooms import StoredRoom
+from storage.prepared import PreparedIn
+from storage.rooms import ROOM_COLUMNS, StoredRoom
 
 __all__ = ["AccessStore", "DocumentPlace"]
 
@@ -39,11 +40,51 @@ class DocumentPlace:
     frozen: bool = False
 
 
+_ROOM_WIDTH = len(ROOM_COLUMNS)
+
+PLACES = PreparedIn(
+    lambda keys: (
+        select(DocumentRecord.name, DocumentRecord.id, *ROOM_COLUMNS, ProposalRecord.state)
+        .outerjoin(RoomDocumentRecord, RoomDocumentRecord.document_id == DocumentRecord.id)
+        .outerjoin(RoomRecord, RoomRecord.id == RoomDocumentRecord.room_id)
+        .outerjoin(ProposalRecord, ProposalRecord.document_id == DocumentRecord.id)
+        .where(DocumentRecord.name.in_(keys))
+    )
+)
+FROZEN = PreparedIn(
+    lambda keys: select(ProposalRecord.document_id).where(
+        ProposalRecord.document_id.in_(keys),
+        # one comparison per state: a constant list would be an expanding (unprepared) IN
+        *(ProposalRecord.state != state for state in WRITABLE_STATES),
+    )
+)
+ROOMS = PreparedIn(lambda keys: select(*ROOM_COLUMNS).where(RoomRecord.id.in_(keys)))
+ROOMS_BY_SLUG = PreparedIn(lambda keys: select(*ROOM_COLUMNS).where(RoomRecord.slug.in_(keys)))
+ROLES = PreparedIn(
+    lambda keys: select(
+        RoomMemberRecord.room_id, RoomMemberRecord.user_id, RoomMemberRecord.role
+    ).where(tuple_(RoomMemberRecord.room_id, RoomMemberRecord.user_id).in_(keys)),
+    width=2,
+)
+LIVE_SESSIONS = PreparedIn(
+    lambda keys: select(AuthSessionRecord.id).where(
+        AuthSessionRecord.id.in_(keys),
+        AuthSessionRecord.revoked_at.is_(None),
+        AuthSessionRecord.expires_at > bindparam("now"),
+    )
+)
+LIVE_API_TOKENS = PreparedIn(
+    lambda keys: select(ApiTokenRecord.id).where(
+        ApiTokenRecord.id.in_(keys), ApiTokenRecord.revoked_at.is_(None)
+    )
+)
+
+
 class AccessStore:
-    """Reads for admission and its periodic review; every method is one query."""
+    """Reads for admission and its periodic review; every method is one query per 500 keys."""
 
     def __init__(self, database: Database) -> None:
-        self._sessions = database.single_reads  # one statement each: no transaction needed
+        self._database = database
 
     async def place_of(self, name: str) -> DocumentPlace | None:
         """The document called ``name`` and its room; None if no such document is stored."""
@@ -51,83 +92,40 @@ class AccessStore:
 
     async def places_of(self, names: Collection[str]) -> dict[str, DocumentPlace]:
         """The stored documents among ``names`` and their rooms, by name."""
-        if not names:
-            return {}
-        query = (
-            select(DocumentRecord.name, DocumentRecord.id, RoomRecord, ProposalRecord.state)
-            .outerjoin(RoomDocumentRecord, RoomDocumentRecord.document_id == DocumentRecord.id)
-            .outerjoin(RoomRecord, RoomRecord.id == RoomDocumentRecord.room_id)
-            .outerjoin(ProposalRecord, ProposalRecord.document_id == DocumentRecord.id)
-            .where(DocumentRecord.name.in_(names))
-        )
-        async with self._sessions() as session:
-            rows = (await session.execute(query)).all()
         places: dict[str, DocumentPlace] = {}
-        for name, document_id, room, state in rows:
-            places[name] = DocumentPlace(
-                document_id,
-                None if room is None else detached(StoredRoom, room),
-                frozen=state not in (None, *WRITABLE_STATES),
+        for row in await self._database.read_keys(PLACES, names):
+            room = row[2 : 2 + _ROOM_WIDTH]
+            places[row[0]] = DocumentPlace(
+                row[1],
+                None if room[0] is None else StoredRoom(*room),
+                frozen=row[-1] not in (None, *WRITABLE_STATES),
             )
         return places
 
     async def frozen(self, document_ids: Collection[int]) -> set[int]:
         """The documents among these that are proposal bodies past discussion."""
-        if not document_ids:
-            return set()
-        query = select(ProposalRecord.document_id).where(
-            ProposalRecord.document_id.in_(document_ids),
-            ProposalRecord.state.not_in(WRITABLE_STATES),
-        )
-        async with self._sessions() as session:
-            return set(await session.scalars(query))
+        return {row[0] for row in await self._database.read_keys(FROZEN, document_ids)}
 
     async def rooms(self, room_ids: Collection[int]) -> dict[int, StoredRoom]:
         """The rooms among ``room_ids`` that exist, by id."""
-        if not room_ids:
-            return {}
-        query = select(RoomRecord).where(RoomRecord.id.in_(room_ids))
-        async with self._sessions() as session:
-            return {r.id: detached(StoredRoom, r) for r in await session.scalars(query)}
+        rooms = (StoredRoom(*row) for row in await self._database.read_keys(ROOMS, room_ids))
+        return {room.id: room for room in rooms}
 
     async def rooms_by_slug(self, slugs: Collection[str]) -> dict[str, StoredRoom]:
         """The rooms among ``slugs`` that exist, by slug."""
-        if not slugs:
-            return {}
-        query = select(RoomRecord).where(RoomRecord.slug.in_(slugs))
-        async with self._sessions() as session:
-            return {r.slug: detached(StoredRoom, r) for r in await session.scalars(query)}
+        rooms = (StoredRoom(*row) for row in await self._database.read_keys(ROOMS_BY_SLUG, slugs))
+        return {room.slug: room for room in rooms}
 
     async def roles(self, pairs: Collection[tuple[int, int]]) -> dict[tuple[int, int], str]:
         """The role of each (room id, user id) pair that is a membership."""
-        if not pairs:
-            return {}
-        query = select(RoomMemberRecord.room_id, RoomMemberRecord.user_id, RoomMemberRecord.role)
-        query = query.where(
-            tuple_(RoomMemberRecord.room_id, RoomMemberRecord.user_id).in_(list(pairs))
-        )
-        async with self._sessions() as session:
-            rows = (await session.execute(query)).all()
+        rows = await self._database.read_keys(ROLES, pairs)
         return {(room_id, user_id): role for room_id, user_id, role in rows}
 
     async def live_sessions(self, session_ids: Collection[str], now: datetime) -> set[str]:
         """The sign-in sessions among ``session_ids`` that are neither revoked nor expired."""
-        if not session_ids:
-            return set()
-        query = select(AuthSessionRecord.id).where(
-            AuthSessionRecord.id.in_(session_ids),
-            AuthSessionRecord.revoked_at.is_(None),
-            AuthSessionRecord.expires_at > now,
-        )
-        async with self._sessions() as session:
-            return set(await session.scalars(query))
+        rows = await self._database.read_keys(LIVE_SESSIONS, session_ids, now=now)
+        return {row[0] for row in rows}
 
     async def live_api_tokens(self, token_ids: Collection[int]) -> set[int]:
         """The API tokens among ``token_ids`` that are not revoked."""
-        if not token_ids:
-            return set()
-        query = select(ApiTokenRecord.id).where(
-            ApiTokenRecord.id.in_(token_ids), ApiTokenRecord.revoked_at.is_(None)
-        )
-        async with self._sessions() as session:
-            return set(await session.scalars(query))
+        return {row[0] for row in await self._database.read_keys(LIVE_API_TOKENS, token_ids)}

@@ -7,15 +7,17 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 
 from storage.database import Database
 from storage.errors import UserExists
 from storage.models import ApiTokenRecord, AuthSessionRecord, UserRecord
+from storage.prepared import PreparedIn
 from storage.records import detached
 
 TOUCH_EVERY = timedelta(minutes=1)  # how stale an API token's last_used_at may be
@@ -62,10 +64,39 @@ class Rotation(enum.Enum):
     INACTIVE = "inactive"  # no such session, or it is revoked or expired
 
 
+def _columns(record: type, kind: type) -> list[Any]:
+    return [getattr(record, field.name) for field in fields(kind)]
+
+
+# the credential reads of a connection storm, as prepared statements (storage/prepared.py)
+_USER = _columns(UserRecord, StoredUser)
+_TOKEN = _columns(ApiTokenRecord, StoredApiToken)
+_SESSION = _columns(AuthSessionRecord, StoredSession)
+LIVE_TOKENS_BY_HASH = PreparedIn(
+    lambda keys: (
+        select(ApiTokenRecord.token_hash, *_TOKEN, *_USER)
+        .join(UserRecord, UserRecord.id == ApiTokenRecord.user_id)
+        .where(ApiTokenRecord.token_hash.in_(keys), ApiTokenRecord.revoked_at.is_(None))
+    )
+)
+ACTIVE_SESSIONS = PreparedIn(
+    lambda keys: (
+        select(*_SESSION, *_USER)
+        .join(UserRecord, UserRecord.id == AuthSessionRecord.user_id)
+        .where(
+            AuthSessionRecord.id.in_(keys),
+            AuthSessionRecord.revoked_at.is_(None),
+            AuthSessionRecord.expires_at > bindparam("now"),
+        )
+    )
+)
+
+
 class AccountStore:
     """Reads and writes accounts; every method is one unit of work."""
 
     def __init__(self, database: Database) -> None:
+        self._database = database
         self._sessions = database.sessionmaker
         self._single_reads = database.single_reads
 
@@ -151,23 +182,9 @@ class AccountStore:
     ) -> dict[str, tuple[StoredSession, StoredUser]]:
         """The sessions among ``session_ids`` that are neither revoked nor expired, with
         their users, by id: one query for many (admission gathers a storm's reads)."""
-        if not session_ids:
-            return {}
-        query = (
-            select(AuthSessionRecord, UserRecord)
-            .join(UserRecord, UserRecord.id == AuthSessionRecord.user_id)
-            .where(
-                AuthSessionRecord.id.in_(session_ids),
-                AuthSessionRecord.revoked_at.is_(None),
-                AuthSessionRecord.expires_at > now,
-            )
-        )
-        async with self._single_reads() as session:
-            rows = (await session.execute(query)).all()
-        return {
-            row[0].id: (detached(StoredSession, row[0]), detached(StoredUser, row[1]))
-            for row in rows
-        }
+        rows = await self._database.read_keys(ACTIVE_SESSIONS, session_ids, now=now)
+        split = len(_SESSION)
+        return {row[0]: (StoredSession(*row[:split]), StoredUser(*row[split:])) for row in rows}
 
     async def rotate_refresh_token(
         self, session_id: str, old_hash: str, new_hash: str, now: datetime, grace: timedelta
@@ -269,19 +286,9 @@ class AccountStore:
     ) -> dict[str, tuple[StoredApiToken, StoredUser]]:
         """The live tokens with these hashes and their users, by hash; nothing written (the
         caller records their use later with `touch_api_tokens`)."""
-        if not token_hashes:
-            return {}
-        query = (
-            select(ApiTokenRecord, UserRecord)
-            .join(UserRecord, UserRecord.id == ApiTokenRecord.user_id)
-            .where(ApiTokenRecord.token_hash.in_(token_hashes), ApiTokenRecord.revoked_at.is_(None))
-        )
-        async with self._single_reads() as session:
-            rows = (await session.execute(query)).all()
-        return {
-            row[0].token_hash: (detached(StoredApiToken, row[0]), detached(StoredUser, row[1]))
-            for row in rows
-        }
+        rows = await self._database.read_keys(LIVE_TOKENS_BY_HASH, token_hashes)
+        split = 1 + len(_TOKEN)
+        return {row[0]: (StoredApiToken(*row[1:split]), StoredUser(*row[split:])) for row in rows}
 
     async def touch_api_tokens(self, token_ids: Collection[int], now: datetime) -> None:
         """Set the last use of these live tokens to ``now``, in one statement."""

@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -14,14 +14,14 @@ from typing import Any, Self
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event, make_url, text
-from sqlalchemy.exc import InvalidatePoolError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, InvalidatePoolError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.pool import ConnectionPoolEntry, PoolResetState
+from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection, PoolResetState
 from sqlalchemy.util import greenlet_spawn
 
 from storage.errors import StorageError
@@ -29,6 +29,7 @@ from storage.prepared import (
     DriverStatements,
     EngineStatements,
     Prepared,
+    PreparedIn,
     Row,
     Statements,
     Write,
@@ -194,18 +195,40 @@ class Database:
         transaction on a pooled connection: one call to the driver."""
         return (await self.read_several((prepared, params)))[0]
 
+    async def read_keys(
+        self, prepared: PreparedIn, keys: Collection[Any], **params: Any
+    ) -> list[Row]:
+        """The rows a `PreparedIn` reads for ``keys``: one call to the driver on SQLite, one
+        round trip per 500 keys on PostgreSQL."""
+        if not keys:
+            return []
+        return [
+            row for rows in await self.read_several(*prepared.reads(keys, **params)) for row in rows
+        ]
+
     async def read_several(self, *reads: Write) -> list[list[Row]]:
         """The rows of each prepared statement, run one after the other outside a
         transaction (each sees its own snapshot): one call to the driver on SQLite."""
         if not self.prepared_runs:
             async with self.engine.connect() as connection:
                 return await EngineStatements(connection).several(*reads)
-        raw = await self.engine.raw_connection()
+        raw = await self._raw_connection()
         try:
             statements = DriverStatements(raw, self.engine.dialect, transaction=False)
             return await statements.several(*reads)
         finally:
             await greenlet_spawn(raw.close)
+
+    async def _raw_connection(self) -> PoolProxiedConnection:
+        """A pooled connection for prepared statements. The pool raises the driver's own
+        error when it cannot connect (the database is down); it comes out as SQLAlchemy's,
+        as `engine.connect()` would raise it, so that callers tell outages apart as usual."""
+        try:
+            return await self.engine.raw_connection()
+        except self.engine.dialect.loaded_dbapi.Error as exc:
+            raise DBAPIError.instance(
+                None, None, exc, self.engine.dialect.loaded_dbapi.Error, connection_invalidated=True
+            ) from exc
 
     @contextlib.asynccontextmanager
     async def prepared_writing(self) -> AsyncIterator[Statements]:
@@ -218,7 +241,7 @@ class Database:
                 async with connection.begin():
                     yield EngineStatements(connection)
             return
-        raw = await self.engine.raw_connection()
+        raw = await self._raw_connection()
         statements = DriverStatements(raw, self.engine.dialect, transaction=True)
         try:
             try:

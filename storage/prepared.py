@@ -18,22 +18,24 @@ and its COMMIT with the last (`commit_after`). Driver errors come out as SQLAlch
 than aiosqlite and asyncpg runs the same statements through SQLAlchemy.
 
 Parameters are `bindparam`s named by the caller; constants in a statement keep their values.
-Lists for `IN` (expanding parameters) are not supported: a statement with one is refused when
-it is compiled. An UPDATE or INSERT says what it changed with RETURNING (the driver calls
+Lists for `IN` (expanding parameters) are refused when a statement is compiled: a read by a
+set of keys is a `PreparedIn`, compiled once per list size (a few sizes; the keys padded to the
+next one). An UPDATE or INSERT says what it changed with RETURNING (the driver calls
 give no row count).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from sqlalchemy import bindparam, tuple_
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import PoolProxiedConnection
-from sqlalchemy.sql.expression import Executable, Insert, Select, Update
+from sqlalchemy.sql.expression import ColumnElement, Executable, Insert, Select, Update
 
 Processor = Callable[[Any], Any] | None
 Row = tuple[Any, ...]
@@ -121,6 +123,55 @@ def _compile(statement: Executable, dialect: Dialect) -> Compiled:
         ),
         dbapi_error=dialect.loaded_dbapi.Error,
     )
+
+
+IN_SIZES = (1, 4, 16, 64, 256, 500)  # the list sizes a `PreparedIn` is compiled for
+
+
+class PreparedIn:
+    """A SELECT over a set of keys, ``WHERE key IN (…)``, as prepared statements: ``build``
+    makes the statement from the list's elements (bound parameters, or tuples of them when a
+    key has ``width`` parts). A set of keys is read in lists of at most 500, each padded with
+    repeats of its last key to the next of `IN_SIZES`, so that six statements per dialect
+    serve every size and stay in the drivers' statement caches."""
+
+    def __init__(
+        self,
+        build: Callable[[list[ColumnElement[Any]]], Select[*tuple[Any, ...]]],
+        *,
+        width: int = 1,
+    ) -> None:
+        self._build, self._width = build, width
+        self._by_size: dict[int, Prepared] = {}
+
+    def _prepared(self, size: int) -> Prepared:
+        found = self._by_size.get(size)
+        if found is None:
+            elements: list[ColumnElement[Any]] = [
+                bindparam(f"k{i}")
+                if self._width == 1
+                else tuple_(*(bindparam(f"k{i}_{part}") for part in range(self._width)))
+                for i in range(size)
+            ]
+            found = self._by_size[size] = Prepared(self._build(elements))
+        return found
+
+    def reads(self, keys: Collection[Any], **params: Any) -> list[tuple[Prepared, dict[str, Any]]]:
+        """The statements that read ``keys`` (with the statement's other ``params``)."""
+        ordered = list(keys)
+        reads = []
+        for start in range(0, len(ordered), IN_SIZES[-1]):
+            chunk = ordered[start : start + IN_SIZES[-1]]
+            size = next(size for size in IN_SIZES if size >= len(chunk))
+            chunk += [chunk[-1]] * (size - len(chunk))
+            bound = dict(params)
+            for i, key in enumerate(chunk):
+                if self._width == 1:
+                    bound[f"k{i}"] = key
+                else:
+                    bound.update({f"k{i}_{part}": value for part, value in enumerate(key)})
+            reads.append((self._prepared(size), bound))
+        return reads
 
 
 @dataclass(frozen=True)

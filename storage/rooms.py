@@ -88,10 +88,10 @@ class StoredMember:
 
 
 # The reads every room request makes, as prepared statements (storage/prepared.py).
-_ROOM_COLUMNS = [getattr(RoomRecord, field.name) for field in fields(StoredRoom)]
-ROOM_BY_SLUG = Prepared(select(*_ROOM_COLUMNS).where(RoomRecord.slug == bindparam("slug")))
+ROOM_COLUMNS = [getattr(RoomRecord, field.name) for field in fields(StoredRoom)]
+ROOM_BY_SLUG = Prepared(select(*ROOM_COLUMNS).where(RoomRecord.slug == bindparam("slug")))
 ROOM_WITH_ROLE = Prepared(
-    select(*_ROOM_COLUMNS, RoomMemberRecord.role)
+    select(*ROOM_COLUMNS, RoomMemberRecord.role)
     .outerjoin(
         RoomMemberRecord,
         (RoomMemberRecord.room_id == RoomRecord.id)

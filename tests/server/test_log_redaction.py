@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
 import httpx
+import pytest
 from pycrdt import Text
 
 from client import DocumentClient, LiveClient
@@ -119,3 +121,22 @@ def test_the_redaction_keeps_plain_parameters_and_paths() -> None:
     assert redact("/api/v1/rooms/r/invitations/12") == "/api/v1/rooms/r/invitations/12"
     assert redact("/yjs/doc?%74oken=x&q=secret+words") == "/yjs/doc?%74oken=[redacted]&q=[redacted]"
     assert redact("token vch_abc-DEF_1 and vci_x") == "token vch_[redacted] and vci_[redacted]"
+
+
+@pytest.mark.parametrize(("level", "said"), [("info", False), ("warning", False), ("debug", True)])
+def test_each_sockets_open_and_close_are_logged_only_when_debugging(level: str, said: bool) -> None:
+    """websockets' "connection open" and "connection closed" lines name no path or person:
+    below debug they are not written (a storm of 5,000 connections wrote 10,000 of them).
+    The configuration is applied in a child process, as `veche serve` applies it."""
+    script = (
+        "import logging, logging.config, sys\n"
+        "from uvicorn.config import LOGGING_CONFIG\n"
+        "from server.logredact import log_config\n"
+        "logging.config.dictConfig(log_config(LOGGING_CONFIG, sys.argv[1]))\n"
+        "print(logging.getLogger('websockets.server').isEnabledFor(logging.INFO),"
+        " logging.getLogger('veche.documents').isEnabledFor(logging.WARNING))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, level], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.split() == [str(said), "True"]

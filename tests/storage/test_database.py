@@ -4,12 +4,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select, text
-from sqlalchemy.exc import StatementError
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.exc import DBAPIError, StatementError
 
 from storage.database import Database, create_engine
 from storage.errors import StorageError
 from storage.models import DocumentRecord
+from storage.prepared import Prepared
 
 
 async def test_sqlite_connections_are_durable(tmp_path: Path) -> None:
@@ -63,6 +64,25 @@ async def test_ping_raises_storage_error_when_unreachable() -> None:
     async with Database("postgresql+asyncpg://postgres@127.0.0.1:1/none") as database:
         with pytest.raises(StorageError, match="database unavailable"):
             await database.ping()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["postgresql+asyncpg://postgres@127.0.0.1:1/none", "sqlite+aiosqlite:////nonexistent/dir/x.db"],
+)
+async def test_prepared_reads_and_writes_raise_sqlalchemy_errors_when_unreachable(
+    url: str,
+) -> None:
+    """The pool gives the driver's own error when it cannot connect; callers catch what
+    `engine.connect()` raises (SQLAlchemy's errors, or OSError for a refused connection), so
+    it is translated."""
+    reads = Prepared(select(DocumentRecord.id).where(DocumentRecord.name == bindparam("name")))
+    async with Database(url) as database:
+        with pytest.raises((DBAPIError, OSError)):
+            await database.read(reads, name="x")
+        with pytest.raises((DBAPIError, OSError)):
+            async with database.prepared_writing() as statements:
+                await statements.all(reads, name="x")
 
 
 async def test_timestamps_come_back_aware_and_in_utc(database: Database) -> None:
