@@ -146,7 +146,7 @@ def _serve(settings: Settings, log_level: str) -> None:
 
     from server.app import create_app
     from server.logredact import log_config
-    from server.ws_routing import VecheWebSocketProtocol
+    from server.ws_routing import VecheHttpProtocol, VecheWebSocketProtocol
 
     try:
         import uvloop  # noqa: F401  # optional extra: a faster event loop when installed
@@ -159,6 +159,7 @@ def _serve(settings: Settings, log_level: str) -> None:
         host=settings.host,
         port=settings.port,
         loop=loop,
+        http=VecheHttpProtocol,
         ws=VecheWebSocketProtocol,
         ws_max_size=settings.max_frame_bytes,
         # frames are relayed as received; compressing them would cost CPU per receiver

@@ -208,6 +208,9 @@ class RawWebSocket(asyncio.Protocol):
         lives, about 2.5 KiB per idle connection. Nothing is lost by the change: uvicorn hands
         over exactly the request it parsed, and a client sends no frame before the server's
         answer (RFC 6455, 4.1), so the old protocol holds no unread byte."""
+        # the handshake's parser (a generator) holds its protocol: closed, both go at once
+        # instead of waiting in a cycle for the collector
+        self._ws.parser.close()
         self._ws = ServerProtocol(
             max_size=self._services.settings.max_frame_bytes, state=State.OPEN
         )

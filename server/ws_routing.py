@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from uvicorn.protocols.http.h11_impl import H11Protocol
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from server.document_socket import DOCUMENT_PATH, DocumentSocket
@@ -62,3 +63,27 @@ class VecheWebSocketProtocol(asyncio.Protocol):
         if target.startswith(LIVE_PATH.encode()) and services is not None:
             return LiveSocket(services, self._server_state, live_session)
         return WebSocketsSansIOProtocol(self._config, self._server_state, self._app_state)
+
+
+def _http_base() -> type[asyncio.Protocol]:
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # httptools is in the `speed` extra
+        return H11Protocol
+    return HttpToolsProtocol
+
+
+_HttpBase: Any = _http_base()
+
+
+class VecheHttpProtocol(_HttpBase):  # type: ignore[misc]
+    """uvicorn's HTTP protocol (httptools' when installed, else h11's), letting go of itself
+    once it has handed a connection to a WebSocket. uvicorn's protocol and its parser refer to
+    each other, so after the upgrade only the cyclic collector could free them, and `veche
+    serve` runs it rarely (server/cli.py): about 1.4 KiB per open socket stayed allocated."""
+
+    def handle_websocket_upgrade(self, *args: Any) -> Any:
+        result = super().handle_websocket_upgrade(*args)
+        self.parser = None  # the parser's link back to the protocol: the cycle is broken
+        self.cycle = None
+        return result

@@ -89,11 +89,27 @@ class Compiled:
 
 
 class Prepared:
-    """A Core statement (SELECT, INSERT or UPDATE) compiled once per dialect."""
+    """A Core statement (SELECT, INSERT or UPDATE) compiled once per dialect. Made by
+    `built`, the statement is built when it is compiled and not kept: a statement of 500
+    parameters weighs most of a megabyte as objects, its compiled SQL a few kilobytes."""
 
     def __init__(self, statement: Select[Any] | Insert | Update) -> None:
-        self.statement: Executable = statement
+        self._statement: Executable | None = statement
+        self._build: Callable[[], Executable] | None = None
         self._by_dialect: dict[tuple[str, str], Compiled] = {}
+
+    @classmethod
+    def built(cls, build: Callable[[], Select[*tuple[Any, ...]]]) -> Prepared:
+        prepared = cls.__new__(cls)
+        prepared._statement, prepared._build, prepared._by_dialect = None, build, {}
+        return prepared
+
+    @property
+    def statement(self) -> Executable:
+        if self._statement is not None:
+            return self._statement
+        assert self._build is not None
+        return self._build()
 
     def compiled(self, dialect: Dialect) -> Compiled:
         key = (dialect.name, dialect.driver)
@@ -147,14 +163,17 @@ class PreparedIn:
     def _prepared(self, size: int) -> Prepared:
         found = self._by_size.get(size)
         if found is None:
-            elements: list[ColumnElement[Any]] = [
-                bindparam(f"k{i}")
-                if self._width == 1
-                else tuple_(*(bindparam(f"k{i}_{part}") for part in range(self._width)))
-                for i in range(size)
-            ]
-            found = self._by_size[size] = Prepared(self._build(elements))
+            found = self._by_size[size] = Prepared.built(lambda: self._statement(size))
         return found
+
+    def _statement(self, size: int) -> Select[*tuple[Any, ...]]:
+        elements: list[ColumnElement[Any]] = [
+            bindparam(f"k{i}")
+            if self._width == 1
+            else tuple_(*(bindparam(f"k{i}_{part}") for part in range(self._width)))
+            for i in range(size)
+        ]
+        return self._build(elements)
 
     def reads(self, keys: Collection[Any], **params: Any) -> list[tuple[Prepared, dict[str, Any]]]:
         """The statements that read ``keys`` (with the statement's other ``params``)."""

@@ -130,6 +130,7 @@ class BaseDocument(ABC):
         # Of the last update applied: its main client id and the binding's time on it.
         self.last_client: int | None = None
         self.native_seconds = 0.0
+        self.timed = False
         self._validated: Validated | None = None
 
     # -- what a backend provides ------------------------------------------------------------
@@ -233,13 +234,15 @@ class BaseDocument(ABC):
 
     def _integrate(self, update: bytes) -> None:
         self._applying = True
-        started = time.thread_time()  # CPU time: what it costs, whatever else the machine runs
+        # CPU time: what it costs, whatever else the machine runs
+        started = time.thread_time() if self.timed else 0.0
         try:
             with native_errors("update refused"):
                 self._apply_native(update)
         finally:
             self._applying = False
-            self.native_seconds = time.thread_time() - started
+            if self.timed:
+                self.native_seconds = time.thread_time() - started
 
     def _check_client_ids(self, summary: UpdateSummary, limit: int) -> None:
         ids = [*summary.clients, *summary.deleted, *(ref[0] for ref in summary.references)]

@@ -68,6 +68,7 @@ def _trial(backend_name: str, state: bytes, update: bytes) -> bytes:
     document: Document = load_backend(backend_name).new_document()
     document.restore(state)
     document.items = 0
+    document.timed = True
     started = time.thread_time()
     document.apply_update(update)
     total = time.thread_time() - started

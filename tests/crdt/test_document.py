@@ -285,3 +285,18 @@ def test_ypy_documents_collected_on_another_thread_are_dropped_on_their_own() ->
     assert any(thread == me for thread, _ in ypy_backend._parked)
     ypy_backend.YpyDocument()  # a new document on this thread drops what it parked
     assert not any(thread == me for thread, _ in ypy_backend._parked)
+
+
+def test_the_native_time_is_measured_only_when_asked(backend: Backend) -> None:
+    """The relay path skips the two CPU-clock reads per update; the sandbox's trials ask."""
+    updates = text_updates()
+    plain = backend.new_document()
+    for update in updates:
+        plain.apply_update(update)
+    assert plain.native_seconds == 0.0
+    timed = backend.new_document()
+    timed.timed = True
+    for update in updates:
+        timed.apply_update(update)
+    assert timed.native_seconds > 0.0
+    assert timed.render() == plain.render()

@@ -16,7 +16,7 @@ import uvicorn
 
 from server.app import create_app
 from server.settings import Settings
-from server.ws_routing import VecheWebSocketProtocol
+from server.ws_routing import VecheHttpProtocol, VecheWebSocketProtocol
 from tests.support.contract import recorded
 from tests.support.waiting import eventually, serving
 
@@ -83,6 +83,7 @@ async def serve_in_process(settings: Settings) -> AsyncIterator[RunningServer]:
         recorded(app),  # every API exchange checked against the OpenAPI document
         host="127.0.0.1",
         port=port,
+        http=VecheHttpProtocol,
         ws=VecheWebSocketProtocol,
         ws_max_size=settings.max_frame_bytes,
         ws_per_message_deflate=False,
