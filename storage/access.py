@@ -12,7 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, tuple_
+from sqlalchemy import bindparam, select
 
 from storage.database import Database
 from storage.decision_models import WRITABLE_STATES, ProposalRecord
@@ -60,11 +60,12 @@ FROZEN = PreparedIn(
 )
 ROOMS = PreparedIn(lambda keys: select(*ROOM_COLUMNS).where(RoomRecord.id.in_(keys)))
 ROOMS_BY_SLUG = PreparedIn(lambda keys: select(*ROOM_COLUMNS).where(RoomRecord.slug.in_(keys)))
+# by room: a list of (room, user) pairs made SQLite scan the whole membership table; one
+# room and a list of users is a search of the primary key
 ROLES = PreparedIn(
     lambda keys: select(
         RoomMemberRecord.room_id, RoomMemberRecord.user_id, RoomMemberRecord.role
-    ).where(tuple_(RoomMemberRecord.room_id, RoomMemberRecord.user_id).in_(keys)),
-    width=2,
+    ).where(RoomMemberRecord.room_id == bindparam("room_id"), RoomMemberRecord.user_id.in_(keys))
 )
 LIVE_SESSIONS = PreparedIn(
     lambda keys: select(AuthSessionRecord.id).where(
@@ -118,8 +119,16 @@ class AccessStore:
 
     async def roles(self, pairs: Collection[tuple[int, int]]) -> dict[tuple[int, int], str]:
         """The role of each (room id, user id) pair that is a membership."""
-        rows = await self._database.read_keys(ROLES, pairs)
-        return {(room_id, user_id): role for room_id, user_id, role in rows}
+        users_by_room: dict[int, list[int]] = {}
+        for room_id, user_id in pairs:
+            users_by_room.setdefault(room_id, []).append(user_id)
+        reads = [
+            read
+            for room_id, users in users_by_room.items()
+            for read in ROLES.reads(users, room_id=room_id)
+        ]
+        found = await self._database.read_several(*reads) if reads else []
+        return {(room_id, user_id): role for rows in found for room_id, user_id, role in rows}
 
     async def live_sessions(self, session_ids: Collection[str], now: datetime) -> set[str]:
         """The sign-in sessions among ``session_ids`` that are neither revoked nor expired."""

@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, tuple_
+from sqlalchemy import bindparam
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -146,34 +146,21 @@ IN_SIZES = (1, 4, 16, 64, 256, 500)  # the list sizes a `PreparedIn` is compiled
 
 class PreparedIn:
     """A SELECT over a set of keys, ``WHERE key IN (…)``, as prepared statements: ``build``
-    makes the statement from the list's elements (bound parameters, or tuples of them when a
-    key has ``width`` parts). A set of keys is read in lists of at most 500, each padded with
-    repeats of its last key to the next of `IN_SIZES`, so that six statements per dialect
-    serve every size and stay in the drivers' statement caches."""
+    makes the statement from the list's bound parameters. A set of keys is read in lists of
+    at most 500, each padded with repeats of its last key to the next of `IN_SIZES`, so that
+    six statements per dialect serve every size and stay in the drivers' statement caches."""
 
-    def __init__(
-        self,
-        build: Callable[[list[ColumnElement[Any]]], Select[*tuple[Any, ...]]],
-        *,
-        width: int = 1,
-    ) -> None:
-        self._build, self._width = build, width
+    def __init__(self, build: Callable[[list[ColumnElement[Any]]], Select[*tuple[Any, ...]]]):
+        self._build = build
         self._by_size: dict[int, Prepared] = {}
 
     def _prepared(self, size: int) -> Prepared:
         found = self._by_size.get(size)
         if found is None:
-            found = self._by_size[size] = Prepared.built(lambda: self._statement(size))
+            found = self._by_size[size] = Prepared.built(
+                lambda: self._build([bindparam(f"k{i}") for i in range(size)])
+            )
         return found
-
-    def _statement(self, size: int) -> Select[*tuple[Any, ...]]:
-        elements: list[ColumnElement[Any]] = [
-            bindparam(f"k{i}")
-            if self._width == 1
-            else tuple_(*(bindparam(f"k{i}_{part}") for part in range(self._width)))
-            for i in range(size)
-        ]
-        return self._build(elements)
 
     def reads(self, keys: Collection[Any], **params: Any) -> list[tuple[Prepared, dict[str, Any]]]:
         """The statements that read ``keys`` (with the statement's other ``params``)."""
@@ -184,11 +171,7 @@ class PreparedIn:
             size = next(size for size in IN_SIZES if size >= len(chunk))
             chunk += [chunk[-1]] * (size - len(chunk))
             bound = dict(params)
-            for i, key in enumerate(chunk):
-                if self._width == 1:
-                    bound[f"k{i}"] = key
-                else:
-                    bound.update({f"k{i}_{part}": value for part, value in enumerate(key)})
+            bound.update((f"k{i}", key) for i, key in enumerate(chunk))
             reads.append((self._prepared(size), bound))
         return reads
 

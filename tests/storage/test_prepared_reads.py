@@ -55,7 +55,7 @@ async def test_a_set_of_any_size_is_read_whole_with_a_few_statements(database: D
     assert await database.read_keys(NAMES, set()) == []
 
 
-async def test_pairs_and_extra_parameters(database: Database) -> None:
+async def test_roles_by_room_and_a_parameter_beside_the_keys(database: Database) -> None:
     people = await _users(database, 600)
     ids = sorted(people.values())
     rooms = RoomStore(database)
