@@ -12,24 +12,17 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import socket
 import sys
 import time
 from pathlib import Path
 
 import httpx
+from procs import free_port  # this directory is on sys.path
 from websockets.asyncio.client import connect
 
 from crdt.messages import SyncStep1, SyncStep2, decode_message, encode_message
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def one_run(database: Path, document: str) -> tuple[float, float, int]:

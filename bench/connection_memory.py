@@ -29,6 +29,8 @@ import urllib.request
 from collections import Counter
 from pathlib import Path
 
+from procs import free_port  # this directory is on sys.path
+
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 LOADGEN = BENCH / "loadgen" / "loadgen.mjs"
@@ -48,15 +50,6 @@ signal.signal(signal.SIGUSR1, shoot)
 from server.cli import main
 sys.exit(main(["serve", "--port", sys.argv[2]]))
 """
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 def _connections(port: int) -> float:
@@ -100,7 +93,7 @@ def main() -> int:
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="veche-memory-"))
     database = f"sqlite+aiosqlite:///{scratch / 'veche.db'}"
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, VECHE_DATABASE_URL=database, PYTHONPATH=str(ROOT))
     env["VECHE_OPEN_DOCUMENTS"] = "false" if args.tokens else "true"
     log = (scratch / "server.log").open("wb")

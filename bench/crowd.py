@@ -45,16 +45,15 @@ from crowd_procs import (
     BENCH,
     PYTHON,
     ROOT,
-    TICKS,
     Profiler,
     Server,
-    cpu_seconds,
     database,
     ensure_node_modules,
     log,
     node,
 )
 from population import populate
+from procs import TICKS, cpu_seconds
 
 CROWD_JS = BENCH / "loadgen" / "crowd.mjs"
 LOADGEN_JS = BENCH / "loadgen" / "loadgen.mjs"

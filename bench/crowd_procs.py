@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from procs import cpu_seconds, free_port, stop  # this directory is on sys.path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
@@ -27,23 +27,10 @@ PYTHON = Path(sys.executable)  # Veche's venv: `veche`, uvicorn and py-spy are b
 LOADGEN = BENCH / "loadgen"
 # the admin database that fresh ones are created from (SQLAlchemy's or asyncpg's URL form)
 POSTGRES = os.environ.get("VECHE_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def log(*parts: object) -> None:
     print(*parts, file=sys.stderr, flush=True)
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Server:
@@ -87,13 +74,7 @@ class Server:
         return round(time.monotonic() - start, 2)
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        stop(self.proc, grace=20)
 
 
 def postgres(sql: str) -> str | None:

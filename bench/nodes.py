@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -18,16 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from procs import free_port  # this directory is on sys.path
 
 Add = Callable[[str, int, dict[str, Any]], None]
 Loadgen = Callable[..., dict[str, Any]]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 class PrivateRedis:
@@ -35,7 +28,7 @@ class PrivateRedis:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed")
-        self.port = _free_port()
+        self.port = free_port()
         log = (scratch / f"redis-{self.port}.log").open("ab")
         self.proc = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],

@@ -27,7 +27,6 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,27 +38,15 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from procs import cpu_seconds, free_port  # this directory is on sys.path
 from rest_floor import FLOOR_TOKEN, ROOM  # this directory is on sys.path
 
 HERE = Path(__file__).resolve().parents[1]
 FLOOR = HERE / "bench" / "rest_floor.py"
-TICKS = os.sysconf("SC_CLK_TCK")
 POSTGRES_ADMIN = "postgresql://postgres@127.0.0.1:5432/test"  # trust auth, as bench/run uses
 WARM_UP = 20  # requests of each kind before measuring: caches, compiled queries
 ROOM_READ = "GET /rooms/{slug}"
 BALLOT = "POST /rooms/{slug}/polls/{id}/ballots"
-
-
-def _cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS  # utime + stime
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _cli(root: Path, env: dict[str, str], *args: str, stdin: str | None = None) -> str:
@@ -84,14 +71,14 @@ async def _measure(http: httpx.AsyncClient, pid: int, kinds: Kinds, count: int) 
     for name, (method, path, body) in kinds.items():
         for _ in range(WARM_UP):
             (await http.request(method, path, json=body)).raise_for_status()
-        before, started = _cpu_seconds(pid), time.perf_counter()
+        before, started = cpu_seconds(pid), time.perf_counter()
         for n in range(count):
             choice = {"choice": ("yes", "no")[n % 2]} if body else None
             answer = await http.request(method, path, json=choice)
             if answer.status_code >= 300:
                 raise RuntimeError(f"{name}: {answer.status_code} {answer.text}")
         elapsed = time.perf_counter() - started
-        figures[name] = (_cpu_seconds(pid) - before) / count * 1000
+        figures[name] = (cpu_seconds(pid) - before) / count * 1000
         figures[name + " (wall)"] = elapsed / count * 1000
     return figures
 
@@ -156,7 +143,7 @@ async def _run_veche(root: Path, count: int, url: str) -> dict[str, float]:
     _cli(root, env, "db", "upgrade")
     _cli(root, env, "users", "create", "bench", "--password-stdin", stdin="a-long-password\n")
     token = _cli(root, env, "tokens", "issue", "bench").splitlines()[-1]
-    port = _free_port()
+    port = free_port()
     command = [str(root / ".venv/bin/python"), "-m", "server.cli", "serve"]
     server = subprocess.Popen(  # noqa: ASYNC220 (started once, before the measurement)
         [*command, "--port", str(port), "--log-level", "warning"], cwd=root, env=env
@@ -192,7 +179,7 @@ async def run_floor(count: int, kind: str) -> dict[str, float]:
 
 
 async def _run_floor(count: int, url: str) -> dict[str, float]:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(  # noqa: ASYNC220 (started once, before the measurement)
         [sys.executable, str(FLOOR), "--port", str(port), "--database-url", url]
     )
