@@ -347,3 +347,12 @@ def _inherit(item: _Item, find: Callable[[tuple[int, int] | None], _Item | None]
         owner, has_sub = current.owner, current.has_sub
     for step in path:
         step.owner, step.has_sub = owner, has_sub
+
+
+def root_types(state: bytes) -> dict[str, RootType]:
+    """The roots a document's state (a v1 update) names, each with its inferred type: a
+    parse of every item in Python, free of any native document (any thread may run it).
+
+    Raises UpdateError when ``state`` is malformed.
+    """
+    return summarize_update(state).root_types

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from xml.sax.saxutils import escape, quoteattr
 
@@ -13,7 +13,7 @@ from crdt.cost import added_items, integration_steps
 from crdt.document import Validated
 from crdt.errors import CostlyUpdate, UpdateError
 from crdt.lib0 import Decoder
-from crdt.update_info import RootType, UpdateSummary, summarize_update
+from crdt.update_info import RootType, UpdateSummary, root_types, summarize_update
 
 _EMPTY_UPDATE = b"\x00\x00"
 _MAX_EXACT_FLOAT = 2.0**53
@@ -302,13 +302,15 @@ class BaseDocument(ABC):
         with native_errors("cannot encode the state"):
             return self._encode_native(state_vector)
 
-    def render(self) -> dict[str, object]:
-        """Every root with content, by name (sorted); root types are inferred from the state.
+    def render(self, roots: Mapping[str, RootType] | None = None) -> dict[str, object]:
+        """Every root with content, by name (sorted); root types are inferred from the state
+        unless given (``roots``: `root_types` of the current state).
 
         Text -> str, Map -> dict, Array -> list, XmlFragment -> XML str; a root whose type
         cannot be inferred (only deleted content) -> None.
         """
-        roots = summarize_update(self.encode_state()).root_types
+        if roots is None:
+            roots = root_types(self.encode_state())
         return {
             name: None if roots[name] is RootType.UNKNOWN else self._read_root(name, roots[name])
             for name in sorted(roots)

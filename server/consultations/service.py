@@ -32,6 +32,7 @@ from server.directory.regions import oblast
 from server.directory.service import Directory
 from server.documents.comments import anchor_of
 from server.documents.forks import Forks
+from server.documents.rendering import render
 from server.i18n import translatable
 from server.live.room import LiveRooms
 from server.policy import Action, Role
@@ -279,7 +280,7 @@ class Consultations:
     async def text(self, consultation: StoredConsultation) -> PublicText:
         name = await self._proposals.document_name(await self._proposal(consultation))
         document, seq = await self._forks.current(name)
-        return PublicText(body_text(document.render()), seq)
+        return PublicText(body_text(await render(document)), seq)
 
     async def placed_comments(self, consultation: StoredConsultation) -> list[PlacedComment]:
         """The comments with where their passages are in the text now."""

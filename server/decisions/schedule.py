@@ -44,6 +44,7 @@ class Deadlines:
         self._timer: asyncio.TimerHandle | None = None
         self._due_at: datetime | None = None  # when the armed timer fires
         self._running = False
+        self._held = False  # see hold
         self.rounds = 0  # times the deadlines were processed (for tests and metrics)
 
     async def start(self) -> None:
@@ -53,6 +54,16 @@ class Deadlines:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+
+    def hold(self) -> None:
+        """Fire no more on its own: what is due waits for `run_due` (a test that must know
+        when scheduled votes open and close, e.g. to compare the database around a request)."""
+        self._held = True
+        self.stop()
+
+    async def run_due(self) -> None:
+        """Open and close what is due now, at once: one round, as when the timer fires."""
+        await self._round()
 
     def note(self, deadline: datetime) -> None:
         """A vote of this process opens or closes at ``deadline``: fire no later."""
@@ -80,6 +91,8 @@ class Deadlines:
         self._set_in(max(0.0, wait), deadline)
 
     def _set_in(self, seconds: float, deadline: datetime | None = None) -> None:
+        if self._held:
+            return
         seconds = min(seconds, self._recheck)
         if self._timer is not None:
             self._timer.cancel()

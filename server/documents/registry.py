@@ -14,6 +14,7 @@ from server.documents.connection import Access, Channel, DocumentConnection, Tok
 from server.documents.crossnode import CrossNode, document_channel
 from server.documents.isolation import CpuAccount, DocumentLoader
 from server.documents.locks import NameLocks
+from server.documents.rendering import render
 from server.documents.sandbox import CrdtSandbox
 from server.documents.shared import SharedDocument
 from server.metrics import Metrics
@@ -172,8 +173,9 @@ class DocumentRegistry:
             await self._freeze_here(shared)
             await self.crossnode.freeze_everywhere(shared)  # their writes are in SQL: read
             document = shared.document
+            state = document.encode_state()
             frozen = Frozen(
-                shared.last_seq, document.encode_state(), document.state_vector(), document.render()
+                shared.last_seq, state, document.state_vector(), await render(document, state)
             )
             self._unload_when_idle(shared)
             return frozen

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from server.documents import DocumentTooCostly, InvalidDocumentInput, NoSuchDocument
 from server.documents.isolation import CostlyWork, DocumentLoader
+from server.documents.rendering import render
 from server.documents.sandbox import SandboxError
 from storage.document_log import DocumentLog
 from storage.errors import DocumentNotFound, InvalidCursor
@@ -67,4 +68,4 @@ class Versions:
         except (CostlyWork, SandboxError) as exc:
             raise DocumentTooCostly(str(exc)) from None
         seq = state.last_seq if at is None else at
-        return Content(name, seq, last, materialized.document.render())
+        return Content(name, seq, last, await render(materialized.document))

@@ -9,7 +9,10 @@ endpoint and checks the answer and the database:
 * the status is 2xx or 4xx, never 5xx; a 4xx is `application/problem+json` with its status;
 * a refused request stores nothing: the row count of every table and the room's own row and
   members are as before (audit_events, room_events and live_sessions are left out: the
-  audit trail records refused logins, and polls opened by earlier inputs close on their own);
+  audit trail records refused logins, and polls opened by earlier inputs close on their own).
+  Votes open and close on their own only between inputs: the harness holds the deadline
+  timer and runs what is due before each input (a vote closing during a refused login wrote
+  its decision record, which looked like the login's);
 * after an accepted request the resource listings still answer 200 (nothing stored that
   breaks reading it back).
 """
@@ -127,6 +130,7 @@ class RestHarness:
             transport=httpx.ASGITransport(app=self.app), base_url="http://fuzz.test"
         )
         self.tokens: dict[str, str] = self._call(self._start())
+        self._deadlines = self.app.state.services.decisions.deadlines
         self._reader = sqlite3.connect(self.database)
         self._tables = [
             name
@@ -142,6 +146,7 @@ class RestHarness:
         await self._stack.enter_async_context(self.app.router.lifespan_context(self.app))
         await self._stack.enter_async_context(self.client)
         services: Services = self.app.state.services
+        services.decisions.deadlines.hold()  # see the module docstring
         tokens = {}
         for name in ("owner", "participant", "outsider"):
             user = await services.accounts.store.create_user(
@@ -204,6 +209,7 @@ class RestHarness:
         headers = {"content-type": "application/json"}
         if spec.caller is not None:
             headers["authorization"] = f"Bearer {self.tokens[spec.caller]}"
+        self._call(self._deadlines.run_due())
         before = self.fingerprint()
         answer = self.request(spec.method, spec.path, body, headers)
         status = answer.status_code
