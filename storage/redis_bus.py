@@ -1,7 +1,8 @@
 """The bus through Redis pub/sub (storage.bus explains the contract; docs/scaling.md why
 pub/sub rather than streams).
 
-Two connections: one publishes from a bounded outbox in pipelined batches, one listens.
+Two connections: one publishes from a bounded outbox in batches, written at once with their
+replies read apart (storage/redis_publisher.py), one listens.
 redis-py's own retries are off, so that every interruption is seen here: the outbox drops
 what it cannot send (counted in `dropped`), and once the listener is back it subscribes again
 and calls the `on_reconnect` callbacks, which re-read from SQL what the node may have missed.
@@ -25,13 +26,14 @@ from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
 from storage.bus import NODE_ID_BYTES, Bus, Receiver
+from storage.redis_publisher import Publisher
 
 log = logging.getLogger(__name__)
 
 NODE_CHANNEL = "node:"  # + the node id in hex: each node's own channel, always subscribed
 # (so that the listener always has one), whose listeners tell whether the node is still there
 OUTBOX_LIMIT = 10_000  # messages waiting to be published; the oldest go first when full
-BATCH = 500  # messages per pipelined round trip
+BATCH = 500  # messages bundled per write
 BEAT_SECONDS = 3.0  # how often a node says it is alive
 ALIVE_SECONDS = 10.0  # a node silent this long is taken for dead
 POLL_SECONDS = 0.05  # the listener's wait for a message before it looks at subscriptions
@@ -59,6 +61,7 @@ class RedisBus(Bus):
         self._first_connection = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.dropped = 0  # messages that could not be published
+        self.published = 0  # messages handed to Redis (bundled)
         self.drop_next = 0  # test hook: drop this many of the next messages on purpose
 
     @property
@@ -223,24 +226,31 @@ class RedisBus(Bus):
         self._changes.clear()
 
     async def _send(self) -> None:
+        """Publish the outbox (storage/redis_publisher.py: written in this task's first step,
+        replies read apart); on a break, what was in flight counts as dropped and the
+        connection is made again."""
         backoff = 0.1
         while True:
-            if not self._outbox:
-                self._wake.clear()
-                await self._wake.wait()
-                continue
-            batch = [self._outbox.popleft() for _ in range(min(BATCH, len(self._outbox)))]
+            publisher = Publisher(self._client)
             try:
-                async with self._client.pipeline(transaction=False) as pipe:
-                    for channel, bundle in bundles(batch, self.node_id):
-                        pipe.publish(channel, bundle)
-                    await pipe.execute()
+                await publisher.connect()
                 backoff = 0.1
+                while True:
+                    if not self._outbox:
+                        self._wake.clear()
+                        await self._wake.wait()
+                        continue
+                    batch = [self._outbox.popleft() for _ in range(min(BATCH, len(self._outbox)))]
+                    await publisher.publish(bundles(batch, self.node_id), len(batch))
+                    self.published += len(batch)
             except (RedisError, OSError) as exc:
-                self.dropped += len(batch)
-                log.debug("bus: %d messages dropped: %s", len(batch), exc)
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF)
+                lost = publisher.in_flight
+                self.dropped += lost
+                log.debug("bus: publishing broke (%s); %d messages dropped", exc, lost)
+            finally:
+                await publisher.close()
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, MAX_BACKOFF)
 
 
 _LENGTH = struct.Struct(">I")

@@ -26,6 +26,7 @@ from tests.server.test_auth_http import KEY, assert_problem
 from tests.support.outreach import MailSink, WebhookReceiver
 from tests.support.rooms import bearer_headers, services_of
 from tests.support.server import RunningServer, serve_in_process
+from tests.support.waiting import eventually
 
 PEOPLE = {"owner": "bg", "anna": "bg", "ben": "en", "carl": "bg", "dora": "bg", "eve": "en"}
 
@@ -143,10 +144,19 @@ async def test_a_consultation_is_announced_once_by_mail_webhook_and_feeds(
         event = json.loads(arrivals[0].body)
         assert event["type"] == "consultation.opened"
         assert event["data"]["consultation"]["id"] == consultation["id"]
-        deliveries = await http.get(
-            f"/me/webhooks/{hook.json()['id']}/deliveries", headers=auth["eve"]
-        )
-        assert [d["state"] for d in deliveries.json()["deliveries"]] == ["delivered"]
+        states: list[str] = []
+
+        async def delivered() -> bool:
+            # the receiver has the request before the server has read the answer and
+            # recorded the delivery
+            listed = await http.get(
+                f"/me/webhooks/{hook.json()['id']}/deliveries", headers=auth["eve"]
+            )
+            states[:] = [d["state"] for d in listed.json()["deliveries"]]
+            return states != ["pending"]
+
+        await eventually(delivered)
+        assert states == ["delivered"]
 
         # anna's link: a page, then one click
         path_only = link.removeprefix("http://veche.test")

@@ -90,3 +90,23 @@ def test_a_damaged_bundle_is_refused(damage: Callable[[bytes], bytes]) -> None:
     ((_, bundle),) = bundles([("a", b"hello"), ("a", b"world")], new_node_id())
     with pytest.raises(ValueError, match="bundle ends"):
         unbundle(damage(bundle))
+
+
+async def test_a_message_is_written_before_the_turns_later_callbacks() -> None:
+    # A node's own fan-out runs in a callback scheduled after the update was published: the
+    # other nodes' copy must already be on the socket by then, not one turn later.
+    async with two_buses() as (one, two):
+        heard = asyncio.Event()
+        await two.subscribe("doc", lambda _sender, _message: heard.set())
+        seen_by_later_callback: list[int] = []
+        for _ in range(3):
+            before = one.published
+            one.publish("doc", b"update")
+            asyncio.get_running_loop().call_soon(
+                lambda: seen_by_later_callback.append(one.published - before)
+            )
+            async with asyncio.timeout(5):
+                await heard.wait()
+            heard.clear()
+        assert seen_by_later_callback == [1, 1, 1]
+        assert one.dropped == 0
