@@ -169,7 +169,7 @@ class CrossNode:
                 self._catch_up_later(shared, GAP_GRACE, unless_filled=True)
             return
         try:
-            shared.apply_remote_unnumbered(sender, news.local, news.update)
+            shared.apply_remote_unnumbered(sender, news.local, news.update, news.validated)
         except UpdateError:
             log.warning("document %r: an update from another node is refused", shared.name)
 

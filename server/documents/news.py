@@ -4,6 +4,11 @@ An update travels as soon as the node accepted it (`UpdateNews`, with the node's
 number for it), so other nodes relay it without waiting for the database; once it is stored,
 a small `NumberedNews` gives the sequence number the database took for it. Awareness travels
 as the y-protocols awareness payload. The bus adds the sending node's id (storage.bus).
+
+An update a connection sent travels with what the accepting node's validation found (the
+items it added and its main client: crdt's `Validated`), so the other nodes integrate it
+without parsing it again in Python; an update made by the server itself travels bare and is
+validated where it arrives.
 """
 
 from __future__ import annotations
@@ -11,7 +16,10 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from crdt.document import Validated
+
 _UPDATE = b"U"
+_VALIDATED = b"V"  # an update with what its validation found
 _NUMBERED = b"N"
 _AWARENESS = b"A"
 _FREEZE = b"F"
@@ -19,14 +27,17 @@ _THAW = b"T"
 _FROZEN = b"K"
 REQUEST_BYTES = 16
 _SEQ = struct.Struct(">Q")
+_FOUND = struct.Struct(">Qq")  # added items, main client (-1: none)
 
 
 @dataclass(frozen=True, slots=True)
 class UpdateNews:
-    """An update the sending node accepted, as its ``local``-th of this document."""
+    """An update the sending node accepted, as its ``local``-th of this document; with
+    ``validated``, what the sending node's validation found."""
 
     local: int
     update: bytes
+    validated: Validated | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +78,11 @@ class BadNews(ValueError):
 
 def encode_news(news: DocumentNews) -> bytes:
     if isinstance(news, UpdateNews):
+        found = news.validated
+        if found is not None:
+            client = -1 if found.primary_client is None else found.primary_client
+            head = _VALIDATED + _SEQ.pack(news.local) + _FOUND.pack(found.added_items, client)
+            return head + news.update
         return _UPDATE + _SEQ.pack(news.local) + news.update
     if isinstance(news, NumberedNews):
         return _NUMBERED + _SEQ.pack(news.local) + _SEQ.pack(news.seq)
@@ -83,6 +99,11 @@ def decode_news(data: bytes) -> DocumentNews:
     if kind == _UPDATE and len(data) > 1 + _SEQ.size:
         (local,) = _SEQ.unpack_from(data, 1)
         return UpdateNews(local, data[1 + _SEQ.size :])
+    if kind == _VALIDATED and len(data) > 1 + _SEQ.size + _FOUND.size:
+        (local,) = _SEQ.unpack_from(data, 1)
+        added, client = _FOUND.unpack_from(data, 1 + _SEQ.size)
+        found = Validated(added, None if client < 0 else client)
+        return UpdateNews(local, data[1 + _SEQ.size + _FOUND.size :], found)
     if kind == _NUMBERED and len(data) == 1 + 2 * _SEQ.size:
         local, seq = _SEQ.unpack_from(data, 1)[0], _SEQ.unpack_from(data, 1 + _SEQ.size)[0]
         return NumberedNews(local, seq)

@@ -148,10 +148,12 @@ class SharedDocument:
         if writes and self.document.step_limit == 0 and self._cpu.available():
             self.document.step_limit = self._limits.inline_steps  # in credit again
         started = time.thread_time() if writes else 0.0
+        items = self.document.items  # before this frame's update (one at most)
         commit: asyncio.Future[int] | None = None
         for event in connection.session.receive(frame):
             if isinstance(event, UpdateApplied):
-                commit = self._accept_update(connection, event.update, event.relay_frame)
+                found = Validated(self.document.items - items, self.document.last_client)
+                commit = self._accept_update(connection, event.update, event.relay_frame, found)
             elif isinstance(event, AwarenessReceived):
                 accepted = self.awareness.apply(connection.id, event.entries, time.monotonic())
                 if len(accepted) == len(event.entries):
@@ -269,10 +271,15 @@ class SharedDocument:
         self._checkpoint_when_due()
         return True
 
-    def apply_remote_unnumbered(self, node: bytes, local: int, update: bytes) -> None:
+    def apply_remote_unnumbered(
+        self, node: bytes, local: int, update: bytes, validated: Validated | None = None
+    ) -> None:
         """Apply an update another node accepted and relay it here at once; its sequence
-        number follows (`number_remote`). Raises crdt's UpdateError (nothing applied)."""
+        number follows (`number_remote`). With ``validated`` (what that node's validation
+        found) it is integrated without parsing it again. Raises crdt's UpdateError (nothing
+        applied)."""
         with lifted_limit(self.document):  # the node that took it checked it
+            self.document.expect_validated(validated)
             self.document.apply_update(update)
         self.remote_unnumbered.add(node, local, update)
         self._to_relay.add(update)
@@ -309,17 +316,24 @@ class SharedDocument:
             self.broadcast(encode_message(AwarenessMessage(encode_awareness_update(removed))))
 
     def _accept_update(
-        self, connection: DocumentConnection, update: bytes, relay: bytes
+        self, connection: DocumentConnection, update: bytes, relay: bytes, found: Validated
     ) -> asyncio.Future[int]:
         self._metrics.updates_received.inc()
         # logged (and so published to the other nodes) first: their observers need not wait
         # for this node's
-        logged = self._log(update, connection.access.author, Origin.CONNECTION)
+        logged = self._log(update, connection.access.author, Origin.CONNECTION, found)
         self._to_relay.add(update, frame=relay, source=connection)
         return logged
 
-    def _log(self, update: bytes, author: str | None, origin: Origin) -> asyncio.Future[int]:
-        """Hand an applied update to the group committer, which numbers it."""
+    def _log(
+        self,
+        update: bytes,
+        author: str | None,
+        origin: Origin,
+        validated: Validated | None = None,
+    ) -> asyncio.Future[int]:
+        """Hand an applied update to the group committer, which numbers it; the other nodes
+        are told at once (with ``validated``, what validating it found)."""
         future = self._committer.submit(
             NewUpdate(
                 document_id=self.stored.id,
@@ -333,7 +347,7 @@ class SharedDocument:
         self._unnumbered += 1
         self._told += 1
         local = self._told
-        self._tell(UpdateNews(local, update))
+        self._tell(UpdateNews(local, update, validated))
         future.add_done_callback(lambda done: self._numbered(local, done))
         self._track(future)
         return future

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from crdt.document import Validated
 from server.documents.news import (
     AwarenessNews,
     BadNews,
@@ -46,6 +47,8 @@ def test_a_number_applied_twice_is_reported() -> None:
     "news",
     [
         UpdateNews(2**40 + 3, b"\x01\x02"),
+        UpdateNews(5, b"\x01\x02", Validated(3, 2**40 + 9)),
+        UpdateNews(6, b"\x01", Validated(0, None)),
         NumberedNews(7, 2**40 + 3),
         AwarenessNews("Ана 🗳️".encode()),
     ],
@@ -54,7 +57,9 @@ def test_news_survive_the_bus(news: UpdateNews | NumberedNews | AwarenessNews) -
     assert decode_news(encode_news(news)) == news
 
 
-@pytest.mark.parametrize("data", [b"", b"U\x00\x00", b"N\x00", b"A", b"X123456789"])
+@pytest.mark.parametrize(
+    "data", [b"", b"U\x00\x00", b"N\x00", b"A", b"X123456789", b"V" + bytes(24)]
+)
 def test_other_bytes_are_not_news(data: bytes) -> None:
     with pytest.raises(BadNews):
         decode_news(data)

@@ -99,12 +99,14 @@ async def test_a_message_is_written_before_the_turns_later_callbacks() -> None:
         heard = asyncio.Event()
         await two.subscribe("doc", lambda _sender, _message: heard.set())
         seen_by_later_callback: list[int] = []
+
+        def look(before: int) -> None:
+            seen_by_later_callback.append(one.published - before)
+
         for _ in range(3):
             before = one.published
             one.publish("doc", b"update")
-            asyncio.get_running_loop().call_soon(
-                lambda: seen_by_later_callback.append(one.published - before)
-            )
+            asyncio.get_running_loop().call_soon(look, before)
             async with asyncio.timeout(5):
                 await heard.wait()
             heard.clear()
