@@ -278,8 +278,7 @@ class SharedDocument:
         number follows (`number_remote`). With ``validated`` (what that node's validation
         found) it is integrated without parsing it again. Raises crdt's UpdateError (nothing
         applied)."""
-        with lifted_limit(self.document):  # the node that took it checked it
-            self.document.expect_validated(validated)
+        with lifted_limit(self.document, validated):  # the node that took it checked it
             self.document.apply_update(update)
         self.remote_unnumbered.add(node, local, update)
         self._to_relay.add(update)

@@ -11,6 +11,7 @@ import pytest
 from pycrdt import Text
 
 from client import DocumentClient
+from crdt.document import Validated
 from server.documents.shared import SharedDocument
 from tests.nodes.test_lost_messages import two_nodes
 from tests.support.rooms import services_of
@@ -88,3 +89,36 @@ async def test_an_update_read_back_from_sql_before_its_number_came_is_not_relaye
         shared.apply_remote(seq + 1, second)
         await reader.wait_until(lambda: str(read) == "Решение №7")
         assert received == [first, second]  # the first was not sent again
+
+
+async def test_a_writers_update_reaches_the_other_node_with_what_its_validation_found(
+    postgres_url: str,
+) -> None:
+    async with (
+        two_nodes(postgres_url) as (one, two),
+        reading(two, "validated") as (reader, _, there),
+    ):
+        given: list[Validated | None] = []
+        document = there.document
+        expect = document.expect_validated
+
+        def noted(validated: Validated | None) -> None:
+            given.append(validated)
+            expect(validated)
+
+        document.expect_validated = noted  # type: ignore[method-assign]
+        writer = DocumentClient(one.yjs, "validated")
+        await writer.connect()
+        try:
+            writer.doc.get("content", type=Text).insert(0, "Чл. 2 Прозрачност")
+            read = reader.doc.get("content", type=Text)
+            await reader.wait_until(lambda: str(read) == "Чл. 2 Прозрачност")
+        finally:
+            await writer.close()
+        here = services_of(one).documents.get("validated")
+        assert here is not None
+        found = [v for v in given if v is not None]
+        # taken as validated on the second node: the first node's count and client, no parse
+        assert found == [Validated(here.document.items, writer.doc.client_id)]
+        assert there.document.items == here.document.items
+        assert there.document.last_client == writer.doc.client_id
