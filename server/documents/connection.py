@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from crdt.document import Document
+from crdt.messages import SavedNotice, encode_message
 from crdt.session import Role, SyncSession
 from server.closecodes import CloseCode
 from server.documents.isolation import CpuAccount
@@ -179,3 +180,37 @@ class DocumentConnection:
         if self.close_code is None:
             self.close_code = code
             self.channel.close(code, reason)
+
+    def close_slow(self) -> None:
+        """Close a connection whose outgoing queue overflowed."""
+        self.close(CloseCode.SLOW_READER, "too slow to read; reconnect to resync")
+
+    def count_write(self, commit: asyncio.Future[int] | None) -> None:
+        """Number a write message; acknowledge it once it (if it changed nothing: the last
+        write before it) is durable. ``commit``: the commit of the update it carried."""
+        self.writes_received += 1
+        number = self.writes_received
+        if commit is not None:
+            self.last_commit = commit
+        pending = self.last_commit
+        if pending is None or pending.done():
+            self._acknowledge(number, pending)
+        else:
+            pending.add_done_callback(lambda done: self._acknowledge(number, done))
+
+    def _acknowledge(self, number: int, commit: asyncio.Future[int] | None) -> None:
+        if commit is not None and (commit.cancelled() or commit.exception() is not None):
+            return
+        if number > self.acknowledged:
+            self.acknowledged = number
+            if commit is not None:
+                self.acknowledged_seq = commit.result()
+            self.notify_saved()
+
+    def notify_saved(self) -> None:
+        """Send the saved notice, if the client asked for them."""
+        if not self.wants_saved_notices or self.close_code is not None:
+            return
+        notice = SavedNotice(acknowledged=self.acknowledged, seq=self.acknowledged_seq)
+        if not self.send(encode_message(notice)):
+            self.close_slow()

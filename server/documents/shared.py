@@ -14,7 +14,6 @@ from crdt.document import Document, Validated
 from crdt.messages import (
     AwarenessMessage,
     MessageType,
-    SavedNotice,
     SyncMessageType,
     SyncUpdate,
     encode_message,
@@ -168,11 +167,11 @@ class SharedDocument:
                 connection.send(encode_message(AwarenessMessage(payload)))
             elif isinstance(event, SavedNoticesRequested):
                 connection.wants_saved_notices = True
-                self._notify_saved(connection)
+                connection.notify_saved()
             elif isinstance(event, WriteDenied):
                 pass  # the session queued the permission-denied reply
         if writes:
-            self._count_write(connection, commit)
+            connection.count_write(commit)
             self._charge(connection, time.thread_time() - started)
         self._flush(connection)
 
@@ -374,41 +373,6 @@ class SharedDocument:
         if self._publish is not None:
             self._publish(news)
 
-    def _count_write(
-        self, connection: DocumentConnection, commit: asyncio.Future[int] | None
-    ) -> None:
-        """Number a write message; acknowledge it once it (if empty: the last one) is durable."""
-        connection.writes_received += 1
-        number = connection.writes_received
-        if commit is not None:
-            connection.last_commit = commit
-        pending = connection.last_commit
-        if pending is None or pending.done():
-            self._acknowledge(connection, number, pending)
-        else:
-            pending.add_done_callback(lambda f: self._acknowledge(connection, number, f))
-
-    def _acknowledge(
-        self,
-        connection: DocumentConnection,
-        number: int,
-        future: asyncio.Future[int] | None = None,
-    ) -> None:
-        if future is not None and (future.cancelled() or future.exception() is not None):
-            return
-        if number > connection.acknowledged:
-            connection.acknowledged = number
-            if future is not None:
-                connection.acknowledged_seq = future.result()
-            self._notify_saved(connection)
-
-    def _notify_saved(self, connection: DocumentConnection) -> None:
-        if not connection.wants_saved_notices or connection.close_code is not None:
-            return
-        notice = SavedNotice(acknowledged=connection.acknowledged, seq=connection.acknowledged_seq)
-        if not connection.send(encode_message(notice)):
-            self._close_slow_reader(connection)
-
     def _track(self, future: asyncio.Future[int]) -> None:
         self.pending.add(future)
         future.add_done_callback(self.pending.discard)
@@ -429,4 +393,4 @@ class SharedDocument:
             self._close_slow_reader(connection)
 
     def _close_slow_reader(self, connection: DocumentConnection) -> None:
-        connection.close(CloseCode.SLOW_READER, "too slow to read; reconnect to resync")
+        connection.close_slow()
