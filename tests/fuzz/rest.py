@@ -12,7 +12,8 @@ endpoint and checks the answer and the database:
   audit trail records refused logins, and polls opened by earlier inputs close on their own).
   Votes open and close on their own only between inputs: the harness holds the deadline
   timer and runs what is due before each input (a vote closing during a refused login wrote
-  its decision record, which looked like the login's);
+  its decision record, which looked like the login's), and documents are not unloaded
+  (checkpointed) in the background;
 * after an accepted request the resource listings still answer 200 (nothing stored that
   breaks reading it back).
 """
@@ -119,7 +120,9 @@ class RestHarness:
         settings = Settings(
             database_url=f"sqlite+aiosqlite:///{self.database}",
             secret_key=KEY,
-            unload_grace=0.2,
+            # documents stay in memory until the harness closes: one unloading 0.2 s after a
+            # request wrote its checkpoint during a later request, which looked like its write
+            unload_grace=3600.0,
         )
         self.app = create_app(settings)
         self._loop = asyncio.new_event_loop()
