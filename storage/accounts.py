@@ -194,9 +194,11 @@ class AccountStore:
         The check and the replacement are one statement, so of two concurrent refreshes with
         the same token exactly one rotates. The token replaced less than ``grace`` ago is
         accepted again (``RETRIED``): a browser that navigated away before the answer arrived
-        still holds it (and may reload more than once). The token each lost answer carried
-        stops working, so a thief who replays within the grace is found out at the owner's
-        next refresh.
+        still holds it (and may reload more than once). ``new_hash`` becomes the current
+        token; the service makes a token's successor the same bytes every time, so a retry
+        leaves the token the lost answer carried working (the browser may have kept that
+        one), and a thief who replays within the grace holds the owner's successor: whoever
+        of the two refreshes second is found out.
         """
         live = (
             AuthSessionRecord.id == session_id,

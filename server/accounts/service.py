@@ -237,7 +237,7 @@ class SignIn:
         await self.throttle.succeeded(reserved)
         now = self.clock()
         session_id = secrets.token_hex(16)
-        refresh = self._refresh_token(session_id)
+        refresh = self._refresh_token(session_id, 0)
         await self.store.create_session(
             session_id,
             user.id,
@@ -255,15 +255,22 @@ class SignIn:
 
         A refresh token presented again after it was rotated means it leaked: the whole
         session is revoked. Raises InvalidToken. The one exception: the token replaced less
-        than REFRESH_RETRY_GRACE ago is rotated again (a page that reloaded before the answer
-        to its refresh arrived).
+        than REFRESH_RETRY_GRACE ago gets the same successor again (a page that reloaded
+        before the answer to its refresh arrived); whoever of two holders of that successor
+        refreshes second is then found out.
         """
         payload = self.signer.verify(refresh_token)
         session_id = payload.get("sid")
-        if payload.get("typ") != "refresh" or not isinstance(session_id, str):
+        generation = payload.get("gen", 0)  # tokens issued before generations: as the first
+        if (
+            payload.get("typ") != "refresh"
+            or not isinstance(session_id, str)
+            or not isinstance(generation, int)
+            or generation < 0
+        ):
             raise InvalidToken("not a refresh token")
         now = self.clock()
-        new = self._refresh_token(session_id)
+        new = self._refresh_token(session_id, generation + 1)
         outcome = await self.store.rotate_refresh_token(
             session_id, secret_hash(refresh_token), secret_hash(new), now, REFRESH_RETRY_GRACE
         )
@@ -329,10 +336,13 @@ class SignIn:
         }
         return self.signer.sign(payload)
 
-    def _refresh_token(self, session_id: str) -> str:
-        return self.signer.sign(
-            {"typ": "refresh", "sid": session_id, "jti": secrets.token_urlsafe(24)}
-        )
+    def _refresh_token(self, session_id: str, generation: int) -> str:
+        """The session's refresh token of ``generation`` (0 at login, one more at each
+        rotation): the same bytes whenever it is made, so a refresh retried within the grace
+        hands back the very token its lost answer carried, and the browser may keep either
+        (a reload that lost two answers in a row once signed the person out). Only this key
+        can sign it; the session id in it is random."""
+        return self.signer.sign({"typ": "refresh", "sid": session_id, "gen": generation})
 
     def _issue(self, user_id: int, session_id: str, refresh: str, now: datetime) -> IssuedTokens:
         return IssuedTokens(
