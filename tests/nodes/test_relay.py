@@ -35,29 +35,27 @@ def edits(*pieces: str) -> list[bytes]:
 
 @contextlib.asynccontextmanager
 async def reading(
-    server: RunningServer, name: str
-) -> AsyncIterator[tuple[DocumentClient, list[bytes], SharedDocument]]:
-    """A reader of document ``name`` on ``server``, the updates it receives, and the server's
-    copy of the document."""
-    reader = DocumentClient(server.yjs, name)
-    await reader.connect()
-    try:
-        received: list[bytes] = []
-        reader.on_remote_update(received.append)
-        shared = services_of(server).documents.get(name)
-        assert shared is not None
-        yield reader, received, shared
-    finally:
-        await reader.close()
+    database_url: str, name: str
+) -> AsyncIterator[tuple[RunningServer, DocumentClient, list[bytes], SharedDocument]]:
+    """Two nodes; a reader of document ``name`` on the second, the updates it receives, and
+    the second node's copy of the document. The first node comes first."""
+    async with two_nodes(database_url) as (one, two):
+        reader = DocumentClient(two.yjs, name)
+        await reader.connect()
+        try:
+            received: list[bytes] = []
+            reader.on_remote_update(received.append)
+            shared = services_of(two).documents.get(name)
+            assert shared is not None
+            yield one, reader, received, shared
+        finally:
+            await reader.close()
 
 
 async def test_updates_of_one_turn_are_relayed_as_one_and_a_lone_one_as_received(
     postgres_url: str,
 ) -> None:
-    async with (
-        two_nodes(postgres_url) as (_, two),
-        reading(two, "merged") as (reader, received, shared),
-    ):
+    async with reading(postgres_url, "merged") as (_, reader, received, shared):
         first, second, third, fourth = edits("Чл. 1", " Общината", " публикува", " ✅")
         for local, update in enumerate((first, second, third), start=1):
             shared.apply_remote_unnumbered(OTHER_NODE, local, update)
@@ -74,10 +72,7 @@ async def test_updates_of_one_turn_are_relayed_as_one_and_a_lone_one_as_received
 async def test_an_update_read_back_from_sql_before_its_number_came_is_not_relayed_again(
     postgres_url: str,
 ) -> None:
-    async with (
-        two_nodes(postgres_url) as (_, two),
-        reading(two, "read-back") as (reader, received, shared),
-    ):
+    async with reading(postgres_url, "read-back") as (_, reader, received, shared):
         first, second = edits("Решение", " №7")
         shared.apply_remote_unnumbered(OTHER_NODE, 1, first)
         read = reader.doc.get("content", type=Text)
@@ -94,10 +89,7 @@ async def test_an_update_read_back_from_sql_before_its_number_came_is_not_relaye
 async def test_a_writers_update_reaches_the_other_node_with_what_its_validation_found(
     postgres_url: str,
 ) -> None:
-    async with (
-        two_nodes(postgres_url) as (one, two),
-        reading(two, "validated") as (reader, _, there),
-    ):
+    async with reading(postgres_url, "validated") as (one, reader, _, there):
         given: list[Validated | None] = []
         document = there.document
         expect = document.expect_validated
