@@ -9,9 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import Insert, Table, func, insert, select, update
+from sqlalchemy import Insert, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.database import Database
 from storage.errors import DocumentNotFound, UnknownDocument
 from storage.history import HistoryPage, Version, VersionGrouper, decode_cursor, encode_cursor
+from storage.log_rows import (
+    UNNEST_INSERT,
+    UPDATES_TABLE,
+    NewCheckpoint,
+    NewUpdate,
+    checkpoint_row,
+    update_columns,
+    update_row,
+)
 from storage.models import CheckpointRecord, DocumentRecord, UpdateRecord, utc_now
 from storage.records import detached
 
@@ -34,26 +42,6 @@ __all__ = [
 
 HISTORY_CHUNK = 1000  # rows read per query while grouping history into versions
 RECOGNISE_WINDOW = 1000  # newest rows searched for an update whose commit was not confirmed
-
-
-@dataclass(frozen=True)
-class NewUpdate:
-    """An update to store; its sequence number is taken when it is stored (``append``)."""
-
-    document_id: int
-    data: bytes
-    author: str | None
-    client_id: int | None
-    origin: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class NewCheckpoint:
-    document_id: int
-    seq: int
-    state: bytes
-    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -162,13 +150,17 @@ class DocumentLog:
         async with self._sessions() as session, session.begin():
             seqs, newer = await _take_numbers(session, updates, checkpoints)
             if updates:
-                rows = [_update_row(u, seq) for u, seq in zip(updates, seqs, strict=True)]
-                # Core, not the ORM's bulk path: the rows are plain dicts already, and this
-                # is the hot path of every edit (a third of the commit's CPU went to the ORM)
-                await session.execute(insert(UPDATES_TABLE), rows)
+                if self._database.dialect == "postgresql":
+                    await session.execute(UNNEST_INSERT, update_columns(updates, seqs))
+                else:
+                    rows = [update_row(u, seq) for u, seq in zip(updates, seqs, strict=True)]
+                    # Core, not the ORM's bulk path: the rows are plain dicts already, and
+                    # this is the hot path of every edit (a third of the commit's CPU went
+                    # to the ORM)
+                    await session.execute(insert(UPDATES_TABLE), rows)
             if newer:
                 await session.execute(
-                    self._insert_checkpoints(), [_checkpoint_row(c) for c in newer]
+                    self._insert_checkpoints(), [checkpoint_row(c) for c in newer]
                 )
         return seqs
 
@@ -389,27 +381,3 @@ async def _take_numbers(
         seqs.append(next_number[item.document_id])
         next_number[item.document_id] += 1
     return seqs, newer
-
-
-UPDATES_TABLE = cast(Table, UpdateRecord.__table__)
-
-
-def _update_row(update: NewUpdate, seq: int) -> dict[str, Any]:
-    return {
-        "document_id": update.document_id,
-        "seq": seq,
-        "author": update.author,
-        "client_id": update.client_id,
-        "origin": update.origin,
-        "created_at": update.created_at,
-        "data": update.data,
-    }
-
-
-def _checkpoint_row(checkpoint: NewCheckpoint) -> dict[str, Any]:
-    return {
-        "document_id": checkpoint.document_id,
-        "seq": checkpoint.seq,
-        "created_at": checkpoint.created_at,
-        "state": checkpoint.state,
-    }

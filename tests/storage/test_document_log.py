@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta, timezone
 
 import pycrdt
 import pytest
@@ -170,3 +171,21 @@ async def test_holds_finds_an_update_by_its_bytes(log: DocumentLog) -> None:
     await log.append([update(doc, 1, data="Чл. 1".encode()), update(doc, 2)])
     assert await log.holds(doc, "Чл. 1".encode())
     assert not await log.holds(doc, b"never stored")
+
+
+async def test_a_batch_keeps_each_rows_time_and_order(log: DocumentLog) -> None:
+    # PostgreSQL takes a batch as one statement of column arrays (storage/document_log.py)
+    doc = (await log.ensure_document("d")).id
+    sofia = timezone(timedelta(hours=2))
+    start = datetime(2026, 12, 6, 9, 0, tzinfo=sofia)
+    batch = [
+        update(doc, n, author="Иван" if n < 250 else "Ана", at=start + timedelta(seconds=n))
+        for n in range(1, 501)
+    ]
+    assert await log.append(batch) == list(range(1, 501))
+    first, second = (await log.history(doc, newest_first=False)).versions
+    assert (first.author, first.first_seq, first.last_seq) == ("Иван", 1, 249)
+    assert (second.author, second.count) == ("Ана", 251)
+    assert first.first_at == start + timedelta(seconds=1)
+    assert second.last_at == datetime(2026, 12, 6, 7, 8, 20, tzinfo=UTC)
+    assert [data for _, data in await log.read_updates(doc)] == [u.data for u in batch]
