@@ -163,7 +163,7 @@ class CrossNode:
             self._freeze_answered(news)
             return
         if isinstance(news, NumberedNews):
-            if not shared.number_remote(sender, news.local, news.seq):
+            if not shared.number_remote(sender, news.local, news.seq, news.count):
                 self._catch_up_later(shared, GAP_GRACE)  # its update never came: read it
             elif shared.numbers.has_gap:
                 self._catch_up_later(shared, GAP_GRACE, unless_filled=True)

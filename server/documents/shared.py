@@ -28,7 +28,7 @@ from crdt.session import (
 from server.closecodes import CloseCode
 from server.documents.connection import DocumentConnection
 from server.documents.isolation import CpuAccount, CrdtLimits
-from server.documents.news import AwarenessNews, DocumentNews, NumberedNews, UpdateNews
+from server.documents.news import AwarenessNews, DocumentNews, NumberedRuns, UpdateNews
 from server.documents.numbering import AppliedNumbers
 from server.documents.remote import TurnRelay, Unnumbered
 from server.metrics import Metrics
@@ -91,6 +91,7 @@ class SharedDocument:
         self.numbers = AppliedNumbers(last_seq)
         self.checkpoint_seq = checkpoint_seq
         self._publish = publish
+        self._numbered_runs = None if publish is None else NumberedRuns(publish)
         self._unnumbered = 0  # own updates applied whose commit has not numbered them yet
         self._told = 0  # own updates told to the other nodes (their running number)
         # other nodes' updates applied here whose sequence number has not come yet
@@ -282,14 +283,17 @@ class SharedDocument:
         self.remote_unnumbered.add(node, local, update)
         self._to_relay.add(update)
 
-    def number_remote(self, node: bytes, local: int, seq: int) -> bool:
-        """Another node's update, applied here before, is stored as ``seq``. False if it was
-        never applied here (its message was lost: read it from SQL)."""
-        if not self.remote_unnumbered.numbered(node, local):
-            return self.numbers.holds(seq)
-        self.numbers.mark(seq)
+    def number_remote(self, node: bytes, local: int, seq: int, count: int = 1) -> bool:
+        """Another node's updates ``local`` and the ``count - 1`` after it, applied here, are
+        stored from ``seq`` on. False if one never came here (lost: read it from SQL)."""
+        complete = True
+        for offset in range(count):
+            if self.remote_unnumbered.numbered(node, local + offset):
+                self.numbers.mark(seq + offset)
+            elif not self.numbers.holds(seq + offset):
+                complete = False
         self._checkpoint_when_due()
-        return True
+        return complete
 
     def _relay_queued(self, update: bytes, frame: bytes | None, source: object | None) -> None:
         exclude = source if isinstance(source, DocumentConnection) else None
@@ -362,7 +366,8 @@ class SharedDocument:
             return
         seq = future.result()
         self.numbers.mark(seq)
-        self._tell(NumberedNews(local, seq))
+        if self._numbered_runs is not None:
+            self._numbered_runs.add(local, seq)
         self._checkpoint_when_due()
 
     def _checkpoint_when_due(self) -> None:
@@ -370,7 +375,8 @@ class SharedDocument:
             self.checkpoint()
 
     def _tell(self, news: DocumentNews) -> None:
-        if self._publish is not None:
+        if self._publish is not None and self._numbered_runs is not None:
+            self._numbered_runs.flush()  # the numbers learnt before go first
             self._publish(news)
 
     def _track(self, future: asyncio.Future[int]) -> None:

@@ -3,6 +3,7 @@ merged update (issue 15's decision); one alone goes as the very bytes received."
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -114,3 +115,40 @@ async def test_a_writers_update_reaches_the_other_node_with_what_its_validation_
         assert found == [Validated(here.document.items, writer.doc.client_id)]
         assert there.document.items == here.document.items
         assert there.document.last_client == writer.doc.client_id
+
+
+async def test_the_numbers_of_one_commit_reach_the_other_node_as_one_run(
+    postgres_url: str,
+) -> None:
+    async with reading(postgres_url, "runs") as (one, reader, _, there):
+        runs: list[int] = []
+        number_remote = there.number_remote
+        all_numbered = asyncio.Event()
+
+        def noted(node: bytes, local: int, seq: int, count: int = 1) -> bool:
+            runs.append(count)
+            if sum(runs) >= 40:
+                all_numbered.set()
+            return number_remote(node, local, seq, count)
+
+        there.number_remote = noted  # type: ignore[method-assign]
+        writer = DocumentClient(one.yjs, "runs")
+        await writer.connect()
+        try:
+            text = writer.doc.get("content", type=Text)
+            for article in range(1, 41):  # forty updates sent at once
+                text.insert(len(text), f"Чл. {article}. ")
+            await writer.wait_saved()
+        finally:
+            await writer.close()
+        here = services_of(one).documents.get("runs")
+        assert here is not None
+        read = reader.doc.get("content", type=Text)
+        await reader.wait_until(lambda: str(read).endswith("Чл. 40. "))
+        async with asyncio.timeout(10):
+            await all_numbered.wait()
+        assert there.numbers.through == here.numbers.through >= 40
+        assert not there.numbers.has_gap
+        assert not there.remote_unnumbered  # every number came
+        assert sum(runs) == 40
+        assert len(runs) < 40  # told in runs, one per commit, not one per update

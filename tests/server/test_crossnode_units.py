@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from crdt.document import Validated
 from server.documents.news import (
+    MAX_RUN,
     AwarenessNews,
     BadNews,
+    DocumentNews,
     FreezeNews,
     FrozenNews,
     NumberedNews,
+    NumberedRuns,
     UpdateNews,
     decode_news,
     encode_news,
@@ -50,6 +55,7 @@ def test_a_number_applied_twice_is_reported() -> None:
         UpdateNews(5, b"\x01\x02", Validated(3, 2**40 + 9)),
         UpdateNews(6, b"\x01", Validated(0, None)),
         NumberedNews(7, 2**40 + 3),
+        NumberedNews(8, 2**40 + 4, 500),
         AwarenessNews("Ана 🗳️".encode()),
     ],
 )
@@ -58,7 +64,17 @@ def test_news_survive_the_bus(news: UpdateNews | NumberedNews | AwarenessNews) -
 
 
 @pytest.mark.parametrize(
-    "data", [b"", b"U\x00\x00", b"N\x00", b"A", b"X123456789", b"V" + bytes(24)]
+    "data",
+    [
+        b"",
+        b"U\x00\x00",
+        b"N\x00",
+        b"A",
+        b"X123456789",
+        b"V" + bytes(24),
+        b"N" + bytes(24),  # a run of no numbers
+        b"N" + bytes(16) + (MAX_RUN + 1).to_bytes(8, "big"),
+    ],
 )
 def test_other_bytes_are_not_news(data: bytes) -> None:
     with pytest.raises(BadNews):
@@ -75,3 +91,31 @@ def test_other_bytes_are_not_news(data: bytes) -> None:
 )
 def test_freeze_news_survive_the_bus(news: FreezeNews | FrozenNews) -> None:
     assert decode_news(encode_news(news)) == news
+
+
+def test_one_number_goes_as_nodes_of_the_version_before_read_it() -> None:
+    assert encode_news(NumberedNews(7, 9)) == b"N" + (7).to_bytes(8, "big") + (9).to_bytes(8, "big")
+    assert encode_news(NumberedNews(7, 9, 1)) == encode_news(NumberedNews(7, 9))
+
+
+async def test_numbers_learnt_in_one_turn_are_told_in_runs_at_its_end() -> None:
+    told: list[DocumentNews] = []
+    runs = NumberedRuns(told.append)
+    for local, seq in ((1, 10), (2, 11), (3, 12), (5, 13), (6, 14), (7, 20)):
+        runs.add(local, seq)
+    assert told == [NumberedNews(1, 10, 3), NumberedNews(5, 13, 2)]  # each told as it ended
+    await asyncio.sleep(0)
+    assert told[2:] == [NumberedNews(7, 20, 1)]  # the last one at the end of the turn
+    runs.add(8, 21)
+    runs.flush()  # other news of the document is about to go: the numbers go first
+    await asyncio.sleep(0)
+    assert told[3:] == [NumberedNews(8, 21, 1)]
+
+
+async def test_a_run_is_told_before_it_grows_past_what_one_news_holds() -> None:
+    told: list[DocumentNews] = []
+    runs = NumberedRuns(told.append)
+    for offset in range(MAX_RUN + 2):
+        runs.add(1 + offset, 100 + offset)
+    await asyncio.sleep(0)
+    assert told == [NumberedNews(1, 100, MAX_RUN), NumberedNews(1 + MAX_RUN, 100 + MAX_RUN, 2)]
