@@ -5,27 +5,18 @@ docs/benchmarks.md has the measurements."""
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.scripts import run_bench
+
 SMALL = ["--rows", "7", "--appends", "2", "--runs", "2"]
 
 
 @pytest.mark.postgres
 def test_append_batch_measures_both_statements(postgres_url: str) -> None:
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "append_batch.py"), *SMALL],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    medians = proc.stdout.split("medians of 2 runs, 7 rows a batch:")[1].strip("\n").splitlines()
+    printed = run_bench("append_batch.py", *SMALL, timeout=120)
+    medians = printed.split("medians of 2 runs, 7 rows a batch:")[1].strip("\n").splitlines()
     figure = re.compile(
         r"  (unnest \(DocumentLog.append\)|row by row): [\d.]+ ms wall, [\d.]+ ms CPU"
     )

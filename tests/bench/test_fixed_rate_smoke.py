@@ -6,15 +6,12 @@ from __future__ import annotations
 
 import re
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
+from tests.bench.scripts import run_bench
 from tests.support.services import unavailable
 
-ROOT = Path(__file__).resolve().parents[2]
 SMALL = ["--nodes", "2", "--rates", "100", "--seconds", "1", "--repeats", "1", "--no-budget"]
 
 
@@ -26,15 +23,7 @@ def test_fixed_rate_reports_each_node_and_the_services(postgres_url: str) -> Non
         unavailable("Node.js is not installed: the benchmark's load generator needs it")
     if shutil.which("redis-server") is None:
         unavailable("redis-server is not installed: two nodes share a private one")
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "fixed_rate.py"), *SMALL],
-        capture_output=True,
-        text=True,
-        timeout=150,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    step, usage = proc.stdout.strip().splitlines()[-2:]
+    step, usage = run_bench("fixed_rate.py", *SMALL, timeout=150).strip().splitlines()[-2:]
     assert re.fullmatch(r"2 node\(s\), repeat 0, 100/s: p50 .* ms, p99 .* lost 0, .*", step)
     per_node = r"\d+% \+ \d+%"
     assert re.fullmatch(
