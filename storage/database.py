@@ -14,6 +14,7 @@ from typing import Any, Self
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, event, make_url, text
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError, InvalidatePoolError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -88,6 +89,14 @@ def create_engine(url: str) -> AsyncEngine:
     if parsed.get_backend_name() != "sqlite":
         engine = create_async_engine(parsed)
         _replace_dropped(engine)
+
+        @event.listens_for(engine.sync_engine, "handle_error")
+        def _on_error(context: ExceptionContext) -> None:
+            # the server refused a new connection (restarting, not accepting connections for
+            # this database, too many clients): an outage, as a dropped connection is
+            if context.connection is None and not context.is_pre_ping:
+                context.is_disconnect = True
+
         return engine
 
     database = parsed.database or ""

@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import bindparam
 from sqlalchemy.engine import Dialect
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, ProgrammingError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.expression import ColumnElement, Executable, Insert, Select, Update
@@ -43,10 +43,16 @@ Row = tuple[Any, ...]
 # asyncpg's errors are not the DB-API's; their SQLSTATE class says which of SQLAlchemy's
 # errors they are (the ones callers tell apart)
 SQLSTATE_CLASSES: dict[str, type[DBAPIError]] = {
+    "08": OperationalError,  # connection exception
     "22": DataError,
     "23": IntegrityError,
     "42": ProgrammingError,
+    "53": OperationalError,  # insufficient resources (too many connections…)
+    "57": OperationalError,  # operator intervention (shutdown, a cancelled statement)
 }
+# SQLSTATEs after which the server has closed the connection: class 08, and 57P01-57P04
+# (shut down by an administrator or a crash, cannot connect now, the database dropped)
+CONNECTION_GONE = ("08", "57P")
 
 
 @dataclass(frozen=True)
@@ -329,7 +335,7 @@ class DriverStatements:
         except StepFailed as failed:
             raise self._error(steps[failed.index], failed.error) from failed.error
         except Exception as exc:  # the connection itself (closed, lost)
-            raise self._error(steps[0], exc) from exc
+            raise self._error(steps[0], exc, lost=True) from exc
         except BaseException:
             self._raw.invalidate()  # cancelled mid-statement: the driver's state is unknown
             raise
@@ -341,10 +347,23 @@ class DriverStatements:
             if step.compiled is not None
         ]
 
-    def _error(self, step: Step, error: Exception) -> BaseException:
+    def _error(self, step: Step, error: Exception, *, lost: bool = False) -> BaseException:
+        """The driver's error as SQLAlchemy's. One that the database sent to close the
+        connection, or that neither the database sent (no SQLSTATE) nor the driver's DB-API
+        raised nor a value that could not be bound caused, is the connection's (closed, cut
+        by a restart, its protocol in a state it cannot leave): the connection is not used
+        again, and the error is an `OperationalError` that says so (``connection_invalidated``),
+        as SQLAlchemy's own execution reports a lost connection."""
+        dbapi_error = self._dialect.loaded_dbapi.Error
+        sqlstate = getattr(error, "sqlstate", None)
+        sent = isinstance(sqlstate, str)  # by the database
+        refused = sent or isinstance(error, dbapi_error | ValueError | TypeError | OverflowError)
+        if lost or not refused or (sent and str(sqlstate).startswith(CONNECTION_GONE)):
+            self._raw.invalidate()
+            return OperationalError(step.sql, None, error, connection_invalidated=True)
         if step.compiled is not None:
             return step.compiled.error(error, list(step.arguments))
-        return DBAPIError.instance(step.sql, None, error, self._dialect.loaded_dbapi.Error)
+        return DBAPIError.instance(step.sql, None, error, dbapi_error)
 
 
 class EngineStatements:

@@ -8,8 +8,11 @@ An error's `title` is a text of the `problems` catalog, answered in the request'
 
 from __future__ import annotations
 
+import logging
 import math
 
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -27,6 +30,7 @@ from server.errors import (
 )
 from server.http.problems import (
     Problem,
+    database_unavailable,
     handle_http_exception,
     handle_problem,
     handle_unexpected,
@@ -34,7 +38,10 @@ from server.http.problems import (
     request_locale,
 )
 
+log = logging.getLogger(__name__)
+
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="veche"'}
+DATABASE_RETRY_SECONDS = 2  # Retry-After of an answer refused while the database is away
 
 STATUS_OF_KIND: dict[type[DomainError], int] = {
     NotFound: 404,
@@ -77,7 +84,29 @@ async def handle_domain_error(request: Request, exc: Exception) -> Response:
     return problem_response(problem_of(exc), request.url.path, request_locale(request.headers))
 
 
+def database_away(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot serve now (unreachable, restarting, locked by
+    another writer past the wait, no pooled connection free in time), as opposed to a fault
+    of the request or of the code."""
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeout | ConnectionError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+async def handle_database_error(request: Request, exc: Exception) -> Response:
+    """503 with Retry-After while the database is away (docs/http-api.md); any other
+    database error is the code's (500)."""
+    if not database_away(exc):
+        return await handle_unexpected(request, exc)
+    log.warning("%s %s refused: the database is away (%s)", request.method, request.url.path, exc)
+    problem = database_unavailable(DATABASE_RETRY_SECONDS)
+    return problem_response(problem, request.url.path, request_locale(request.headers))
+
+
 EXCEPTION_HANDLERS = {
+    DBAPIError: handle_database_error,
+    PoolTimeout: handle_database_error,
+    ConnectionError: handle_database_error,
     DomainError: handle_domain_error,
     Problem: handle_problem,
     HTTPException: handle_http_exception,

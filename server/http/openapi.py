@@ -25,6 +25,8 @@ REF = "#/components/schemas/{name}"
 BEARER = "bearer"
 # from one place for every body (server/http/limits.py, bodies.py): malformed, too large
 BODY_REFUSALS = (400, 413)
+# any operation, while the database cannot serve it (server/http/errors.py)
+DATABASE_AWAY = 503
 
 
 def declared(routes: Iterable[BaseRoute], prefix: str = "") -> Iterator[tuple[str, Endpoint]]:
@@ -113,7 +115,7 @@ def _operation(
         parameters.extend(_query_parameters(components[endpoint.query.__name__]))
     if parameters:
         operation["parameters"] = parameters
-    errors = set(endpoint.errors)
+    errors = {*endpoint.errors, DATABASE_AWAY}
     if endpoint.body is not NoBody:
         operation["requestBody"] = {
             "required": True,

@@ -105,6 +105,17 @@ async def handle_http_exception(request: Request, exc: Exception) -> Response:
     return problem_response(problem, request.url.path, request_locale(request.headers))
 
 
+def database_unavailable(retry_after: int) -> Problem:
+    """The answer while the database cannot serve (server/http/errors.py)."""
+    return Problem(
+        503,
+        "database-unavailable",
+        N_("Service unavailable"),
+        N_("the database cannot be reached now; try again in a moment"),
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
 async def handle_unexpected(request: Request, exc: Exception) -> Response:
     problem = Problem(
         500, "internal-error", N_("Internal Server Error"), N_("an unexpected error occurred")

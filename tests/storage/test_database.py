@@ -4,13 +4,14 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import bindparam, select, text
-from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy import bindparam, func, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError, StatementError
 
 from storage.database import Database, create_engine
 from storage.errors import StorageError
 from storage.models import DocumentRecord
 from storage.prepared import Prepared
+from tests.support.services import postgres_admin_url
 
 
 async def test_sqlite_connections_are_durable(tmp_path: Path) -> None:
@@ -83,6 +84,33 @@ async def test_prepared_reads_and_writes_raise_sqlalchemy_errors_when_unreachabl
         with pytest.raises((DBAPIError, OSError)):
             async with database.prepared_writing() as statements:
                 await statements.all(reads, name="x")
+
+
+@pytest.mark.postgres
+async def test_a_connection_the_server_cut_is_reported_lost_and_not_used_again(
+    postgres_url: str,
+) -> None:
+    backend = Prepared(select(func.pg_backend_pid()))
+    admin = create_engine(postgres_admin_url())
+    cut: list[int] = []
+
+    async def read_across_a_cut(database: Database) -> None:
+        async with database.prepared_writing() as statements:
+            [(pid,)] = await statements.all(backend)
+            cut.append(pid)
+            async with admin.connect() as connection:  # waits until the backend has ended
+                await connection.execute(text(f"SELECT pg_terminate_backend({pid}, 5000)"))
+            await statements.all(backend)
+
+    try:
+        async with Database(postgres_url) as database:
+            with pytest.raises(OperationalError) as raised:
+                await read_across_a_cut(database)
+            assert raised.value.connection_invalidated  # an outage, not the statement's fault
+            [(other,)] = await database.read(backend)  # on a new connection
+            assert other not in cut
+    finally:
+        await admin.dispose()
 
 
 async def test_timestamps_come_back_aware_and_in_utc(database: Database) -> None:
