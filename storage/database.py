@@ -90,11 +90,17 @@ def create_engine(url: str) -> AsyncEngine:
         engine = create_async_engine(parsed)
         _replace_dropped(engine)
 
+        # asyncpg's error for a connection whose protocol is stuck between two states, as
+        # after the server cut it mid-operation (seen with pg_terminate_backend)
+        stuck = getattr(engine.dialect.loaded_dbapi, "InternalClientError", ())
+
         @event.listens_for(engine.sync_engine, "handle_error")
         def _on_error(context: ExceptionContext) -> None:
             # the server refused a new connection (restarting, not accepting connections for
-            # this database, too many clients): an outage, as a dropped connection is
-            if context.connection is None and not context.is_pre_ping:
+            # this database, too many clients), or a connection cannot be used any more: an
+            # outage, as a dropped connection is
+            refused = context.connection is None and not context.is_pre_ping
+            if refused or isinstance(context.original_exception, stuck):
                 context.is_disconnect = True
 
         return engine

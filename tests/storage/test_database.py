@@ -113,6 +113,33 @@ async def test_a_connection_the_server_cut_is_reported_lost_and_not_used_again(
         await admin.dispose()
 
 
+@pytest.mark.postgres
+async def test_a_session_whose_connection_the_server_cut_reports_an_outage(
+    postgres_url: str,
+) -> None:
+    admin = create_engine(postgres_admin_url())
+    cut: list[int] = []
+
+    async def read_across_a_cut(database: Database) -> None:
+        async with database.sessionmaker() as session, session.begin():
+            pid = (await session.execute(select(func.pg_backend_pid()))).scalar_one()
+            cut.append(pid)
+            async with admin.connect() as connection:  # waits until the backend has ended
+                await connection.execute(text(f"SELECT pg_terminate_backend({pid}, 5000)"))
+            await session.execute(select(func.pg_backend_pid()))
+
+    try:
+        async with Database(postgres_url) as database:
+            with pytest.raises(DBAPIError) as raised:
+                await read_across_a_cut(database)
+            assert raised.value.connection_invalidated  # an outage, not the statement's fault
+            async with database.sessionmaker() as session:
+                other = (await session.execute(select(func.pg_backend_pid()))).scalar_one()
+            assert other not in cut
+    finally:
+        await admin.dispose()
+
+
 async def test_timestamps_come_back_aware_and_in_utc(database: Database) -> None:
     sofia = timezone(timedelta(hours=3))
     written = datetime(2025, 3, 1, 12, 30, 15, 123456, tzinfo=sofia)
