@@ -18,7 +18,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import sys
 import time
 from collections.abc import Sequence
@@ -35,13 +34,6 @@ from server.documents.sandbox_worker import (
 )
 
 log = logging.getLogger(__name__)
-
-# Workers run below the server's priority (its niceness + 5): what a costly update burns in
-# its trial (up to its deadline) and a new worker's start-up take a core the server shares,
-# and on a busy machine they must not slow the answers to everyone else. Nice 5 leaves a
-# worker a quarter of a busy core against a process of normal priority: a trial of ordinary
-# size still ends well within its deadline (docs/crdt-isolation.md).
-WORKER_NICENESS = 5
 
 
 class SandboxError(Exception):
@@ -189,9 +181,6 @@ class CrdtSandbox:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
         )
-        with contextlib.suppress(OSError):  # a platform without priorities: run as it is
-            own = os.getpriority(os.PRIO_PROCESS, 0)
-            os.setpriority(os.PRIO_PROCESS, process.pid, own + WORKER_NICENESS)
         worker = _Worker(process)
         self._all.add(worker)
         return worker
