@@ -37,9 +37,12 @@ from tests.support.ydocs import text_of
 
 # Without isolation the probes stall for the whole integration (seconds). With it, the
 # probes during the attack must look like those before it: their 90th percentile within
-# 50 ms or three times the one before (a machine busy with other work slows both), and no
-# probe over half a second.
-PROBE_TARGET = 0.05
+# 200 ms or three times the one before, and no probe over half a second. The trial itself
+# takes a core for up to its 1-second deadline and a new worker starts after the kill: on a
+# machine whose two cores are busy with other work, that slows everyone's answers (a p90 of
+# 106 ms against 17 ms before was seen under `stress --cpu 2` beside the suite), where a
+# blocked loop would stall them for seconds.
+PROBE_TARGET = 0.2
 PROBE_LIMIT = 0.5
 BASELINE_PROBES = 10
 
