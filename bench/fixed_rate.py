@@ -109,8 +109,10 @@ def run(count: int, rates: str, seconds: float, repeats: int, no_budget: bool) -
                 remote = step.get("remote") or {}
                 print(
                     f"{count} node(s), repeat {repeat}, {step['rate']}/s: p50 {step['p50_ms']:.1f}"
-                    f" ms, p99 {step['p99_ms']:.1f} ms (remote {remote.get('p99_ms')}),"
-                    f" lost {step['lost']}, load generator {step['loadgen_cpu_each_pct']} %"
+                    f" ms, p99 {step['p99_ms']:.1f} ms (remote p50 {remote.get('p50_ms', 0):.1f},"
+                    f" p99 {remote.get('p99_ms', 0):.1f} ms),"
+                    f" lost {step['lost']}, {step['frames']} frames for {step['delivered']}"
+                    f" deliveries, load generator {step['loadgen_cpu_each_pct']} %"
                 )
             redis_share = ""
             if bus is not None and redis is not None:

@@ -4,9 +4,12 @@ Yjs and Yrs integrate some updates in quadratic time (thousands of concurrent in
 place), and pycrdt holds the GIL while it integrates, so neither a thread nor a timer can stop
 it. The server therefore integrates in its own process only what a bound proves cheap
 (crdt/cost.py); anything else is first done here, in a worker process with a deadline, and
-the server takes it only if the worker measured it cheap. A job that runs past its deadline
-kills its worker (a new one starts) and counts as too costly. docs/crdt-isolation.md has the
-rules, the limits and the figures.
+the server takes it only if the worker measured it cheap. A job's deadline is in seconds of the
+worker's CPU time (the worker's own timer ends it, `sandbox_worker.py`), so a busy machine
+delays cheap work without refusing it; a wall-clock backstop of ``WALL_FACTOR`` times the
+deadline plus ``WALL_SLACK`` seconds ends a worker that gets no CPU at all. A job that runs
+past either ends its worker (a new one starts) and counts as too costly.
+docs/crdt-isolation.md has the rules, the limits and the figures.
 
 Each job is one request/response over the worker's stdin/stdout (4-byte length + payload, see
 `sandbox_worker.py`). Workers are started at `start()` so that no request waits for Python to
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import signal
 import sys
 import time
 from collections.abc import Sequence
@@ -30,10 +34,15 @@ from server.documents.sandbox_worker import (
     LOAD,
     OK,
     TRIAL,
-    pack_blobs,
+    pack_job,
 )
 
 log = logging.getLogger(__name__)
+
+# A job's wall-clock backstop: its CPU deadline times this, plus this many seconds. Only a
+# worker that gets almost no CPU (a starved machine, a stopped process) reaches it.
+WALL_FACTOR = 5.0
+WALL_SLACK = 2.0
 
 
 class SandboxError(Exception):
@@ -42,14 +51,15 @@ class SandboxError(Exception):
     Hierarchy::
 
         SandboxError
-        ├── TooCostly       the job ran past its deadline (its worker was killed)
+        ├── TooCostly       the job ran past its CPU deadline or the wall-clock backstop
+        │                   (its worker ended)
         ├── SandboxBusy     too many jobs wait for a worker
         └── SandboxRefused  the worker refused the update (malformed for the binding)
     """
 
 
 class TooCostly(SandboxError):
-    """The work did not finish within its deadline."""
+    """The work did not finish within its deadline (CPU time) or its backstop (wall time)."""
 
 
 class SandboxBusy(SandboxError):
@@ -121,21 +131,27 @@ class CrdtSandbox:
             await worker.kill()
         self._all.clear()
 
+    def worker_pids(self) -> list[int]:
+        """The process ids of the workers now running."""
+        return [worker.process.pid for worker in self._all]
+
     async def load(self, parts: Sequence[bytes], *, deadline: float) -> Loaded:
-        """Replay ``parts`` (a checkpoint and updates) and compact them.
+        """Replay ``parts`` (a checkpoint and updates) and compact them, within ``deadline``
+        seconds of the worker's CPU time.
 
         Raises TooCostly, SandboxBusy or SandboxRefused.
         """
-        reply = await self._run(bytes([LOAD]) + pack_blobs(list(parts)), deadline)
+        reply = await self._run(pack_job(LOAD, deadline, list(parts)), deadline)
         replay, load, items = _LOADED.unpack_from(reply)
         return Loaded(reply[_LOADED.size :], items, replay, load)
 
     async def trial(self, state: bytes, update: bytes, *, deadline: float) -> Tried:
-        """Apply ``update`` on top of ``state`` and time its integration.
+        """Apply ``update`` on top of ``state`` and time its integration, within ``deadline``
+        seconds of the worker's CPU time.
 
         Raises TooCostly, SandboxBusy or SandboxRefused.
         """
-        reply = await self._run(bytes([TRIAL]) + pack_blobs([state, update]), deadline)
+        reply = await self._run(pack_job(TRIAL, deadline, [state, update]), deadline)
         seconds, native, added, client = _TRIED.unpack_from(reply)
         return Tried(seconds, native, added, None if client < 0 else client)
 
@@ -150,14 +166,17 @@ class CrdtSandbox:
         finally:
             self._waiting -= 1
         started = time.monotonic()
+        backstop = deadline * WALL_FACTOR + WALL_SLACK
         try:
-            reply = await asyncio.wait_for(worker.run(request), deadline)
+            reply = await asyncio.wait_for(worker.run(request), backstop)
         except (TimeoutError, asyncio.IncompleteReadError, ConnectionError) as exc:
             self._all.discard(worker)
             await worker.kill()
             self._idle.put_nowait(await self._spawn())
             if isinstance(exc, TimeoutError):
-                raise TooCostly(f"CRDT work ran past {deadline:g} s") from None
+                raise TooCostly(f"CRDT work took longer than {backstop:g} s") from None
+            if worker.process.returncode == -signal.SIGPROF:  # its own CPU timer ended it
+                raise TooCostly(f"CRDT work ran past {deadline:g} s of CPU time") from None
             log.error("a CRDT worker died", exc_info=exc)
             raise TooCostly("the CRDT worker died") from exc
         except BaseException:

@@ -2,12 +2,16 @@
 
 Run as ``python -m server.documents.sandbox_worker BACKEND``; it reads jobs on stdin and writes
 results on stdout, one at a time, each framed as a 4-byte big-endian length and a payload (see
-`server/documents/sandbox.py`, which owns the framing and kills this process when a job runs
-past its deadline). It imports only ``crdt``: no database, no sockets, nothing to leak.
+`server/documents/sandbox.py`, which owns the framing). A job carries its deadline in seconds of
+CPU time: the process arms a CPU timer (``ITIMER_PROF``) for it, and SIGPROF, whose default
+action ends the process, stops a job that runs past it even while the binding holds the GIL.
+CPU time, not wall time: on a busy machine a cheap job waits for a core without being taken for
+a costly one. It imports only ``crdt``: no database, no sockets, nothing to leak.
 """
 
 from __future__ import annotations
 
+import signal
 import struct
 import sys
 import time
@@ -19,6 +23,7 @@ from crdt.errors import CrdtError
 LOAD, TRIAL = 1, 2
 OK, REFUSED = 0, 1
 _LENGTH = struct.Struct("!I")
+_DEADLINE = struct.Struct("!d")  # a job's deadline, seconds of CPU time, after its op byte
 _LOADED = struct.Struct("!ddQ")
 _TRIED = struct.Struct("!ddQq")  # total, native seconds, added items, main client (-1: none)
 
@@ -76,10 +81,19 @@ def _trial(backend_name: str, state: bytes, update: bytes) -> bytes:
     return _TRIED.pack(total, document.native_seconds, document.items, client)
 
 
+def pack_job(op: int, cpu_deadline: float, blobs: list[bytes]) -> bytes:
+    """A job's frame payload: its op, its deadline in seconds of CPU time, its blobs."""
+    return bytes([op]) + _DEADLINE.pack(cpu_deadline) + pack_blobs(blobs)
+
+
 def serve(backend_name: str, jobs: BinaryIO, results: BinaryIO) -> None:
     warm_up(load_backend(backend_name))
     while (frame := read_frame(jobs)) is not None:
-        op, blobs = frame[0], unpack_blobs(memoryview(frame)[1:])
+        op = frame[0]
+        (cpu_deadline,) = _DEADLINE.unpack_from(frame, 1)
+        blobs = unpack_blobs(memoryview(frame)[1 + _DEADLINE.size :])
+        # the timer counts this process's CPU time from here; past it, SIGPROF ends the process
+        signal.setitimer(signal.ITIMER_PROF, cpu_deadline)
         try:
             if op == LOAD:
                 payload = bytes([OK]) + _load(backend_name, blobs)
@@ -87,6 +101,8 @@ def serve(backend_name: str, jobs: BinaryIO, results: BinaryIO) -> None:
                 payload = bytes([OK]) + _trial(backend_name, blobs[0], blobs[1])
         except CrdtError as exc:
             payload = bytes([REFUSED]) + str(exc).encode()[:500]
+        finally:
+            signal.setitimer(signal.ITIMER_PROF, 0)
         results.write(_LENGTH.pack(len(payload)) + payload)
         results.flush()
 

@@ -33,7 +33,7 @@ from storage.document_log import DocumentLog, NewUpdate
 from tests.support.server import ServerProcess
 from tests.support.waiting import eventually
 from tests.support.wire import RawPeer
-from tests.support.ydocs import text_of
+from tests.support.ydocs import prepends, text_of, typed
 
 # Without isolation the probes stall for the whole integration (seconds). With it, the
 # probes during the attack must look like those before it: their 90th percentile within
@@ -45,21 +45,6 @@ from tests.support.ydocs import text_of
 PROBE_TARGET = 0.2
 PROBE_LIMIT = 0.5
 BASELINE_PROBES = 10
-
-
-def prepends(client_id: int, count: int) -> bytes:
-    """An update of ``count`` one-character inserts, each at position 0."""
-    doc: Doc[Text] = Doc(client_id=client_id)
-    text = doc.get("content", type=Text)
-    for _ in range(count):
-        text.insert(0, "x")
-    return doc.get_update()
-
-
-def typed(client_id: int, chars: str) -> bytes:
-    doc: Doc[Text] = Doc(client_id=client_id)
-    doc.get("content", type=Text).insert(0, chars)
-    return doc.get_update()
 
 
 def _carrying(update: bytes) -> Callable[[Message], bool]:

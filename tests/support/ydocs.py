@@ -31,3 +31,20 @@ def text_of(update: bytes, root: str = "content") -> str:
     doc: Doc[Text] = Doc()
     doc.apply_update(update)
     return str(doc.get(root, type=Text))
+
+
+def prepends(client_id: int, count: int) -> bytes:
+    """An update of ``count`` one-character inserts, each at position 0: two of them from
+    different clients integrate in quadratic time (docs/crdt-isolation.md)."""
+    doc: Doc[Text] = Doc(client_id=client_id)
+    text = doc.get("content", type=Text)
+    for _ in range(count):
+        text.insert(0, "x")
+    return doc.get_update()
+
+
+def typed(client_id: int, chars: str) -> bytes:
+    """An update that inserts ``chars`` at the start of the root text."""
+    doc: Doc[Text] = Doc(client_id=client_id)
+    doc.get("content", type=Text).insert(0, chars)
+    return doc.get_update()
