@@ -171,8 +171,8 @@ async def test_a_quadratic_update_is_refused_while_others_keep_answering(
         started = time.perf_counter()
         await attacker.send(encode_message(SyncUpdate(high)))
         assert await attacker.closed_with(timeout=60) == CloseCode.UPDATE_TOO_COSTLY
-        # the trial's deadline (1 s) and a close handshake, not the 10 s abort of a socket
-        # whose reading stayed paused
+        # the trial's deadline (1 s of CPU time) and a close handshake, not the 10 s abort of a
+        # socket whose reading stayed paused
         assert time.perf_counter() - started < 6
         await asyncio.sleep(0.2)
     probes.assert_unaffected()
