@@ -1,5 +1,6 @@
 """Ballots: the writes of the cast transaction (`PollStore.cast`) and the reads of running
-tallies, as prepared statements (storage/prepared.py).
+tallies, as prepared statements (storage/prepared.py); `BallotReads`, the reads of ballots,
+receipts and the electorate that `PollStore` offers.
 
 The transaction reads the room, the poll and the voter's standing (`Standing`: their place in
 the electorate, their ballot) in the call to the driver that begins it, then writes one or
@@ -20,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import BindParameter, Integer, and_, bindparam, insert, select, update
 
+from storage.database import Database
 from storage.decision_models import BallotRecord, PollRecord, PollVoterRecord, SecretBallotRecord
 from storage.prepared import Prepared, Statements
 
@@ -187,3 +189,43 @@ async def _cast_secret(
     }
     await tx.commit_after((ADD_SECRET, ballot))
     return Cast.CAST, code
+
+
+class BallotReads:
+    """The reads of a poll's ballots and electorate (`PollStore` extends it)."""
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
+        self._sessions = database.sessionmaker
+
+    async def receipt(self, poll_id: int, receipt: str) -> Any | None:
+        """The choice recorded under this receipt, or None: what a voter checks."""
+        query = select(SecretBallotRecord.choice).where(
+            SecretBallotRecord.poll_id == poll_id,
+            SecretBallotRecord.receipt_sha256 == receipt_hash(receipt),
+        )
+        async with self._sessions() as session:
+            row = (await session.execute(query)).first()
+        return None if row is None else row[0]
+
+    async def ballots(self, poll_id: int) -> tuple[list[Any], int]:
+        """The choices so far (for live tallies) and how many voted. A poll's ballots are
+        all named or all secret: both kinds are asked for at once, and one answers."""
+        named, secret = await self._database.read_several(
+            (NAMED_CHOICES, {"poll_id": poll_id}), (SECRET_CHOICES, {"poll_id": poll_id})
+        )
+        choices = [choice for (choice,) in named or secret]
+        return choices, len(choices)
+
+    async def electorate(self, poll_id: int) -> list[int]:
+        """The user ids of the poll's electorate."""
+        query = select(PollVoterRecord.user_id).where(PollVoterRecord.poll_id == poll_id)
+        async with self._sessions() as session:
+            return sorted(await session.scalars(query))
+
+    async def voters_who_voted(self, poll_id: int) -> list[int]:
+        return sorted(user_id for (user_id,) in await self._database.read(VOTED, poll_id=poll_id))
+
+    async def voted(self, poll_id: int, user_id: int) -> bool:
+        rows = await self._database.read(VOTER_VOTED, poll_id=poll_id, user_id=user_id)
+        return bool(rows and rows[0][0])

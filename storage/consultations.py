@@ -10,7 +10,6 @@ poll's record is).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,12 +20,12 @@ from sqlalchemy.exc import IntegrityError
 
 from storage.consultation_models import ConsultationCommentRecord, ConsultationRecord
 from storage.database import Database
-from storage.decision_models import DecisionRecord, ProposalRecord
+from storage.decision_chain import append_record, next_in_chain
+from storage.decision_models import ProposalRecord
 from storage.directory_models import OrganisationRecord
 from storage.discussion import StoredEvent, new_event, next_event_seq
 from storage.errors import StorageError
 from storage.models import DocumentCommentRecord, RoomRecord, UserRecord
-from storage.polls import canonical_json, next_in_chain
 from storage.records import detached
 
 __all__ = [
@@ -371,21 +370,10 @@ class ConsultationStore:
                 raise _Unchanged
             position, previous = await next_in_chain(session, record.room_id)
             content, type_, payload = build(position, previous)
-            text = canonical_json(content)
-            digest = hashlib.sha256(text.encode()).hexdigest()
-            session.add(
-                DecisionRecord(
-                    room_id=record.room_id,
-                    position=position,
-                    poll_id=None,
-                    previous_sha256=previous,
-                    record_json=text,
-                    record_sha256=digest,
-                    created_at=now,
-                )
-            )
+            chained = append_record(session, record.room_id, position, previous, content, now)
+            digest = chained.record_sha256
             record.state, record.reported_at = "reported", now
-            record.report_json, record.report_sha256 = text, digest
+            record.report_json, record.report_sha256 = chained.record_json, digest
             record.decision_position = position
             payload = {**payload, "sha256": digest, "position": position}
             event = new_event(session, record.room_id, seq, type_, by, payload, now)

@@ -1,4 +1,5 @@
-"""Polls, their electorate and ballots, and the decision record written when one closes.
+"""Polls, their electorate and ballots, and the decision record written when one closes
+(appended to the room's chain, storage/decision_chain.py).
 
 Casting and closing are ordered by the poll's row: a cast reads it with a shared lock
 (``FOR SHARE`` on PostgreSQL; SQLite has one writer at a time anyway) and refuses a closed
@@ -10,8 +11,6 @@ appended in the same transaction, chained to the room's previous record by hash.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import datetime
@@ -22,18 +21,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.ballots import (
-    NAMED_CHOICES,
-    SECRET_CHOICES,
-    VOTED,
     VOTER_COLUMNS,
     VOTER_JOINS,
-    VOTER_VOTED,
+    BallotReads,
     Cast,
     Standing,
     receipt_hash,
     record_ballot,
 )
 from storage.database import Database
+from storage.decision_chain import StoredDecision, append_record, next_in_chain
 from storage.decision_models import (
     BallotRecord,
     DecisionRecord,
@@ -54,10 +51,7 @@ __all__ = [
     "Closing",
     "NewPoll",
     "PollStore",
-    "StoredDecision",
     "StoredPoll",
-    "canonical_json",
-    "next_in_chain",
     "receipt_hash",
 ]
 
@@ -114,22 +108,6 @@ class NewPoll:
 
 
 @dataclass(frozen=True)
-class StoredDecision:
-    room_id: int
-    position: int
-    poll_id: int | None
-    previous_sha256: str | None
-    record_json: str
-    record_sha256: str
-    created_at: datetime
-
-    @property
-    def record(self) -> dict[str, Any]:
-        value: dict[str, Any] = json.loads(self.record_json)
-        return value
-
-
-@dataclass(frozen=True)
 class Closing:
     """What the closer learns inside the closing transaction, to build the record from."""
 
@@ -144,25 +122,6 @@ class Closing:
 
 # (record as a dict, the proposal's new state or None, the room event's type and payload)
 Decide = Callable[[Closing], tuple[dict[str, Any], str | None, str, dict[str, Any]]]
-
-
-async def next_in_chain(session: AsyncSession, room_id: int) -> tuple[int, str | None]:
-    """The position of the room's next decision record and its predecessor's hash, read
-    under the room's lock (the caller took it with ``next_event_seq``)."""
-    last = (
-        await session.execute(
-            select(DecisionRecord.position, DecisionRecord.record_sha256)
-            .where(DecisionRecord.room_id == room_id)
-            .order_by(DecisionRecord.position.desc())
-            .limit(1)
-        )
-    ).first()
-    return (1, None) if last is None else (last[0] + 1, last[1])
-
-
-def canonical_json(value: Any) -> str:
-    """The one text of a JSON value that is hashed: sorted keys, no spaces, UTF-8 as is."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 _POLL_COLUMNS = [getattr(PollRecord, field.name) for field in fields(StoredPoll)]
@@ -185,10 +144,11 @@ VOTING = Prepared(
 Admit = Callable[[tuple[StoredRoom, str | None] | None, StoredPoll | None], Any]
 
 
-class PollStore:
+class PollStore(BallotReads):
+    """Polls: opening, casting, closing; the ballot reads come from `BallotReads`."""
+
     def __init__(self, database: Database) -> None:
-        self._database = database
-        self._sessions = database.sessionmaker
+        super().__init__(database)
         self._postgres = database.dialect == "postgresql"
 
     async def open(
@@ -341,38 +301,6 @@ class PollStore:
                     raise
         raise AssertionError("unreachable")
 
-    async def receipt(self, poll_id: int, receipt: str) -> Any | None:
-        """The choice recorded under this receipt, or None: what a voter checks."""
-        query = select(SecretBallotRecord.choice).where(
-            SecretBallotRecord.poll_id == poll_id,
-            SecretBallotRecord.receipt_sha256 == receipt_hash(receipt),
-        )
-        async with self._sessions() as session:
-            row = (await session.execute(query)).first()
-        return None if row is None else row[0]
-
-    async def ballots(self, poll_id: int) -> tuple[list[Any], int]:
-        """The choices so far (for live tallies) and how many voted. A poll's ballots are
-        all named or all secret: both kinds are asked for at once, and one answers."""
-        named, secret = await self._database.read_several(
-            (NAMED_CHOICES, {"poll_id": poll_id}), (SECRET_CHOICES, {"poll_id": poll_id})
-        )
-        choices = [choice for (choice,) in named or secret]
-        return choices, len(choices)
-
-    async def electorate(self, poll_id: int) -> list[int]:
-        """The user ids of the poll's electorate."""
-        query = select(PollVoterRecord.user_id).where(PollVoterRecord.poll_id == poll_id)
-        async with self._sessions() as session:
-            return sorted(await session.scalars(query))
-
-    async def voters_who_voted(self, poll_id: int) -> list[int]:
-        return sorted(user_id for (user_id,) in await self._database.read(VOTED, poll_id=poll_id))
-
-    async def voted(self, poll_id: int, user_id: int) -> bool:
-        rows = await self._database.read(VOTER_VOTED, poll_id=poll_id, user_id=user_id)
-        return bool(rows and rows[0][0])
-
     async def close(
         self, poll_id: int, now: datetime, decide: Decide
     ) -> tuple[StoredDecision, StoredEvent] | None:
@@ -423,17 +351,9 @@ class PollStore:
             position, previous = await next_in_chain(session, record.room_id)
             closing = Closing(poll, choices, voters, named, now, previous, position)
             content, proposal_state, event_type, payload = decide(closing)
-            text = canonical_json(content)
-            decision = DecisionRecord(
-                room_id=record.room_id,
-                position=position,
-                poll_id=poll_id,
-                previous_sha256=closing.previous_sha256,
-                record_json=text,
-                record_sha256=hashlib.sha256(text.encode()).hexdigest(),
-                created_at=now,
+            decision = append_record(
+                session, record.room_id, position, previous, content, now, poll_id=poll_id
             )
-            session.add(decision)
             if proposal_state is not None and record.proposal_id is not None:
                 await session.execute(
                     update(ProposalRecord)
@@ -453,11 +373,6 @@ class PollStore:
         )
         async with self._sessions() as session:
             return [detached(StoredDecision, r) for r in await session.scalars(query)]
-
-    async def decision_count(self, room_id: int) -> int:
-        query = select(func.count()).where(DecisionRecord.room_id == room_id)
-        async with self._sessions() as session:
-            return int(await session.scalar(query) or 0)
 
 
 def _add_electorate(session: AsyncSession, poll_id: int, electorate: list[int]) -> None:

@@ -1,6 +1,6 @@
 """Decision records: what one says, its Markdown, and checking a room's chain of them.
 
-A record is canonical JSON (storage.polls.canonical_json) and its SHA-256 is stored beside
+A record is canonical JSON (storage.decision_chain.canonical_json) and its SHA-256 is stored beside
 it; every record holds the hash of the room's previous one, so changing any record — or
 removing, inserting or reordering one — breaks the chain at that point. `verify` recomputes it.
 """
@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.decisions.tally import Tally
-from storage.polls import Closing, StoredDecision, canonical_json
+from storage.decision_chain import StoredDecision, canonical_json
+from storage.polls import Closing
 from storage.proposals import StoredProposal
 
 RECORD_VERSION = 1
