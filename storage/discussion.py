@@ -19,13 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
 from storage.errors import StorageError
-from storage.models import (
-    MessageReactionRecord,
-    MessageRecord,
-    MessageRevisionRecord,
-    RoomEventRecord,
-    RoomRecord,
-)
+from storage.live_models import MessageReactionRecord, MessageRecord, MessageRevisionRecord
+from storage.models import RoomEventRecord, RoomRecord
 from storage.records import detached
 from storage.search import index_message, unindex_message
 

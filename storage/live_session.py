@@ -24,14 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.database import Database
 from storage.discussion import StoredEvent, new_event, next_event_seq
 from storage.errors import StorageError
-from storage.models import (
-    TITLE_LENGTH,
-    AgendaItemRecord,
-    LiveSessionRecord,
-    RaisedHandRecord,
-    RoomMemberRecord,
-    UserRecord,
-)
+from storage.live_models import AgendaItemRecord, LiveSessionRecord, RaisedHandRecord
+from storage.models import TITLE_LENGTH, RoomMemberRecord, UserRecord
 
 __all__ = [
     "MAX_AGENDA_ITEMS",

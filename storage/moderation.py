@@ -32,14 +32,8 @@ from storage.discussion import (
     next_event_seq,
 )
 from storage.errors import StorageError
-from storage.models import (
-    MessageFlagRecord,
-    MessageRecord,
-    RoomMemberRecord,
-    RoomMuteRecord,
-    RoomRecord,
-    UserRecord,
-)
+from storage.live_models import MessageFlagRecord, MessageRecord, RoomMuteRecord
+from storage.models import RoomMemberRecord, RoomRecord, UserRecord
 from storage.records import detached
 
 __all__ = [

@@ -6,7 +6,8 @@ import httpx
 from sqlalchemy import update
 
 from client import LiveClient
-from storage.models import MessageRecord, utc_now
+from storage.live_models import MessageRecord
+from storage.models import utc_now
 from tests.support.room_server import private_room_people, strict_room_server  # noqa: F401  (fixtures)
 from tests.support.rooms import People, services_of
 from tests.support.server import RunningServer

@@ -17,7 +17,8 @@ from sqlalchemy.pool import NullPool
 from storage.accounts import AccountStore
 from storage.database import Database, alembic_config, create_engine, upgrade
 from storage.discussion import DiscussionStore, StoredMessage
-from storage.models import MessageRecord, RoomRecord
+from storage.live_models import MessageRecord
+from storage.models import RoomRecord
 from storage.rooms import RoomStore
 from storage.search import MAX_QUERY_WORDS, MAX_WORD_LENGTH, MessageSearch, normalize, words
 from tests.storage.factories import T0
