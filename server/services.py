@@ -37,7 +37,7 @@ from server.live.crossnode import RoomLinks
 from server.live.events import present
 from server.live.history import MessageHistory
 from server.live.presence import LocalPresence
-from server.live.room import LiveRooms
+from server.live.rooms import LiveRooms
 from server.live.schedule import SessionPlans
 from server.live.service import LiveDispatcher, redact_replay
 from server.live.session import describe as describe_session

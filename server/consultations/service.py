@@ -34,7 +34,7 @@ from server.documents.comments import anchor_of
 from server.documents.forks import Forks
 from server.documents.rendering import render
 from server.i18n import translatable
-from server.live.room import LiveRooms
+from server.live.rooms import LiveRooms
 from server.policy import Action, Role
 from server.rooms.service import RoomView
 from storage.accounts import StoredUser

@@ -12,7 +12,7 @@ from typing import Any
 
 from server.documents.forks import Forks
 from server.documents.registry import DocumentRegistry
-from server.live.room import LiveRooms
+from server.live.rooms import LiveRooms
 from server.policy import Action, Role
 from server.rooms.service import Rooms, RoomView
 from storage.accounts import AccountStore, StoredUser

@@ -23,7 +23,8 @@ from jsonschema.protocols import Validator
 from server.documents.connection import BucketTable
 from server.live.connection import LiveConnection
 from server.live.protocol import ErrorCode, LiveError, schema_of, validator_for
-from server.live.room import LiveRoom, LiveRooms
+from server.live.room import LiveRoom
+from server.live.rooms import LiveRooms
 from server.policy import Action, Reason, Role, decide
 from server.rooms.service import state_of
 from server.settings import Settings
