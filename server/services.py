@@ -13,11 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from crdt.document import Backend, load_backend, warm_up
-from server.accounts import secret_key
-from server.accounts.ratelimit import SlidingWindow
 from server.accounts.service import Accounts, SignIn
 from server.accounts.signing import TokenSigner
-from server.accounts.throttle import LocalThrottle, LoginThrottle, SharedThrottle
 from server.cached_reads import ReadMemory
 from server.consultations.service import Consultations
 from server.decisions.context import DecisionsContext
@@ -49,12 +46,13 @@ from server.notices.wiring import NoticeServices, start_notices
 from server.rooms.service import Rooms
 from server.settings import Settings
 from server.supervisor import TaskSupervisor, every
+from server.wiring import RedisProbe, login_throttle, signing_key, start_bus, start_presence
 from server.write_coalescer import WriteCoalescer
 from storage.access import AccessStore
 from storage.accounts import AccountStore
 from storage.amendments import AmendmentStore
 from storage.audit import AuditLog
-from storage.bus import Bus, LocalBus, new_node_id
+from storage.bus import Bus
 from storage.consultations import ConsultationStore
 from storage.database import Database, upgrade
 from storage.directory import DirectoryStore
@@ -92,21 +90,6 @@ SQL_CHECK_SECONDS = 5.0  # several nodes: how often open rooms look in SQL for m
 # deadline itself (storage/consultations.py)
 CONSULTATION_CHECK_SECONDS = 5.0
 TOKEN_USES_SECONDS = 5.0  # how often the API tokens' last uses are written
-
-
-class RedisProbe:
-    """Answers /readyz for the configured Redis (the bus and presence come with scaling)."""
-
-    def __init__(self, url: str) -> None:
-        from redis.asyncio import Redis  # optional extra: only needed when configured
-
-        self._client = Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-
-    async def ping(self) -> object:
-        return await self._client.ping()
-
-    async def close(self) -> None:
-        await self._client.aclose()
 
 
 @dataclass(kw_only=True)
@@ -389,48 +372,3 @@ class Services:
             await self.redis.close()
         await self.sign_in.throttle.close()
         await self.database.dispose()
-
-
-def login_throttle(settings: Settings) -> LoginThrottle:
-    """Failed logins counted on this node, or in Redis for every node when configured."""
-    limits = (settings.login_failures_per_account, settings.login_failures_per_address)
-    local = LocalThrottle(
-        SlidingWindow(limits[0], settings.login_window),
-        SlidingWindow(limits[1], settings.login_window),
-    )
-    if settings.redis_url is None:
-        return local
-    from storage.redis_login_windows import RedisLoginWindows  # only needed when configured
-
-    return SharedThrottle(RedisLoginWindows(settings.redis_url), limits, local)
-
-
-def start_bus(settings: Settings) -> Bus:
-    """Redis when configured (several nodes), else the one-node bus."""
-    node_id = new_node_id()
-    if settings.redis_url is None:
-        return LocalBus(node_id)
-    from storage.redis_bus import RedisBus  # optional extra: only needed when configured
-
-    return RedisBus(settings.redis_url, node_id)
-
-
-def start_presence(settings: Settings, bus: Bus) -> LocalPresence | SharedPresence:
-    """Presence in Redis beside the bus when configured, else in process."""
-    if settings.redis_url is None:
-        return LocalPresence()
-    from storage.redis_presence import RedisPresenceStore
-
-    return SharedPresence(RedisPresenceStore(settings.redis_url, bus.node_id), bus)
-
-
-def signing_key(settings: Settings) -> bytes:
-    """`VECHE_SECRET_KEY`, else the key generated on first start and kept in a 0600 file."""
-    if settings.secret_key is not None:
-        return settings.secret_key.encode()
-    path = settings.secret_key_file()
-    existed = path.exists()
-    key = secret_key.load_or_create(path)
-    if not existed:
-        log.warning("VECHE_SECRET_KEY is unset: generated a signing key in %s", path)
-    return key
