@@ -23,7 +23,7 @@ from server.outreach.email import Letter
 from server.outreach.unsubscribe import ALL, UnsubscribeTokens, Unsubscription
 from server.outreach.webhooks import body_of, envelope
 from storage.models import utc_now
-from storage.outreach import enqueue_email, enqueue_webhooks
+from storage.outbox_enqueue import enqueue_email, enqueue_webhooks
 
 EVENT_TYPE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
 MAX_EVENT_TYPE = 64

@@ -9,13 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from storage.database import Database
-from storage.outreach import (
-    DISABLED_ENDPOINT,
-    AttemptResult,
-    OutboxStore,
-    enqueue_email,
-    enqueue_webhooks,
-)
+from storage.outbox_enqueue import enqueue_email, enqueue_webhooks
+from storage.outreach import DISABLED_ENDPOINT, AttemptResult, OutboxStore
 from storage.webhook_endpoints import WebhookEndpointStore
 from tests.support.outreach import make_user
 
