@@ -1,15 +1,16 @@
-"""The group commit's transaction on PostgreSQL: a batch of document updates stored by
-`DocumentLog.append` (one `INSERT … SELECT FROM unnest(…)` of column arrays) beside the same
-transaction storing the rows one parameter set at a time (SQLAlchemy's `insert()` with a list
-of rows, as SQLite still does).
+"""The group commit's transaction on PostgreSQL: a batch of one document's updates stored by
+`DocumentLog.append` (one statement on the driver that numbers and inserts them, `APPEND_RUN`)
+beside the transaction it ran before (a session: the document's counter raised, then one
+`INSERT … SELECT FROM unnest(…)` of column arrays) and the one before that (the rows one
+parameter set at a time, as SQLite still does).
 
     .venv/bin/python bench/append_batch.py [--rows 470] [--appends 40] [--runs 3]
 
 Works in a new database on 127.0.0.1:5432 (dropped afterwards). Each run appends ``--appends``
-batches of ``--rows`` updates (40-byte payloads, one document) after 5 to warm up, the two
-ways alternating, and prints the wall time and this process's CPU time per batch; the medians
-over the runs last. 470 rows is the batch size seen under the saturation load
-(docs/benchmarks.md).
+batches of ``--rows`` updates (40-byte payloads, one document) after 5 to warm up, the ways
+in turn (reversed every other run), and prints the wall time and this process's CPU time per
+batch; the medians over the runs last. 470 rows is the batch size seen under the saturation
+load (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -32,14 +33,21 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from storage.database import Database, upgrade
 from storage.document_log import DocumentLog, _take_numbers
-from storage.log_rows import UPDATES_TABLE, NewUpdate, update_row
+from storage.log_rows import UNNEST_INSERT, UPDATES_TABLE, NewUpdate, update_columns, update_row
 
 ADMIN = "postgresql://postgres@127.0.0.1:5432/test"  # trust auth, as bench/run uses
 Append = Callable[[Sequence[NewUpdate]], Awaitable[object]]
 
 
+async def unnest_session(database: Database, updates: Sequence[NewUpdate]) -> None:
+    """The transaction `append` ran before: the counter raised, then the column arrays."""
+    async with database.sessionmaker() as session, session.begin():
+        seqs, _ = await _take_numbers(session, updates, ())
+        await session.execute(UNNEST_INSERT, update_columns(updates, seqs))
+
+
 async def row_by_row(database: Database, updates: Sequence[NewUpdate]) -> None:
-    """The transaction `append` ran before: the same numbering, the rows as a list."""
+    """The transaction before that: the same numbering, the rows as a list."""
     async with database.sessionmaker() as session, session.begin():
         seqs, _ = await _take_numbers(session, updates, ())
         rows = [update_row(u, seq) for u, seq in zip(updates, seqs, strict=True)]
@@ -80,12 +88,14 @@ async def main(rows: int, appends: int, runs: int) -> None:
                 ]
 
             ways: dict[str, Append] = {
-                "unnest (DocumentLog.append)": log.append,
+                "one statement (DocumentLog.append)": log.append,
+                "unnest in a session": lambda updates: unnest_session(database, updates),
                 "row by row": lambda updates: row_by_row(database, updates),
             }
             figures: dict[str, list[tuple[float, float]]] = {way: [] for way in ways}
             for run in range(runs):
-                for way, append in ways.items() if run % 2 == 0 else reversed(ways.items()):
+                turn = list(ways.items())
+                for way, append in turn if run % 2 == 0 else reversed(turn):
                     wall, cpu = await measure(append, batch, appends)
                     figures[way].append((wall, cpu))
                     print(f"run {run} {way}: {wall:.2f} ms wall, {cpu:.2f} ms CPU per batch")

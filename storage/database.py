@@ -234,6 +234,14 @@ class Database:
         finally:
             await greenlet_spawn(raw.close)
 
+    async def write_alone(self, prepared: Prepared, **params: Any) -> list[Row]:
+        """Run one writing statement on its own, outside an explicit transaction: PostgreSQL
+        commits it by itself (one round trip, where BEGIN and COMMIT would add two); the rows
+        it RETURNS. PostgreSQL's driver only: SQLite's module would leave it uncommitted."""
+        if not self.prepared_runs or self.dialect != "postgresql":
+            raise ValueError("write_alone runs on PostgreSQL's driver only")
+        return (await self.read_several((prepared, params)))[0]
+
     async def _raw_connection(self) -> PoolProxiedConnection:
         """A pooled connection for prepared statements. The pool raises the driver's own
         error when it cannot connect (the database is down); it comes out as SQLAlchemy's,

@@ -8,9 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, text
+from sqlalchemy import BigInteger, Table, text
 
+from storage.errors import UnknownDocument
 from storage.models import UpdateRecord
+from storage.prepared import Prepared
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,56 @@ UNNEST_INSERT = text(
     " CAST(:author AS VARCHAR[]), CAST(:client_id AS BIGINT[]), CAST(:origin AS VARCHAR[]),"
     " CAST(:created_at AS TIMESTAMPTZ[]), CAST(:data AS BYTEA[]))"
 )
+
+
+# PostgreSQL, a group commit without checkpoints (all but a few): one document's updates
+# numbered and stored by one statement on the driver. The document's counter is raised by
+# their count and each row takes its number from its place in the arrays; no row of the
+# document is locked longer than the statement (or the transaction of a batch of several
+# documents). A document that does not exist raises no counter and stores nothing: the rows
+# RETURNED are fewer than the updates. (bench/append_batch.py)
+APPEND_RUN = Prepared(
+    text(
+        "WITH raised AS (UPDATE documents SET last_seq = last_seq + CAST(:count AS BIGINT)"
+        " WHERE id = CAST(:document_id AS INTEGER) RETURNING last_seq)"
+        " INSERT INTO document_updates"
+        " (document_id, seq, author, client_id, origin, created_at, data)"
+        " SELECT CAST(:document_id AS INTEGER),"
+        " raised.last_seq - CAST(:count AS BIGINT) + run.ordinality,"
+        " run.author, run.client_id, run.origin, run.created_at, run.data"
+        " FROM raised, unnest(CAST(:author AS VARCHAR[]), CAST(:client_id AS BIGINT[]),"
+        " CAST(:origin AS VARCHAR[]), CAST(:created_at AS TIMESTAMPTZ[]), CAST(:data AS BYTEA[]))"
+        " WITH ORDINALITY AS run(author, client_id, origin, created_at, data, ordinality)"
+        " RETURNING seq"
+    ).columns(seq=BigInteger)
+)
+
+
+def run_columns(document_id: int, updates: Sequence[NewUpdate]) -> dict[str, Any]:
+    """`APPEND_RUN`'s parameters for one document's updates, in order."""
+    return {
+        "document_id": document_id,
+        "count": len(updates),
+        "author": [u.author for u in updates],
+        "client_id": [u.client_id for u in updates],
+        "origin": [u.origin for u in updates],
+        "created_at": [u.created_at for u in updates],
+        "data": [u.data for u in updates],
+    }
+
+
+def numbers_of_runs(runs: dict[int, list[int]], stored: list[list[tuple[Any, ...]]]) -> list[int]:
+    """The updates' numbers from what `APPEND_RUN` returned for each document (in ascending
+    order), by their positions in the batch; UnknownDocument for a document that stored
+    nothing (it does not exist)."""
+    seqs = [0] * sum(len(positions) for positions in runs.values())
+    for (document_id, positions), rows in zip(sorted(runs.items()), stored, strict=True):
+        if len(rows) != len(positions):
+            raise UnknownDocument(f"document {document_id} does not exist")
+        first = min(row[0] for row in rows)  # the run's numbers follow on from its first
+        for offset, position in enumerate(positions):
+            seqs[position] = first + offset
+    return seqs
 
 
 def update_columns(updates: Sequence[NewUpdate], seqs: list[int]) -> dict[str, list[Any]]:

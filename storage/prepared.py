@@ -35,7 +35,14 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.pool import PoolProxiedConnection
-from sqlalchemy.sql.expression import ColumnElement, Executable, Insert, Select, Update
+from sqlalchemy.sql.expression import (
+    ColumnElement,
+    Executable,
+    Insert,
+    Select,
+    TextualSelect,
+    Update,
+)
 
 Processor = Callable[[Any], Any] | None
 Row = tuple[Any, ...]
@@ -95,11 +102,12 @@ class Compiled:
 
 
 class Prepared:
-    """A Core statement (SELECT, INSERT or UPDATE) compiled once per dialect. Made by
+    """A Core statement (SELECT, INSERT or UPDATE, or a text with its columns) compiled once
+    per dialect. Made by
     `built`, the statement is built when it is compiled and not kept: a statement of 500
     parameters weighs most of a megabyte as objects, its compiled SQL a few kilobytes."""
 
-    def __init__(self, statement: Select[Any] | Insert | Update) -> None:
+    def __init__(self, statement: Select[Any] | Insert | Update | TextualSelect) -> None:
         self._statement: Executable | None = statement
         self._build: Callable[[], Executable] | None = None
         self._by_dialect: dict[tuple[str, str], Compiled] = {}

@@ -189,3 +189,29 @@ async def test_a_batch_keeps_each_rows_time_and_order(log: DocumentLog) -> None:
     assert first.first_at == start + timedelta(seconds=1)
     assert second.last_at == datetime(2026, 12, 6, 7, 8, 20, tzinfo=UTC)
     assert [data for _, data in await log.read_updates(doc)] == [u.data for u in batch]
+
+
+async def test_a_batch_of_updates_alone_is_all_or_nothing(log: DocumentLog) -> None:
+    # On PostgreSQL each document's updates are one statement; a batch of several documents
+    # runs them in one transaction, rolled back when one document does not exist
+    doc = (await log.ensure_document("d")).id
+    await log.append([update(doc, 1)])
+    with pytest.raises(UnknownDocument):
+        await log.append([update(doc, 2), update(doc + 100, 1), update(doc, 3)])
+    assert await log.update_count(doc) == 1
+    assert await log.append([update(doc, 2), update(doc, 3)]) == [2, 3]  # numbers given back
+
+
+async def test_concurrent_appends_to_one_document_take_distinct_numbers(
+    log: DocumentLog,
+) -> None:
+    doc = (await log.ensure_document("d")).id
+    batches = [[update(doc, 100 * b + n) for n in range(1, 6)] for b in range(8)]
+    numbered = await asyncio.gather(*(log.append(batch) for batch in batches))
+    every = sorted(seq for seqs in numbered for seq in seqs)
+    assert every == list(range(1, 41))
+    for seqs in numbered:  # each batch's numbers follow on, in the batch's order
+        assert seqs == list(range(seqs[0], seqs[0] + 5))
+    stored = dict(await log.read_updates(doc))
+    for batch, seqs in zip(batches, numbered, strict=True):
+        assert [stored[seq] for seq in seqs] == [u.data for u in batch]
