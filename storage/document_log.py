@@ -18,15 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.database import Database
 from storage.errors import DocumentNotFound, UnknownDocument
 from storage.history import HistoryPage, Version, VersionGrouper, decode_cursor, encode_cursor
+from storage.log_append import append_after_raising, append_runs
 from storage.log_rows import (
-    APPEND_RUN,
     UNNEST_INSERT,
     UPDATES_TABLE,
     NewCheckpoint,
     NewUpdate,
     checkpoint_row,
-    numbers_of_runs,
-    run_columns,
     update_columns,
     update_row,
 )
@@ -150,9 +148,10 @@ class DocumentLog:
         """
         if not updates and not checkpoints:
             return []
-        postgres = self._database.dialect == "postgresql" and self._database.prepared_runs
-        if postgres and not checkpoints:
-            return await self._append_runs(updates)
+        if not checkpoints and self._database.prepared_runs:
+            if self._database.dialect == "postgresql":
+                return await append_runs(self._database, updates)
+            return await append_after_raising(self._database, updates)
         async with self._sessions() as session, session.begin():
             seqs, newer = await _take_numbers(session, updates, checkpoints)
             if updates:
@@ -169,24 +168,6 @@ class DocumentLog:
                     self._insert_checkpoints(), [checkpoint_row(c) for c in newer]
                 )
         return seqs
-
-    async def _append_runs(self, updates: Sequence[NewUpdate]) -> list[int]:
-        """`append` on PostgreSQL's driver, for updates alone: each document's updates by one
-        statement (`APPEND_RUN`). One document's is that statement, which commits by itself
-        (one round trip); several documents' run in one transaction, in ascending document
-        order as `_take_numbers` locks them."""
-        runs: dict[int, list[int]] = {}
-        for position, item in enumerate(updates):
-            runs.setdefault(item.document_id, []).append(position)
-        writes = [
-            (APPEND_RUN, run_columns(document_id, [updates[p] for p in positions]))
-            for document_id, positions in sorted(runs.items())
-        ]
-        if len(writes) == 1:
-            prepared, params = writes[0]
-            return numbers_of_runs(runs, [await self._database.write_alone(prepared, **params)])
-        async with self._database.prepared_writing() as tx:
-            return numbers_of_runs(runs, await tx.several(*writes))  # raises before the COMMIT
 
     async def stored_numbers(self, updates: Sequence[NewUpdate]) -> dict[int, int]:
         """Which of ``updates`` are stored already, after a commit whose outcome was unknown

@@ -198,6 +198,7 @@ class Step:
     sql: str
     arguments: Sequence[Any] = ()
     compiled: Compiled | None = None
+    many: bool = False  # ``arguments`` holds one argument list per run of the statement
 
 
 class StepFailed(Exception):
@@ -223,7 +224,11 @@ async def _sqlite_run(driver: Any, steps: list[Step]) -> Fetched:
     results: Fetched = []
     for index, step in enumerate(steps):
         try:
-            results.append(await driver.execute_fetchall(step.sql, step.arguments))
+            if step.many:
+                await driver.executemany(step.sql, step.arguments)
+                results.append([])
+            else:
+                results.append(await driver.execute_fetchall(step.sql, step.arguments))
         except Exception as exc:
             raise StepFailed(index, exc) from exc
     return results
@@ -236,7 +241,11 @@ def _sqlite_steps(driver: Any, steps: list[Step]) -> Fetched:
     results: Fetched = []
     for index, step in enumerate(steps):
         try:
-            results.append(connection.execute(step.sql, step.arguments).fetchall())
+            if step.many:
+                connection.executemany(step.sql, step.arguments)
+                results.append([])
+            else:
+                results.append(connection.execute(step.sql, step.arguments).fetchall())
         except Exception as exc:
             raise StepFailed(index, exc) from exc
     return results
@@ -249,6 +258,9 @@ async def _asyncpg_run(driver: Any, steps: list[Step]) -> Fetched:
         try:
             if step.compiled is None:
                 await driver.execute(step.sql)  # BEGIN, COMMIT, ROLLBACK: simple protocol
+                results.append([])
+            elif step.many:
+                await driver.executemany(step.sql, step.arguments)
                 results.append([])
             else:
                 results.append(await driver.fetch(step.sql, *step.arguments))
@@ -278,7 +290,8 @@ def runs_prepared(dialect: Dialect) -> bool:
     return dialect.driver in DRIVERS
 
 
-Write = tuple[Prepared, dict[str, Any]]  # a statement and its parameters
+# a statement and its parameters, or a list of them: the statement once for each (no rows)
+Write = tuple[Prepared, dict[str, Any] | list[dict[str, Any]]]
 
 
 class Statements(Protocol):
@@ -335,7 +348,11 @@ class DriverStatements:
         steps = [Step(self._driver.begin)] if self._begin_pending else []
         for prepared, params in statements:
             compiled = prepared.compiled(self._dialect)
-            steps.append(Step(compiled.sql, compiled.arguments(params), compiled))
+            if isinstance(params, list):
+                runs = [compiled.arguments(one) for one in params]
+                steps.append(Step(compiled.sql, runs, compiled, many=True))
+            else:
+                steps.append(Step(compiled.sql, compiled.arguments(params), compiled))
         if commit:
             steps.append(Step("COMMIT"))
         try:
@@ -384,7 +401,14 @@ class EngineStatements:
         return [tuple(row) for row in await self._connection.execute(prepared.statement, params)]
 
     async def several(self, *statements: Write) -> list[list[Row]]:
-        return [await self.all(prepared, **params) for prepared, params in statements]
+        found: list[list[Row]] = []
+        for prepared, params in statements:
+            if isinstance(params, list):  # executemany: no rows
+                await self._connection.execute(prepared.statement, params)
+                found.append([])
+            else:
+                found.append(await self.all(prepared, **params))
+        return found
 
     async def commit_after(self, *writes: Write) -> list[list[Row]]:
         """The statements; the transaction around them commits when it ends."""

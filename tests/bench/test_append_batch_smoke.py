@@ -1,5 +1,5 @@
-"""Smoke run of bench/append_batch.py (the group commit's statement on PostgreSQL beside the
-two it replaced, a few rows) so that it cannot rot. Performance is never asserted here:
+"""Smoke run of bench/append_batch.py (the group commit on PostgreSQL and SQLite beside the
+ways it replaced, a few rows) so that it cannot rot. Performance is never asserted here:
 docs/benchmarks.md has the measurements."""
 
 from __future__ import annotations
@@ -13,16 +13,26 @@ from tests.bench.scripts import run_bench
 SMALL = ["--rows", "7", "--appends", "2", "--runs", "2"]
 
 
+FIGURE = re.compile(
+    r"  (DocumentLog.append|unnest in a session|row by row): [\d.]+ ms wall, [\d.]+ ms CPU"
+)
+
+
+def ways(printed: str, dialect: str) -> list[str]:
+    medians = printed.split(f"medians of 2 runs, 7 rows a batch ({dialect}):")[1]
+    return sorted(FIGURE.fullmatch(line).group(1) for line in medians.strip("\n").splitlines())  # type: ignore[union-attr]
+
+
 @pytest.mark.postgres
-def test_append_batch_measures_each_way(postgres_url: str) -> None:
+def test_append_batch_measures_each_way_on_postgresql(postgres_url: str) -> None:
     printed = run_bench("append_batch.py", *SMALL, timeout=120)
-    medians = printed.split("medians of 2 runs, 7 rows a batch:")[1].strip("\n").splitlines()
-    figure = re.compile(
-        r"  (one statement \(DocumentLog.append\)|unnest in a session|row by row):"
-        r" [\d.]+ ms wall, [\d.]+ ms CPU"
-    )
-    assert sorted(figure.fullmatch(line).group(1) for line in medians) == [  # type: ignore[union-attr]
-        "one statement (DocumentLog.append)",
+    assert ways(printed, "postgresql") == [
+        "DocumentLog.append",
         "row by row",
         "unnest in a session",
     ]
+
+
+def test_append_batch_measures_each_way_on_sqlite() -> None:
+    printed = run_bench("append_batch.py", "--database", "sqlite", *SMALL, timeout=120)
+    assert ways(printed, "sqlite") == ["DocumentLog.append", "row by row"]
