@@ -1,6 +1,6 @@
 """ORM models: documents and their log; accounts, tokens, the audit log; rooms and their
-events. The other concepts have modules of their own (``*_models.py``, imported at the end so
-that Base.metadata holds every table)."""
+events. The other concepts have modules of their own (``*_models.py``); storage/schema.py
+imports them all, for a MetaData that holds every table."""
 
 from __future__ import annotations
 
@@ -322,13 +322,3 @@ class DocumentCommentRecord(Base):
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     body: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
-
-
-# the decision models live in their own module; importing it here puts them in Base.metadata
-from storage import consultation_models as _consultation_models  # noqa: E402, F401
-from storage import decision_models as _decision_models  # noqa: E402, F401
-from storage import directory_models as _directory_models  # noqa: E402, F401
-from storage import live_models as _live_models  # noqa: E402, F401
-from storage import notice_models as _notice_models  # noqa: E402, F401
-from storage import outreach_models as _outreach_models  # noqa: E402, F401
-from storage import schedule_models as _schedule_models  # noqa: E402, F401

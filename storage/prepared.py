@@ -139,6 +139,10 @@ def _compile(statement: Executable, dialect: Dialect) -> Compiled:
     binds = [compiled.binds[name] for name in names]
     if any(bind.expanding or bind.literal_execute for bind in binds):
         raise ValueError("prepared statements take no IN lists")
+    defaulted = [*compiled.insert_prefetch, *compiled.update_prefetch]
+    if defaulted:  # SQLAlchemy computes these at execution, which the driver does not do
+        left = ", ".join(column.name for column in defaulted)
+        raise ValueError(f"a prepared statement gives every column with a default a value: {left}")
     columns = statement.exported_columns  # type: ignore[attr-defined]  # SELECT or RETURNING
     return Compiled(
         sql=compiled.string,

@@ -15,11 +15,11 @@ from alembic import context
 from sqlalchemy import Connection
 
 from storage.database import create_engine
-from storage.models import Base
+from storage.schema import metadata
 from storage.search import alembic_include_name
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata
 
 
 def run_with(connection: Connection) -> None:

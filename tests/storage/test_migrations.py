@@ -10,7 +10,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, insert, inspect, text
 
 from storage.database import alembic_config, create_engine, upgrade
-from storage.models import Base, DocumentRecord, utc_now
+from storage.models import DocumentRecord, utc_now
+from storage.schema import metadata
 from storage.search import SEARCH_TABLES, alembic_include_name
 
 REPO = Path(__file__).resolve().parents[2]
@@ -66,12 +67,12 @@ def _tables(connection: Connection) -> set[str]:
 
 def _diff(connection: Connection) -> list[Any]:
     context = MigrationContext.configure(connection, opts={"include_name": alembic_include_name})
-    return list(compare_metadata(context, Base.metadata))
+    return list(compare_metadata(context, metadata))
 
 
 def _hidden_from_diff(connection: Connection) -> set[tuple[str, str]]:
     """What the search filter keeps out of ``_diff``: it must be the search tables only."""
-    everything = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    everything = compare_metadata(MigrationContext.configure(connection), metadata)
     return {(change[0], change[1].name) for change in everything}
 
 

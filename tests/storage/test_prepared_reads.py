@@ -1,18 +1,21 @@
 """Reads by a set of keys as prepared statements (`PreparedIn`, storage/prepared.py) and the
-admission reads built on them, on real SQLite and PostgreSQL."""
+admission reads built on them, and a statement run for a list of parameter sets, on real
+SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import insert, select
+import pytest
+from sqlalchemy import bindparam, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from storage.access import AccessStore, DocumentPlace
 from storage.accounts import AccountStore
 from storage.database import Database
 from storage.document_log import DocumentLog
 from storage.models import RoomMemberRecord, UserRecord
-from storage.prepared import IN_SIZES, PreparedIn
+from storage.prepared import IN_SIZES, Prepared, PreparedIn
 from storage.proposals import ProposalStore
 from storage.rooms import RoomStore
 from tests.storage.factories import T0
@@ -146,3 +149,45 @@ async def test_places_and_frozen_bodies(database: Database) -> None:
     assert await proposals.move(proposal.id, ("draft",), "voting", T0)
     assert await access.frozen({body.id, loose.id, other.id}) == {body.id}
     assert (await access.places_of({"тяло"}))["тяло"].frozen
+
+
+NEW_USER = Prepared(
+    insert(UserRecord).values(
+        name=bindparam("name"),
+        display_name=bindparam("display_name"),
+        locale="bg",
+        is_admin=False,
+        created_at=T0,
+    )
+)
+
+
+async def test_a_statement_runs_once_for_each_parameter_set(database: Database) -> None:
+    async with database.prepared_writing() as tx:
+        ran = await tx.commit_after(
+            (NEW_USER, [{"name": f"m{i}", "display_name": f"Мария {i}"} for i in range(50)])
+        )
+    assert ran == [[]]  # an executemany returns no rows
+    names = await database.read(Prepared(select(UserRecord.display_name).order_by(UserRecord.id)))
+    assert [name for (name,) in names] == [f"Мария {i}" for i in range(50)]
+
+
+async def test_a_refused_parameter_set_stores_none_of_them(database: Database) -> None:
+    await _users(database, 1, prefix="taken")
+    rows = [{"name": "fresh", "display_name": "Нов"}, {"name": "taken0", "display_name": "Пак"}]
+    with pytest.raises(IntegrityError):
+        async with database.prepared_writing() as tx:
+            await tx.commit_after((NEW_USER, rows))
+    names = await database.read(Prepared(select(UserRecord.name)))
+    assert names == [("taken0",)]
+
+
+async def test_a_statement_that_leaves_a_default_to_sqlalchemy_is_refused(
+    database: Database,
+) -> None:
+    # the driver would store NULL where SQLAlchemy's execution fills the column's default in
+    lazy = Prepared(insert(UserRecord).values(name=bindparam("name"), display_name="Ана"))
+    with pytest.raises(ValueError, match="locale"):
+        async with database.prepared_writing() as tx:
+            await tx.commit_after((lazy, {"name": "ana"}))
+    assert await database.read(Prepared(select(UserRecord.name))) == []
