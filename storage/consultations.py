@@ -23,10 +23,10 @@ from storage.database import Database
 from storage.decision_chain import append_record, next_in_chain
 from storage.decision_models import ProposalRecord
 from storage.directory_models import OrganisationRecord
-from storage.discussion import StoredEvent, new_event, next_event_seq
 from storage.errors import StorageError
 from storage.models import DocumentCommentRecord, RoomRecord, UserRecord
 from storage.records import detached
+from storage.room_events import StoredEvent, new_event, next_event_seq
 
 __all__ = [
     "ConsultationComment",

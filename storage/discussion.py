@@ -1,10 +1,7 @@
-"""A room's live history: its numbered events, and the messages, revisions and reactions
-they describe.
+"""A room's live history: the messages, revisions and reactions its events describe.
 
-Every change is one transaction that also appends the event announcing it, numbered by
-bumping ``rooms.last_event_seq`` first (so the row lock orders writers, on SQLite and
-PostgreSQL alike, and numbers have no gaps). A client that reconnects asks for the events after
-the last number it saw; nothing is announced that is not stored.
+Every change is one transaction that also appends the event announcing it to the room's
+numbered log (storage/room_events.py); nothing is announced that is not stored.
 """
 
 from __future__ import annotations
@@ -14,20 +11,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.database import Database
 from storage.errors import StorageError
 from storage.live_models import MessageReactionRecord, MessageRecord, MessageRevisionRecord
-from storage.models import RoomEventRecord, RoomRecord
 from storage.records import detached
+from storage.room_events import RoomEvents, StoredEvent, new_event, next_event_seq
 from storage.search import index_message, unindex_message
 
 __all__ = [
     "DiscussionStore",
     "MessageMissing",
-    "StoredEvent",
     "StoredMessage",
     "StoredRevision",
 ]
@@ -41,16 +36,6 @@ class MessageMissing(StorageError):
 
 class _EventUnchanged(Exception):
     """Raised inside a transaction to roll it back when there is nothing to record."""
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    room_id: int
-    seq: int
-    type: str
-    actor_user_id: int | None
-    payload: dict[str, Any]
-    created_at: datetime
 
 
 @dataclass(frozen=True)
@@ -74,51 +59,9 @@ class StoredRevision:
     replaced_at: datetime
 
 
-class DiscussionStore:
-    """Reads and writes a room's live history; every method is one unit of work."""
-
-    def __init__(self, database: Database) -> None:
-        self._sessions = database.sessionmaker
-
-    # -- events ----------------------------------------------------------------------------
-    async def append(
-        self,
-        room_id: int,
-        type_: str,
-        payload: dict[str, Any],
-        *,
-        actor_user_id: int | None,
-        now: datetime,
-    ) -> StoredEvent:
-        """Append an event that changes nothing else (an agenda note, a poll tally, …)."""
-        async with self._sessions() as session, session.begin():
-            return await _append(session, room_id, type_, actor_user_id, payload, now)
-
-    async def events_after(self, room_id: int, after: int, limit: int) -> list[StoredEvent]:
-        """The room's events numbered above ``after``, oldest first, at most ``limit``."""
-        # columns, not ORM entities: a replay reads hundreds at a time (a resume after a
-        # dropped connection), and building entities cost more than the query
-        query = (
-            select(
-                RoomEventRecord.room_id,
-                RoomEventRecord.seq,
-                RoomEventRecord.type,
-                RoomEventRecord.actor_user_id,
-                RoomEventRecord.payload,
-                RoomEventRecord.created_at,
-            )
-            .where(RoomEventRecord.room_id == room_id, RoomEventRecord.seq > after)
-            .order_by(RoomEventRecord.seq)
-            .limit(limit)
-        )
-        async with self._sessions() as session:
-            return [StoredEvent(*row) for row in await session.execute(query)]
-
-    async def last_seq(self, room_id: int) -> int:
-        """The number of the room's newest event (0: none yet)."""
-        query = select(RoomRecord.last_event_seq).where(RoomRecord.id == room_id)
-        async with self._sessions() as session:
-            return int(await session.scalar(query) or 0)
+class DiscussionStore(RoomEvents):
+    """Reads and writes a room's live history; every method is one unit of work. The
+    event log's own reads and writes come from `RoomEvents` (storage/room_events.py)."""
 
     # -- messages --------------------------------------------------------------------------
     async def post(
@@ -346,58 +289,6 @@ class DiscussionStore:
         for message_id, emoji, count in rows:
             counts.setdefault(message_id, {})[emoji] = int(count)
         return counts
-
-
-async def next_event_seq(session: AsyncSession, room_id: int) -> int:
-    """Take the room's next event number inside ``session``'s transaction.
-
-    Make it the transaction's first statement: it takes the room row's write lock, which
-    orders the room's writers. Raises StorageError for an unknown room.
-    """
-    result = await session.execute(
-        update(RoomRecord)
-        .where(RoomRecord.id == room_id)
-        .values(last_event_seq=RoomRecord.last_event_seq + 1)
-        .returning(RoomRecord.last_event_seq)
-    )
-    seq = result.scalar()
-    if seq is None:
-        raise StorageError(f"no room with id {room_id}")
-    return int(seq)
-
-
-def new_event(
-    session: AsyncSession,
-    room_id: int,
-    seq: int,
-    type_: str,
-    actor_user_id: int | None,
-    payload: dict[str, Any],
-    now: datetime,
-) -> StoredEvent:
-    """Add the room event numbered ``seq`` (from `next_event_seq`) to the transaction."""
-    record = RoomEventRecord(
-        room_id=room_id,
-        seq=seq,
-        type=type_,
-        actor_user_id=actor_user_id,
-        payload=payload,
-        created_at=now,
-    )
-    session.add(record)
-    return detached(StoredEvent, record)
-
-
-async def _append(
-    session: AsyncSession,
-    room_id: int,
-    type_: str,
-    actor_user_id: int | None,
-    payload: dict[str, Any],
-    now: datetime,
-) -> StoredEvent:
-    seq = await next_event_seq(session, room_id)
-    return new_event(session, room_id, seq, type_, actor_user_id, payload, now)
 
 
 async def live_message(

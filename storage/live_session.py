@@ -22,10 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
-from storage.discussion import StoredEvent, new_event, next_event_seq
 from storage.errors import StorageError
 from storage.live_models import AgendaItemRecord, LiveSessionRecord, RaisedHandRecord
 from storage.models import TITLE_LENGTH, RoomMemberRecord, UserRecord
+from storage.room_events import StoredEvent, new_event, next_event_seq
 
 __all__ = [
     "MAX_AGENDA_ITEMS",

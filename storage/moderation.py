@@ -22,19 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage.database import Database
-from storage.discussion import (
-    DiscussionStore,
-    MessageMissing,
-    StoredEvent,
-    StoredMessage,
-    live_message,
-    new_event,
-    next_event_seq,
-)
+from storage.discussion import DiscussionStore, MessageMissing, StoredMessage, live_message
 from storage.errors import StorageError
 from storage.live_models import MessageFlagRecord, MessageRecord, RoomMuteRecord
 from storage.models import RoomMemberRecord, RoomRecord, UserRecord
 from storage.records import detached
+from storage.room_events import StoredEvent, new_event, next_event_seq
 
 __all__ = [
     "FLAG_OUTCOMES",

@@ -39,11 +39,11 @@ from storage.decision_models import (
     ProposalRecord,
     SecretBallotRecord,
 )
-from storage.discussion import StoredEvent, new_event, next_event_seq
 from storage.errors import StorageError
 from storage.models import RoomRecord
 from storage.prepared import Prepared
 from storage.records import detached
+from storage.room_events import StoredEvent, new_event, next_event_seq
 from storage.rooms import ROOM_WITH_ROLE, StoredRoom
 
 __all__ = [

@@ -47,8 +47,8 @@ from storage.consultations import (
     StoredConsultation,
 )
 from storage.decision_models import WRITABLE_STATES
-from storage.discussion import StoredEvent
 from storage.proposals import ProposalStore, StoredProposal
+from storage.room_events import StoredEvent
 from storage.rooms import RoomStore
 
 N_ = translatable("problems")

@@ -30,9 +30,10 @@ from server.rooms.service import state_of
 from server.settings import Settings
 from storage.accounts import AccountStore, StoredUser
 from storage.audit import AuditLog
-from storage.discussion import DiscussionStore, StoredEvent
+from storage.discussion import DiscussionStore
 from storage.live_session import LiveSessionStore
 from storage.moderation import ModerationStore
+from storage.room_events import StoredEvent
 from storage.rooms import StoredRoom
 
 Handler = Callable[["Context", dict[str, Any]], Awaitable[dict[str, Any] | None]]

@@ -21,7 +21,7 @@ from server.live.seats import Seat, SeatKind
 from server.live.visibility import moderates
 from server.policy import Role
 from storage.accounts import StoredUser
-from storage.discussion import StoredEvent
+from storage.room_events import StoredEvent
 
 _ids = itertools.count(1)
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from storage.bus import Bus
-from storage.discussion import StoredEvent
+from storage.room_events import StoredEvent
 
 log = logging.getLogger(__name__)
 

@@ -18,7 +18,8 @@ from server.live.moderation import hold_back
 from server.live.protocol import ID, TEXT, ErrorCode, LiveError
 from server.policy import Action
 from storage.accounts import StoredUser
-from storage.discussion import MessageMissing, StoredEvent, StoredMessage
+from storage.discussion import MessageMissing, StoredMessage
+from storage.room_events import StoredEvent
 
 
 def _missing(exc: MessageMissing) -> LiveError:

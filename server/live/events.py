@@ -15,7 +15,8 @@ from typing import Any
 from server.live.connection import Viewer
 from server.live.visibility import visible_body
 from storage.accounts import StoredUser
-from storage.discussion import StoredEvent, StoredMessage
+from storage.discussion import StoredMessage
+from storage.room_events import StoredEvent
 
 MESSAGE_POSTED = "message.posted"
 MESSAGE_EDITED = "message.edited"

@@ -21,7 +21,8 @@ from server.live.presence import Presence, PresenceBoard
 from server.live.seats import SeatLimits, Seats
 from server.supervisor import TaskScope, TaskSupervisor
 from storage.accounts import StoredUser
-from storage.discussion import DiscussionStore, StoredEvent
+from storage.discussion import DiscussionStore
+from storage.room_events import StoredEvent
 from storage.rooms import StoredRoom
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,8 @@ from server.live.presence import PresenceBoard
 from server.live.room import NODE_ONLY, EventWatch, LiveRoom, Redactor, RoomLimits
 from server.live.seats import NoSeat
 from server.supervisor import TaskSupervisor
-from storage.discussion import DiscussionStore, StoredEvent
+from storage.discussion import DiscussionStore
+from storage.room_events import StoredEvent
 
 log = logging.getLogger(__name__)
 

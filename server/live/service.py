@@ -19,8 +19,9 @@ from server.live.room import LiveRoom
 from server.policy import Role
 from storage.access import AccessStore
 from storage.accounts import StoredUser
-from storage.discussion import DiscussionStore, StoredEvent
+from storage.discussion import DiscussionStore
 from storage.errors import StorageError
+from storage.room_events import StoredEvent
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,6 @@ from server.live.commands import Context, command
 from server.live.protocol import ID, MAX_INTEGER, USER, ErrorCode, LiveError
 from server.live.room import LiveRoom
 from server.policy import Action
-from storage.discussion import StoredEvent
 from storage.live_session import (
     MAX_TITLE_CHARS,
     AgendaFull,
@@ -34,6 +33,7 @@ from storage.live_session import (
     Part,
     SessionState,
 )
+from storage.room_events import StoredEvent
 
 AGENDA_CHANGED = "agenda.changed"
 QUEUE_CHANGED = "queue.changed"
