@@ -23,7 +23,8 @@ from sqlalchemy import BindParameter, Integer, and_, bindparam, insert, select, 
 
 from storage.database import Database
 from storage.decision_models import BallotRecord, PollRecord, PollVoterRecord, SecretBallotRecord
-from storage.prepared import Prepared, Statements
+from storage.prepared import Prepared
+from storage.statements import Statements
 
 
 class Cast(enum.Enum):

@@ -26,16 +26,8 @@ from sqlalchemy.pool import ConnectionPoolEntry, PoolProxiedConnection, PoolRese
 from sqlalchemy.util import greenlet_spawn
 
 from storage.errors import StorageError
-from storage.prepared import (
-    DriverStatements,
-    EngineStatements,
-    Prepared,
-    PreparedIn,
-    Row,
-    Statements,
-    Write,
-    runs_prepared,
-)
+from storage.prepared import Prepared, PreparedIn, Row, runs_prepared
+from storage.statements import DriverStatements, EngineStatements, Statements, Write
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 DEFAULT_BUSY_TIMEOUT = 5.0  # seconds a SQLite connection waits for another writer
