@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 # worker that gets almost no CPU (a starved machine, a stopped process) reaches it.
 WALL_FACTOR = 5.0
 WALL_SLACK = 2.0
+EXIT_WAIT = 2.0  # how long a worker whose output closed is given to end before it is killed
 
 
 class SandboxError(Exception):
@@ -108,6 +109,17 @@ class _Worker:
             self.process.kill()
         await self.process.wait()
 
+    async def exit_status(self) -> int | None:
+        """How a worker whose output closed ended. It is left for asyncio's child watcher to
+        reap: killing it first would reap it here (Popen checks whether the process lives
+        before it signals it), and the watcher would then report 255 instead of SIGPROF.
+        Killed only if it is still there after ``EXIT_WAIT`` seconds."""
+        try:
+            return await asyncio.wait_for(self.process.wait(), EXIT_WAIT)
+        except TimeoutError:
+            await self.kill()
+            return self.process.returncode
+
 
 class CrdtSandbox:
     """A few worker processes that load and try CRDT work under a deadline."""
@@ -171,14 +183,16 @@ class CrdtSandbox:
             reply = await asyncio.wait_for(worker.run(request), backstop)
         except (TimeoutError, asyncio.IncompleteReadError, ConnectionError) as exc:
             self._all.discard(worker)
-            await worker.kill()
-            self._idle.put_nowait(await self._spawn())
             if isinstance(exc, TimeoutError):
+                await worker.kill()
+                self._idle.put_nowait(await self._spawn())
                 raise TooCostly(f"CRDT work took longer than {backstop:g} s") from None
-            if worker.process.returncode == -signal.SIGPROF:  # its own CPU timer ended it
+            ended = await worker.exit_status()
+            self._idle.put_nowait(await self._spawn())
+            if ended == -signal.SIGPROF:  # its own CPU timer ended it
                 raise TooCostly(f"CRDT work ran past {deadline:g} s of CPU time") from None
-            log.error("a CRDT worker died", exc_info=exc)
-            raise TooCostly("the CRDT worker died") from exc
+            log.error("a CRDT worker died (exit status %s)", ended, exc_info=exc)
+            raise TooCostly(f"the CRDT worker died (exit status {ended})") from exc
         except BaseException:
             # Cancelled half-way: the worker's stream is out of step, replace it.
             self._all.discard(worker)

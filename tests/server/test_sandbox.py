@@ -46,15 +46,19 @@ async def test_a_cheap_trial_kept_off_the_cpu_past_its_deadline_is_kept(
 
 
 async def test_a_costly_trial_is_stopped_by_the_workers_cpu_timer(sandbox: CrdtSandbox) -> None:
-    (pid,) = sandbox.worker_pids()
     state, costly = prepends(1, 6000), prepends(2, 6000)  # seconds of integration
-    started = time.monotonic()
-    with pytest.raises(TooCostly, match=r"0\.2 s of CPU time"):
-        await sandbox.trial(state, costly, deadline=0.2)
-    # ended by its CPU timer, long before the wall-clock backstop
-    assert time.monotonic() - started < 0.2 * WALL_FACTOR + WALL_SLACK
-    (replacement,) = sandbox.worker_pids()
-    assert replacement != pid
+    # several rounds: the worker's end is told apart from other deaths by its exit status,
+    # which a careless kill after the end used to lose (reported as 255) about a third of
+    # the time
+    for _ in range(4):
+        (pid,) = sandbox.worker_pids()
+        started = time.monotonic()
+        with pytest.raises(TooCostly, match=r"0\.2 s of CPU time"):
+            await sandbox.trial(state, costly, deadline=0.2)
+        # ended by its CPU timer, long before the wall-clock backstop
+        assert time.monotonic() - started < 0.2 * WALL_FACTOR + WALL_SLACK
+        (replacement,) = sandbox.worker_pids()
+        assert replacement != pid
     tried = await sandbox.trial(typed(1, "a"), typed(2, "b"), deadline=1.0)
     assert tried.added_items > 0
 
