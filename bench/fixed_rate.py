@@ -1,9 +1,9 @@
-"""One writer at fixed rates, 100 observers, on one Veche node or on two sharing a Redis: what
-each process costs and waits for, to explain the saturation figures of `bench/run --scenarios
-nodes` (docs/benchmarks.md, "Several nodes").
+"""One writer at fixed rates, 100 observers (``--observers``), on one Veche node or on two
+sharing a Redis: what each process costs and waits for, to explain the saturation figures of
+`bench/run --scenarios nodes` (docs/benchmarks.md, "Several nodes").
 
     .venv/bin/python bench/fixed_rate.py --nodes 1|2 [--rates 3000,6000] [--seconds 6]
-        [--repeats 2] [--no-budget]
+        [--repeats 2] [--no-budget] [--observers 100]
 
 Starts the nodes (`veche serve`, PostgreSQL on 127.0.0.1:5432 in a new database dropped
 afterwards; with two nodes, a private redis-server) and runs the load generator's saturation
@@ -74,7 +74,9 @@ def percent(values: list[float]) -> str:
     return " + ".join(f"{v:.0%}" for v in values)
 
 
-def run(count: int, rates: str, seconds: float, repeats: int, no_budget: bool) -> None:
+def run(
+    count: int, rates: str, seconds: float, repeats: int, no_budget: bool, observers: int = 100
+) -> None:
     scratch = Path(tempfile.mkdtemp(prefix="veche-fixed-rate-"))
     url, name = create_postgres()
     if url is None or name is None:
@@ -93,7 +95,7 @@ def run(count: int, rates: str, seconds: float, repeats: int, no_budget: bool) -
         for node in nodes:
             node.wait_listening()
         pids = [node.proc.pid for node in nodes if node.proc is not None]
-        options: dict[str, object] = {"observers": 100, "steps": rates, "duration": seconds}
+        options: dict[str, object] = {"observers": observers, "steps": rates, "duration": seconds}
         if count > 1:
             options["bases"] = ",".join(node.base() for node in nodes)
         for repeat in range(repeats):
@@ -139,5 +141,6 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=6.0)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--no-budget", action="store_true")
+    parser.add_argument("--observers", type=int, default=100)
     args = parser.parse_args()
-    run(args.nodes, args.rates, args.seconds, args.repeats, args.no_budget)
+    run(args.nodes, args.rates, args.seconds, args.repeats, args.no_budget, args.observers)
