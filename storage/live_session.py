@@ -12,9 +12,7 @@ so two hands raised within the clock's resolution keep the order in which they w
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -22,9 +20,23 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.database import Database
-from storage.errors import StorageError
 from storage.live_models import AgendaItemRecord, LiveSessionRecord, RaisedHandRecord
-from storage.models import TITLE_LENGTH, RoomMemberRecord, UserRecord
+from storage.live_session_state import (
+    AgendaFull,
+    AgendaItem,
+    AgendaItemMissing,
+    Change,
+    Floor,
+    Hand,
+    NotAMember,
+    Part,
+    SessionState,
+    agenda_records,
+    live_record,
+    raised_hands,
+    read_state,
+)
+from storage.models import TITLE_LENGTH, RoomMemberRecord
 from storage.room_events import StoredEvent, new_event, next_event_seq
 
 __all__ = [
@@ -47,77 +59,8 @@ MAX_TITLE_CHARS = TITLE_LENGTH
 _TICK = timedelta(microseconds=1)
 
 
-class Part(enum.StrEnum):
-    """A part of the session; a change announces each part it touched."""
-
-    AGENDA = "agenda"  # the items in order and the current one
-    FLOOR = "floor"  # who speaks, since when, for how long
-    QUEUE = "queue"  # the raised hands in order
-
-
-class AgendaItemMissing(StorageError):
-    """No agenda item with that id in that room."""
-
-
-class AgendaFull(StorageError):
-    """The agenda has MAX_AGENDA_ITEMS items already."""
-
-
-class NotAMember(StorageError):
-    """The floor goes to members of the room only."""
-
-
 class _SessionUnchanged(Exception):
     """Raised inside a transaction to roll it back when there is nothing to record."""
-
-
-@dataclass(frozen=True)
-class AgendaItem:
-    id: int
-    position: int  # 0: first
-    title: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
-class Hand:
-    user_id: int
-    name: str
-    display_name: str
-    raised_at: datetime
-
-
-@dataclass(frozen=True)
-class Floor:
-    user_id: int
-    name: str
-    display_name: str
-    since: datetime
-    seconds: int | None  # None: no time limit
-
-    @property
-    def ends_at(self) -> datetime | None:
-        return None if self.seconds is None else self.since + timedelta(seconds=self.seconds)
-
-
-@dataclass(frozen=True)
-class SessionState:
-    agenda: tuple[AgendaItem, ...]
-    current_item_id: int | None
-    queue: tuple[Hand, ...]
-    floor: Floor | None
-
-
-@dataclass(frozen=True)
-class Change:
-    """The session after a command, and the events it appended (none: nothing changed)."""
-
-    state: SessionState
-    events: tuple[StoredEvent, ...]
-
-    @property
-    def last_event_id(self) -> int | None:
-        return self.events[-1].seq if self.events else None
 
 
 # the event announcing a part: its type and payload, given the session after the change
@@ -135,7 +78,7 @@ class LiveSessionStore:
 
     async def state(self, room_id: int) -> SessionState:
         async with self._sessions() as session:
-            return await _state(session, room_id)
+            return await read_state(session, room_id)
 
     # -- the agenda ------------------------------------------------------------------------
     async def add_item(
@@ -152,7 +95,7 @@ class LiveSessionStore:
         added: list[AgendaItemRecord] = []
 
         async def work(session: AsyncSession) -> Sequence[Part]:
-            items = await _agenda(session, room_id)
+            items = await agenda_records(session, room_id)
             if len(items) >= MAX_AGENDA_ITEMS:
                 raise AgendaFull(f"an agenda has at most {MAX_AGENDA_ITEMS} items")
             record = AgendaItemRecord(room_id=room_id, position=0, title=title, created_at=now)
@@ -172,7 +115,7 @@ class LiveSessionStore:
         """Move an item to ``position`` (past the end: last); AgendaItemMissing."""
 
         async def work(session: AsyncSession) -> Sequence[Part]:
-            items = await _agenda(session, room_id)
+            items = await agenda_records(session, room_id)
             record = _find(items, item_id)
             target = min(position, len(items) - 1)
             if items.index(record) == target:
@@ -190,7 +133,7 @@ class LiveSessionStore:
         """Remove an item (if it was the current one, there is none); AgendaItemMissing."""
 
         async def work(session: AsyncSession) -> Sequence[Part]:
-            items = await _agenda(session, room_id)
+            items = await agenda_records(session, room_id)
             record = _find(items, item_id)
             live = await session.get(LiveSessionRecord, room_id)
             if live is not None and live.current_item_id == item_id:
@@ -211,8 +154,8 @@ class LiveSessionStore:
 
         async def work(session: AsyncSession) -> Sequence[Part]:
             if item_id is not None:
-                _find(await _agenda(session, room_id), item_id)
-            live = await _live(session, room_id)
+                _find(await agenda_records(session, room_id), item_id)
+            live = await live_record(session, room_id)
             if live.current_item_id == item_id:
                 return []
             live.current_item_id = item_id
@@ -290,7 +233,7 @@ class LiveSessionStore:
         queue is empty."""
 
         async def work(session: AsyncSession) -> Sequence[Part]:
-            queue = await _queue(session, room_id)
+            queue = await raised_hands(session, room_id)
             if queue:
                 return await _grant(session, room_id, queue[0].user_id, seconds, now)
             live = await session.get(LiveSessionRecord, room_id)
@@ -312,7 +255,7 @@ class LiveSessionStore:
                 if not parts:
                     raise _SessionUnchanged  # rolls back: the number is given back
                 await session.flush()
-                state = await _state(session, room_id)
+                state = await read_state(session, room_id)
                 events: list[StoredEvent] = []
                 for part in parts:
                     if events:
@@ -326,15 +269,6 @@ class LiveSessionStore:
             return Change(await self.state(room_id), ())
 
 
-async def _agenda(session: AsyncSession, room_id: int) -> list[AgendaItemRecord]:
-    query = (
-        select(AgendaItemRecord)
-        .where(AgendaItemRecord.room_id == room_id)
-        .order_by(AgendaItemRecord.position, AgendaItemRecord.id)
-    )
-    return list(await session.scalars(query))
-
-
 def _find(items: list[AgendaItemRecord], item_id: int) -> AgendaItemRecord:
     for record in items:
         if record.id == item_id:
@@ -346,14 +280,6 @@ def _renumber(items: list[AgendaItemRecord]) -> None:
     for position, record in enumerate(items):
         if record.position != position:
             record.position = position
-
-
-async def _live(session: AsyncSession, room_id: int) -> LiveSessionRecord:
-    live = await session.get(LiveSessionRecord, room_id)
-    if live is None:
-        live = LiveSessionRecord(room_id=room_id)
-        session.add(live)
-    return live
 
 
 def _clear_floor(live: LiveSessionRecord) -> None:
@@ -371,46 +297,9 @@ async def _drop_hand(session: AsyncSession, room_id: int, user_id: int) -> bool:
 async def _grant(
     session: AsyncSession, room_id: int, user_id: int, seconds: int | None, now: datetime
 ) -> list[Part]:
-    live = await _live(session, room_id)
+    live = await live_record(session, room_id)
     live.floor_user_id, live.floor_since, live.floor_seconds = user_id, now, seconds
     parts = [Part.FLOOR]
     if await _drop_hand(session, room_id, user_id):
         parts.append(Part.QUEUE)
     return parts
-
-
-async def _queue(session: AsyncSession, room_id: int) -> list[Hand]:
-    """The raised hands of the room's members, first raised first."""
-    query = (
-        select(
-            RaisedHandRecord.user_id,
-            UserRecord.name,
-            UserRecord.display_name,
-            RaisedHandRecord.raised_at,
-        )
-        .join(UserRecord, UserRecord.id == RaisedHandRecord.user_id)
-        .join(
-            RoomMemberRecord,
-            (RoomMemberRecord.room_id == RaisedHandRecord.room_id)
-            & (RoomMemberRecord.user_id == RaisedHandRecord.user_id),
-        )
-        .where(RaisedHandRecord.room_id == room_id)
-        .order_by(RaisedHandRecord.raised_at, RaisedHandRecord.user_id)
-    )
-    rows = (await session.execute(query)).all()
-    return [Hand(user_id, name, display, raised_at) for user_id, name, display, raised_at in rows]
-
-
-async def _state(session: AsyncSession, room_id: int) -> SessionState:
-    agenda = tuple(
-        AgendaItem(r.id, r.position, r.title, r.created_at) for r in await _agenda(session, room_id)
-    )
-    live = await session.get(LiveSessionRecord, room_id)
-    floor = None
-    if live is not None and live.floor_user_id is not None and live.floor_since is not None:
-        user = await session.get(UserRecord, live.floor_user_id)
-        if user is not None:
-            since, seconds = live.floor_since, live.floor_seconds
-            floor = Floor(user.id, user.name, user.display_name, since, seconds)
-    current = None if live is None else live.current_item_id
-    return SessionState(agenda, current, tuple(await _queue(session, room_id)), floor)

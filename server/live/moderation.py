@@ -1,4 +1,5 @@
-"""Moderation commands: hide, unhide, remove, mute, unmute, slow mode, lock; flags and the queue.
+"""Moderation commands: hide, unhide, remove, mute, unmute, slow mode, lock (flags and the
+queue: server/live/flags.py).
 
 Every moderation command needs ``moderate`` (moderators and owners). Each is one transaction
 that also appends its room event (storage/moderation.py); the event is then announced to the
@@ -20,21 +21,17 @@ from datetime import timedelta
 from typing import Any
 
 from server.live.commands import Context, command
-from server.live.events import MODERATORS, message_payload, person
+from server.live.events import message_payload, person
 from server.live.protocol import ID, REASON, USER, ErrorCode, LiveError
 from server.policy import Action, Role
 from storage.accounts import StoredUser
 from storage.discussion import StoredMessage
 from storage.moderation import (
-    FLAG_OUTCOMES,
     FlagMissing,
     MessageMissing,
     ModerationConflict,
     ModerationStore,
-    QueuedFlag,
-    StoredFlag,
     StoredMute,
-    StoredPerson,
 )
 
 MESSAGE_HIDDEN = "message.hidden"
@@ -44,20 +41,18 @@ MEMBER_MUTED = "member.muted"
 MEMBER_UNMUTED = "member.unmuted"
 ROOM_SLOW_MODE = "room.slow_mode"
 ROOM_LOCKED = "room.locked"
-FLAG_RAISED = "flag.raised"
-FLAG_RESOLVED = "flag.resolved"
 
 MAX_MUTE_SECONDS = 30 * 24 * 3600
 MAX_SLOW_MODE_SECONDS = 3600
 _UNMUTABLE = frozenset({Role.OWNER.value, Role.MODERATOR.value})
 
 
-def _store(ctx: Context) -> ModerationStore:
+def moderation_store(ctx: Context) -> ModerationStore:
     return ctx.services.moderation
 
 
 @contextlib.contextmanager
-def _refusals() -> Iterator[None]:
+def refusals() -> Iterator[None]:
     """Storage refusals as the error events the caller gets."""
     try:
         yield
@@ -67,7 +62,7 @@ def _refusals() -> Iterator[None]:
         raise LiveError(ErrorCode.CONFLICT, str(exc)) from None
 
 
-async def _audit(ctx: Context, action: str, actor: StoredUser, **details: Any) -> None:
+async def audit(ctx: Context, action: str, actor: StoredUser, **details: Any) -> None:
     await ctx.services.audit.record(
         f"live.{action}", actor_user_id=actor.id, room_id=ctx.room.id, details=details, at=ctx.now
     )
@@ -84,7 +79,7 @@ def shown_message(message: StoredMessage, author: dict[str, str] | None) -> dict
 async def _message_and_author(
     ctx: Context, message_id: int
 ) -> tuple[StoredMessage, dict[str, str] | None]:
-    with _refusals():
+    with refusals():
         message = await ctx.services.discussion.message(ctx.room.id, message_id)
     if message.deleted_at is not None:
         raise LiveError(ErrorCode.NOT_FOUND, f"message {message_id} was deleted")
@@ -97,38 +92,10 @@ async def _message_and_author(
 async def _member(ctx: Context, name: str) -> tuple[StoredUser, str]:
     """The user called ``name`` and their role here; not_found unless they are a member."""
     user = await ctx.services.accounts.find_user(name)
-    role = None if user is None else await _store(ctx).member_role(ctx.room.id, user.id)
+    role = None if user is None else await moderation_store(ctx).member_role(ctx.room.id, user.id)
     if user is None or role is None:
         raise LiveError(ErrorCode.NOT_FOUND, f"no member {name!r} in this room")
     return user, role
-
-
-def _flag(flag: StoredFlag, flagger: dict[str, str] | None = None) -> dict[str, Any]:
-    shown: dict[str, Any] = {
-        "id": flag.id,
-        "message_id": flag.message_id,
-        "reason": flag.reason,
-        "created_at": flag.created_at.isoformat(),
-        "state": flag.state,
-        "note": flag.resolution,
-        "resolved_at": None if flag.resolved_at is None else flag.resolved_at.isoformat(),
-    }
-    if flagger is not None:
-        shown["flagged_by"] = flagger
-    return shown
-
-
-def _who(p: StoredPerson | None) -> dict[str, str] | None:
-    return None if p is None else {"name": p.name, "display_name": p.display_name}
-
-
-def _queued(entry: QueuedFlag) -> dict[str, Any]:
-
-    return {
-        **_flag(entry.flag),
-        "flagged_by": _who(entry.flagger),
-        "message": shown_message(entry.message, _who(entry.author))["message"],
-    }
 
 
 # -- enforcement (asked by the discussion commands) -----------------------------------------
@@ -137,7 +104,7 @@ async def hold_back(ctx: Context, user: StoredUser, *, new_message: bool) -> Non
     sooner than slow mode allows. Moderators and owners pass."""
     if ctx.allowed(Action.MODERATE):
         return
-    store = _store(ctx)
+    store = moderation_store(ctx)
     until = await store.muted_until(ctx.room.id, user.id, ctx.now)
     if until is not None:
         raise LiveError(
@@ -169,8 +136,8 @@ async def hold_back(ctx: Context, user: StoredUser, *, new_message: bool) -> Non
 async def hide(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
     user = ctx.require(Action.MODERATE)
     message, author = await _message_and_author(ctx, fields["message_id"])
-    with _refusals():
-        _, event = await _store(ctx).hide(
+    with refusals():
+        _, event = await moderation_store(ctx).hide(
             ctx.room.id,
             message.id,
             reason=fields["reason"],
@@ -180,7 +147,7 @@ async def hide(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
             describe=lambda m: shown_message(m, author),
         )
     ctx.publish(event)
-    await _audit(ctx, "message_hidden", user, message_id=message.id, reason=fields["reason"])
+    await audit(ctx, "message_hidden", user, message_id=message.id, reason=fields["reason"])
     return {"message_id": message.id, "event_id": event.seq}
 
 
@@ -188,8 +155,8 @@ async def hide(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
 async def unhide(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
     user = ctx.require(Action.MODERATE)
     message, author = await _message_and_author(ctx, fields["message_id"])
-    with _refusals():
-        _, event = await _store(ctx).unhide(
+    with refusals():
+        _, event = await moderation_store(ctx).unhide(
             ctx.room.id,
             message.id,
             actor_user_id=user.id,
@@ -198,7 +165,7 @@ async def unhide(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
             describe=lambda m: shown_message(m, author),
         )
     ctx.publish(event)
-    await _audit(ctx, "message_unhidden", user, message_id=message.id)
+    await audit(ctx, "message_unhidden", user, message_id=message.id)
     return {"message_id": message.id, "event_id": event.seq}
 
 
@@ -213,8 +180,8 @@ async def remove(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
     user = ctx.require(Action.MODERATE)
     message, author = await _message_and_author(ctx, fields["message_id"])
     reason = fields["reason"]
-    with _refusals():
-        _, event = await _store(ctx).remove(
+    with refusals():
+        _, event = await moderation_store(ctx).remove(
             ctx.room.id,
             message.id,
             actor_user_id=user.id,
@@ -223,7 +190,7 @@ async def remove(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
             describe=lambda m: {**shown_message(m, author), "reason": reason},
         )
     ctx.publish(event)
-    await _audit(ctx, "message_removed", user, message_id=message.id, reason=reason)
+    await audit(ctx, "message_removed", user, message_id=message.id, reason=reason)
     return {"message_id": message.id, "event_id": event.seq}
 
 
@@ -248,8 +215,8 @@ async def mute(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
     def describe(m: StoredMute) -> dict[str, Any]:
         return {"user": shown, "until": m.until.isoformat(), "reason": m.reason}
 
-    with _refusals():
-        _, event = await _store(ctx).mute(
+    with refusals():
+        _, event = await moderation_store(ctx).mute(
             ctx.room.id,
             target.id,
             until=until,
@@ -260,7 +227,7 @@ async def mute(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
             describe=describe,
         )
     ctx.publish(event)
-    await _audit(
+    await audit(
         ctx,
         "member_muted",
         user,
@@ -277,8 +244,8 @@ async def mute(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
 async def unmute(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
     user = ctx.require(Action.MODERATE)
     target, _ = await _member(ctx, fields["user"])
-    with _refusals():
-        event = await _store(ctx).unmute(
+    with refusals():
+        event = await moderation_store(ctx).unmute(
             ctx.room.id,
             target.id,
             actor_user_id=user.id,
@@ -287,7 +254,7 @@ async def unmute(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
             payload={"user": person(target)},
         )
     ctx.publish(event)
-    await _audit(ctx, "member_unmuted", user, user=target.name, user_id=target.id)
+    await audit(ctx, "member_unmuted", user, user=target.name, user_id=target.id)
     return {"event_id": event.seq}
 
 
@@ -301,8 +268,8 @@ async def unmute(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
 async def slow_mode(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
     user = ctx.require(Action.MODERATE)
     seconds = fields["seconds"]
-    with _refusals():
-        event = await _store(ctx).set_slow_mode(
+    with refusals():
+        event = await moderation_store(ctx).set_slow_mode(
             ctx.room.id,
             seconds,
             actor_user_id=user.id,
@@ -311,7 +278,7 @@ async def slow_mode(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
             payload={"seconds": seconds},
         )
     ctx.publish(event)
-    await _audit(ctx, "slow_mode", user, seconds=seconds)
+    await audit(ctx, "slow_mode", user, seconds=seconds)
     return {"event_id": event.seq}
 
 
@@ -324,8 +291,8 @@ async def slow_mode(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
 async def lock(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
     user = ctx.require(Action.MODERATE)
     locked = fields["locked"]
-    with _refusals():
-        event = await _store(ctx).set_locked(
+    with refusals():
+        event = await moderation_store(ctx).set_locked(
             ctx.room.id,
             locked,
             actor_user_id=user.id,
@@ -334,84 +301,5 @@ async def lock(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
             payload={"locked": locked},
         )
     ctx.publish(event)
-    await _audit(ctx, "room_locked" if locked else "room_unlocked", user)
+    await audit(ctx, "room_locked" if locked else "room_unlocked", user)
     return {"event_id": event.seq}
-
-
-# -- flags ----------------------------------------------------------------------------------
-@command(
-    "flag",
-    "Flag a message for the moderators, with a reason (once per member and message).",
-    Action.FLAG,
-    message_id=ID,
-    reason=REASON,
-)
-async def flag(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
-    user = ctx.require(Action.FLAG)
-    ctx.throttle(user)
-    flagger = person(user)
-    with _refusals():
-        raised, event = await _store(ctx).flag(
-            ctx.room.id,
-            fields["message_id"],
-            user_id=user.id,
-            reason=fields["reason"],
-            now=ctx.now,
-            event=FLAG_RAISED,
-            describe=lambda f: {"audience": MODERATORS, "flag": _flag(f, flagger)},
-        )
-    ctx.publish(event)
-    await _audit(
-        ctx,
-        "message_flagged",
-        user,
-        flag_id=raised.id,
-        message_id=raised.message_id,
-        reason=raised.reason,
-    )
-    return {"flag_id": raised.id, "event_id": event.seq}
-
-
-@command(
-    "resolve_flag",
-    "Close an open flag: `resolved` (acted on) or `dismissed`, with an optional note.",
-    Action.MODERATE,
-    optional=("note",),
-    flag_id=ID,
-    outcome={"enum": list(FLAG_OUTCOMES)},
-    note=REASON,
-)
-async def resolve_flag(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
-    user = ctx.require(Action.MODERATE)
-    with _refusals():
-        closed, event = await _store(ctx).resolve_flag(
-            ctx.room.id,
-            fields["flag_id"],
-            outcome=fields["outcome"],
-            note=fields.get("note"),
-            actor_user_id=user.id,
-            now=ctx.now,
-            event=FLAG_RESOLVED,
-            describe=lambda f: {"audience": MODERATORS, "flag": _flag(f)},
-        )
-    ctx.publish(event)
-    await _audit(
-        ctx,
-        "flag_resolved",
-        user,
-        flag_id=closed.id,
-        message_id=closed.message_id,
-        outcome=closed.state,
-        note=closed.resolution,
-    )
-    return {"flag_id": closed.id, "state": closed.state, "event_id": event.seq}
-
-
-@command(
-    "flags",
-    "The moderation queue: the room's open flags, oldest first, with their messages.",
-    Action.MODERATE,
-)
-async def flags(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
-    ctx.require(Action.MODERATE)
-    return {"flags": [_queued(entry) for entry in await _store(ctx).open_flags(ctx.room.id)]}

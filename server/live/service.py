@@ -9,6 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from server.documents.admission import Admission
 from server.live import discussion as _discussion  # noqa: F401  (registers its commands)
+from server.live import flags as _flags  # noqa: F401  (registers its commands)
 from server.live import moderation as _moderation  # noqa: F401  (registers its commands)
 from server.live import session as _session  # noqa: F401  (registers its commands)
 from server.live.commands import REGISTRY, Context, LiveServices
