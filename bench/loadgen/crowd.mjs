@@ -152,7 +152,9 @@ const scenarios = {
       delivered++
       latencies.push(now() - sentAt[k])
     }
+    await phase('connect') // every member joining: profiled with the rest (--profile)
     const { members, connect } = await connectAll(count, onFrame)
+    phaseEnd('connect')
     const receivers = members.filter((m) => m.index !== poster && !m.closed).length
     const drain = num('drain', 5)
     await phase('messages')

@@ -90,6 +90,7 @@ class LiveConnection:
         self.roles = roles  # re-reads its role when the access review runs (issue 10)
         self.cursor = 0  # the last event number sent to this connection
         self.counted = False  # counted on the presence board (it joined, and has not left)
+        self.attached = 0  # its number among the room's attachments (LiveRoom.attach)
         self._held: list[StoredEvent] | None = []  # live events that came during the replay
         self._role: object = _UNKNOWN
 

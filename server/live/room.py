@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server.live.connection import LiveConnection, Presenter, Shown, Viewer, framed
+from server.live.ephemeral import EphemeralOutbox
 from server.live.pacing import Pacer
 from server.live.presence import Presence, PresenceBoard
 from server.live.seats import SeatLimits, Seats
@@ -86,10 +87,19 @@ class LiveRoom:
         self._later: dict[str, asyncio.TimerHandle] = {}
         self._room: tuple[float, StoredRoom] | None = None  # when read, and what
         self._shown: set[str] = set()  # who the board showed at the last `recount`
+        self._attachments = 0
+        # presence and typing, written at most once per interval while they come fast
+        self._ephemeral = EphemeralOutbox(self.connections.values)
 
     @property
     def delivered(self) -> int:
         return self._next - 1
+
+    def attach(self, connection: LiveConnection) -> None:
+        """Count a connection in (LiveRooms.open); it is shown what is told from now on."""
+        self._attachments += 1
+        connection.attached = self._attachments
+        self.connections[connection.id] = connection
 
     def room_read(self, room: StoredRoom) -> None:
         """The room as just read from SQL (every command reads it)."""
@@ -122,6 +132,7 @@ class LiveRoom:
         if event.seq < self._next or event.seq in self._waiting:
             return
         self._waiting[event.seq] = event
+        self._ephemeral.flush()  # what was told before this event goes before it
         while self._next in self._waiting:
             ready = self._waiting.pop(self._next)
             self._next += 1
@@ -153,10 +164,8 @@ class LiveRoom:
 
     def hear(self, message: dict[str, Any], *, exclude: LiveConnection | None = None) -> None:
         """An ephemeral message to this node's connections (one told on another node)."""
-        frame = framed(message)  # the same for everyone: framed once
-        for connection in list(self.connections.values()):
-            if connection is not exclude:
-                connection.send_frame(frame)
+        # framed once for everyone; held a moment when many come (server/live/ephemeral.py)
+        self._ephemeral.add(framed(message), exclude, self._attachments)
 
     # -- connections -----------------------------------------------------------------------
     async def join(self, connection: LiveConnection, since: int | None) -> None:
@@ -284,6 +293,7 @@ class LiveRoom:
         self._tasks.spawn(coro, name=f"live room {self.room_id}")
 
     async def stop(self) -> None:
+        self._ephemeral.stop()
         for timer in (self._gap_timer, *self._typing.values(), *self._later.values()):
             if timer is not None:
                 timer.cancel()

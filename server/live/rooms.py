@@ -84,7 +84,7 @@ class LiveRooms:
                 if not room.connections:
                     await self._close(room)
                 return refused
-            room.connections[connection.id] = connection
+            room.attach(connection)
             return room
 
     async def close_if_empty(self, room: LiveRoom) -> None:
