@@ -41,7 +41,7 @@ from server.live.session import describe as describe_session
 from server.live.session import timer_keeper
 from server.live.shared_presence import SharedPresence
 from server.live.tallies import BallotBatches
-from server.metrics import Metrics
+from server.metrics import Metrics, watch_loop
 from server.notices.wiring import NoticeServices, start_notices
 from server.rooms.service import Rooms
 from server.settings import Settings
@@ -150,6 +150,7 @@ class Services:
         )
         await committer.start()
         tasks = TaskSupervisor()  # the one owner of background work; stopped last
+        tasks.spawn(watch_loop(metrics), name="event loop: watch")
         bus = start_bus(settings)
         await bus.start()
         coalescer = WriteCoalescer()

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +33,7 @@ from storage.moderation import (
     ModerationStore,
     StoredMute,
 )
+from storage.room_events import StoredEvent
 
 MESSAGE_HIDDEN = "message.hidden"
 MESSAGE_UNHIDDEN = "message.unhidden"
@@ -66,6 +67,19 @@ async def audit(ctx: Context, action: str, actor: StoredUser, **details: Any) ->
     await ctx.services.audit.record(
         f"live.{action}", actor_user_id=actor.id, room_id=ctx.room.id, details=details, at=ctx.now
     )
+
+
+async def published_after(ctx: Context, event: StoredEvent, audited: Awaitable[None]) -> None:
+    """Publish ``event`` once ``audited`` is recorded, even if recording fails.
+
+    For a change to the room itself (slow mode, the lock): every command reads the room from
+    the admission's short memory, which the audit record empties (server/services.py). A
+    member who sees the event and writes at once must be judged by the room as changed.
+    """
+    try:
+        await audited
+    finally:
+        ctx.publish(event)
 
 
 def shown_message(message: StoredMessage, author: dict[str, str] | None) -> dict[str, Any]:
@@ -277,8 +291,7 @@ async def slow_mode(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
             event=ROOM_SLOW_MODE,
             payload={"seconds": seconds},
         )
-    ctx.publish(event)
-    await audit(ctx, "slow_mode", user, seconds=seconds)
+    await published_after(ctx, event, audit(ctx, "slow_mode", user, seconds=seconds))
     return {"event_id": event.seq}
 
 
@@ -300,6 +313,6 @@ async def lock(ctx: Context, fields: dict[str, Any]) -> dict[str, Any]:
             event=ROOM_LOCKED,
             payload={"locked": locked},
         )
-    ctx.publish(event)
-    await audit(ctx, "room_locked" if locked else "room_unlocked", user)
+    action = "room_locked" if locked else "room_unlocked"
+    await published_after(ctx, event, audit(ctx, action, user))
     return {"event_id": event.seq}

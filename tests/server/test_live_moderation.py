@@ -290,6 +290,45 @@ async def test_a_locked_room_is_read_only_but_for_moderators(
         await participant.send("post", body="отново може")
 
 
+async def test_a_member_who_saw_the_lock_is_held_to_it_however_slow_the_audit(
+    server: RunningServer, people: People, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every command reads the room from the admission's short memory, which the audit record
+    # empties. Seen in CI: a member who saw `room.locked` and wrote at once was judged by the
+    # room as kept before the lock, because the event went out before the audit was recorded.
+    audit = services_of(server).audit
+    record = audit.record
+
+    async def slow_record(*args: Any, **kwargs: Any) -> None:
+        await asyncio.sleep(0.3)
+        await record(*args, **kwargs)
+
+    async with (
+        client(server, people, "moderator") as moderator,
+        client(server, people, "participant") as participant,
+    ):
+        await participant.send("post", body="преди")  # the room is now kept in memory
+        for locked, body in ((True, "веднага след заключването"), (False, "веднага след")):
+            monkeypatch.setattr(audit, "record", slow_record)
+            change = asyncio.create_task(moderator.send("lock", locked=locked))
+            assert (await participant.next_event("room.locked"))["locked"] is locked
+            if locked:
+                assert (await refused(participant, "post", body=body)).code == "locked"
+            else:
+                await participant.send("post", body=body)
+            await change
+            monkeypatch.setattr(audit, "record", record)
+
+        await moderator.send("slow_mode", seconds=60)
+        assert (await participant.next_event("room.slow_mode"))["seconds"] == 60
+        monkeypatch.setattr(audit, "record", slow_record)
+        change = asyncio.create_task(moderator.send("slow_mode", seconds=0))
+        assert (await participant.next_event("room.slow_mode"))["seconds"] == 0
+        await participant.send("post", body="първо")
+        await participant.send("post", body="второ, без да чака")
+        await change
+
+
 async def test_flags_reach_moderators_only_and_make_the_queue(
     server: RunningServer, people: People
 ) -> None:
