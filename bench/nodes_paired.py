@@ -1,7 +1,7 @@
 """The several-nodes comparisons of issue 13, measured in interleaved rounds.
 
     .venv/bin/python bench/nodes_paired.py [--rounds 5] [--nodes 2,3] [--observers 1000]
-        [--saturation] [--veche-only] [--quick]
+        [--rate 200] [--saturation] [--veche-only] [--quick]
 
 `bench/run --scenarios nodes` measures each target's runs one after another, so a drift of the
 machine's speed between the targets' turns (seen here: a third in an hour) lands in the
@@ -159,18 +159,21 @@ def spread(values: list[float]) -> str:
 
 def fanout_table(results: dict[str, list[dict[str, Any]]], count: int) -> list[str]:
     rows = [
-        "| cluster | p99 | p99 remote | server CPU per 1,000 deliveries | Redis CPU | lost |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| cluster | p99 | p99 remote | server CPU per 1,000 deliveries | Redis CPU"
+        " | load generator CPU | lost |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
     ]
     for label, runs in results.items():
         p99 = [r["p99_ms"] for r in runs if r.get("p99_ms") is not None]
         remote = [r["remote_p99_ms"] for r in runs if r.get("remote_p99_ms") is not None]
         cpu = [r["server_cpu_ms_per_1k"] for r in runs if r.get("server_cpu_ms_per_1k")]
         redis = [r["redis_cpu_s"] for r in runs]
+        loadgen_cpu = [r["loadgen_cpu_pct"] for r in runs if r.get("loadgen_cpu_pct")]
         lost = sum(r.get("lost", 0) or 0 for r in runs) + sum(1 for r in runs if "error" in r)
         rows.append(
             f"| {label} | {spread(p99)} ms | {spread(remote) if count > 1 and remote else '—'}"
-            f" | {spread(cpu)} ms | {spread(redis) if 'nodes' in label else '—'} s | {lost} |"
+            f" | {spread(cpu)} ms | {spread(redis) if 'nodes' in label else '—'} s"
+            f" | {spread(loadgen_cpu)} % of a core | {lost} |"
         )
     return rows
 
@@ -208,7 +211,7 @@ def fanout_group(
             f" CPU {r.get('server_cpu_ms_per_1k')} ms/1k, lost {r.get('lost')}"
         ),
     )
-    lines = [f"Fan-out, 1 writer at 200/s, {fanout['observers']} observers:", ""]
+    lines = [f"Fan-out, 1 writer at {fanout['rate']}/s, {fanout['observers']} observers:", ""]
     lines += [*fanout_table(found, count), ""]
     if f"hocuspocus {count} nodes" in found:
         for key in ("p99_ms", "remote_p99_ms", "server_cpu_ms_per_1k"):
@@ -255,6 +258,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--nodes", default="2,3")
     parser.add_argument("--observers", type=int, default=1000)
+    parser.add_argument("--rate", type=int, default=200, help="the fan-out's updates/s")
     parser.add_argument("--saturation", action="store_true")
     parser.add_argument("--steps", default=SATURATION_STEPS, help="saturation steps, updates/s")
     parser.add_argument("--step-seconds", type=float, default=1.5, help="each saturation step")
@@ -270,7 +274,7 @@ def main() -> None:
     families = ["veche"] if args.veche_only else ["veche", "hocuspocus"]
     observers = 10 if args.quick else args.observers
     duration, drain = (1, 2) if args.quick else (3, 5)
-    fanout = {"observers": observers, "rate": 200, "duration": duration, "drain": drain}
+    fanout = {"observers": observers, "rate": args.rate, "duration": duration, "drain": drain}
     saturation = {
         "observers": 10 if args.quick else 100,
         "steps": "200,400" if args.quick else args.steps,

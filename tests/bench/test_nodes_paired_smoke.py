@@ -14,7 +14,7 @@ import pytest
 from tests.bench.scripts import run_bench
 from tests.support.services import unavailable
 
-QUICK = ["--quick", "--rounds", "2", "--nodes", "2", "--saturation", "--veche-only"]
+QUICK = ["--quick", "--rounds", "2", "--nodes", "2", "--saturation", "--veche-only", "--rate", "50"]
 
 
 @pytest.mark.postgres
@@ -36,6 +36,9 @@ def test_paired_rounds_alternate_and_report_every_cluster(postgres_url: str) -> 
     ]
     assert re.search(r"^\| veche 2 nodes \| [\d.]+ \([\d.]+–[\d.]+\) ms \| [\d.]+ ", out, re.M)
     assert "cross-node p99 / one node's, round by round: " in out
+    assert "Fan-out, 1 writer at 50/s, 10 observers:" in out  # --rate
+    loadgen_cpu = r"\| [\d.]+ \([\d.]+–[\d.]+\) % of a core \| 0 \|$"
+    assert re.search(r"^\| veche 1 node \| .* " + loadgen_cpu, out, re.M)
     results = Path(re.findall(r"^results: (.+)$", out, re.MULTILINE)[-1])
     try:
         report = json.loads(results.read_text())
