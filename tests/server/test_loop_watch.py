@@ -49,10 +49,11 @@ async def _watched(block: float, work: bool) -> Metrics:
 async def test_a_loop_kept_by_work_is_busy_and_late() -> None:
     metrics = await _watched(0.3, work=True)
     assert _over("veche_event_loop_busy_seconds", metrics, 0.25) == 1
-    assert _over("veche_event_loop_late_seconds", metrics, 0.1) == 1
+    # at least: on a busy machine another tick may also wait for a core
+    assert _over("veche_event_loop_late_seconds", metrics, 0.1) >= 1
 
 
 async def test_a_loop_kept_waiting_is_late_but_not_busy() -> None:
     metrics = await _watched(0.3, work=False)
-    assert _over("veche_event_loop_late_seconds", metrics, 0.1) == 1
+    assert _over("veche_event_loop_late_seconds", metrics, 0.1) >= 1
     assert _over("veche_event_loop_busy_seconds", metrics, 0.25) == 0
