@@ -23,11 +23,8 @@ from storage.database import Database
 from storage.live_models import AgendaItemRecord, LiveSessionRecord, RaisedHandRecord
 from storage.live_session_state import (
     AgendaFull,
-    AgendaItem,
     AgendaItemMissing,
     Change,
-    Floor,
-    Hand,
     NotAMember,
     Part,
     SessionState,
@@ -39,20 +36,8 @@ from storage.live_session_state import (
 from storage.models import TITLE_LENGTH, RoomMemberRecord
 from storage.room_events import StoredEvent, new_event, next_event_seq
 
-__all__ = [
-    "MAX_AGENDA_ITEMS",
-    "MAX_TITLE_CHARS",
-    "AgendaFull",
-    "AgendaItem",
-    "AgendaItemMissing",
-    "Change",
-    "Floor",
-    "Hand",
-    "LiveSessionStore",
-    "NotAMember",
-    "Part",
-    "SessionState",
-]
+# the session's state as read (the dataclasses and errors) is storage/live_session_state.py
+__all__ = ["MAX_AGENDA_ITEMS", "MAX_TITLE_CHARS", "LiveSessionStore"]
 
 MAX_AGENDA_ITEMS = 200  # every agenda event carries the whole agenda
 MAX_TITLE_CHARS = TITLE_LENGTH

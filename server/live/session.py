@@ -22,13 +22,12 @@ from server.live.commands import Context, command
 from server.live.protocol import ID, MAX_INTEGER, USER, ErrorCode, LiveError
 from server.live.room import LiveRoom
 from server.policy import Action
-from storage.live_session import (
-    MAX_TITLE_CHARS,
+from storage.live_session import MAX_TITLE_CHARS, LiveSessionStore
+from storage.live_session_state import (
     AgendaFull,
     AgendaItemMissing,
     Change,
     Floor,
-    LiveSessionStore,
     NotAMember,
     Part,
     SessionState,

@@ -6,22 +6,20 @@ show."""
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.services import unavailable
+from tests.bench.scripts import require
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.timeout(120)
 def test_the_memory_profile_sees_the_open_sockets() -> None:
-    if shutil.which("node") is None:
-        unavailable("Node.js is not installed: the load generator needs it")
+    require("node")
     profile = [sys.executable, str(ROOT / "bench" / "connection_memory.py"), "--tokens"]
     done = subprocess.run(
         [*profile, "--count", "20", "--top", "60"],

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from sqlalchemy import make_url
 
+from tests.bench.scripts import require
 from tests.support.services import postgres_admin_url, unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,8 +30,7 @@ CROWD = ROOT / "bench" / "crowd.py"
 
 def _require_tools(database: str) -> dict[str, str]:
     """The environment for crowd.py, or the test is unavailable (skipped; failed on CI)."""
-    if shutil.which("node") is None:
-        unavailable("Node.js is not installed: the crowd benchmark's clients need it")
+    require("node")
     modules = ROOT / "bench" / "loadgen" / "node_modules"
     if shutil.which("npm") is None and not modules.exists():
         unavailable("npm is not installed: bench/loadgen's packages cannot be installed")

@@ -5,12 +5,10 @@ measurements."""
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
-from tests.bench.scripts import run_bench
-from tests.support.services import unavailable
+from tests.bench.scripts import require, run_bench
 
 SMALL = ["--nodes", "2", "--rates", "100", "--seconds", "1", "--repeats", "1", "--no-budget"]
 
@@ -19,10 +17,7 @@ SMALL = ["--nodes", "2", "--rates", "100", "--seconds", "1", "--repeats", "1", "
 @pytest.mark.redis
 @pytest.mark.timeout(180)
 def test_fixed_rate_reports_each_node_and_the_services(postgres_url: str) -> None:
-    if shutil.which("node") is None:
-        unavailable("Node.js is not installed: the benchmark's load generator needs it")
-    if shutil.which("redis-server") is None:
-        unavailable("redis-server is not installed: two nodes share a private one")
+    require("node", "redis-server")
     step, usage = run_bench("fixed_rate.py", *SMALL, timeout=150).strip().splitlines()[-2:]
     assert re.fullmatch(r"2 node\(s\), repeat 0, 100/s: p50 .* ms, p99 .* lost 0, .*", step)
     per_node = r"\d+% \+ \d+%"

@@ -6,13 +6,11 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from tests.bench.scripts import run_bench
-from tests.support.services import unavailable
+from tests.bench.scripts import require, run_bench
 
 QUICK = ["--quick", "--rounds", "2", "--nodes", "2", "--saturation", "--veche-only", "--rate", "50"]
 
@@ -21,10 +19,7 @@ QUICK = ["--quick", "--rounds", "2", "--nodes", "2", "--saturation", "--veche-on
 @pytest.mark.redis
 @pytest.mark.timeout(240)
 def test_paired_rounds_alternate_and_report_every_cluster(postgres_url: str) -> None:
-    if shutil.which("node") is None:
-        unavailable("Node.js is not installed: the benchmark's load generator needs it")
-    if shutil.which("redis-server") is None:
-        unavailable("redis-server is not installed: two nodes share a private one")
+    require("node", "redis-server")
     out = run_bench("nodes_paired.py", *QUICK, timeout=200)
     rounds = re.findall(r"^  round (\d), (veche \d nodes?): p99 ", out, re.MULTILINE)
     # the order is reversed every other round, so neither cluster always runs first

@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.bench.scripts import require
 from tests.support.services import unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,8 +28,7 @@ RUN = ROOT / "bench" / "run"
 
 @pytest.mark.timeout(300)  # servers start one after another; slow on a busy machine
 def test_quick_bench_run_delivers_everything(tmp_path: Path) -> None:
-    if shutil.which("node") is None:
-        unavailable("Node.js is not installed: the benchmark's load generator needs it")
+    require("node")
     if shutil.which("npm") is None and not (ROOT / "bench" / "loadgen" / "node_modules").exists():
         unavailable("npm is not installed: the load generator's packages cannot be installed")
     out = tmp_path / "quick.json"
